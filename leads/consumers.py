@@ -1,0 +1,185 @@
+"""The chat WebSocket: parses frames, calls services, forwards the conversation's events."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.db import DatabaseError
+from pydantic import ValidationError
+
+from leads import selectors
+from leads.models import Conversation, Message, Site
+from leads.origins import origin_allowed
+from leads.protocol import (
+    CLOSE_FORBIDDEN,
+    FRAME_TYPES,
+    ChatMessageFrame,
+    ErrorCode,
+    Hello,
+    ProtocolError,
+)
+from leads.services.broadcast import conversation_group
+from leads.services.conversations import conversation_resume_or_start
+from leads.services.messages import message_receive
+
+logger = logging.getLogger(__name__)
+
+
+@database_sync_to_async
+def _site(key: str) -> Site | None:
+    return selectors.site_get_by_key(key=key)
+
+
+@database_sync_to_async
+def _welcome(site: Site, token: str | None) -> tuple[Conversation, str, list[dict[str, Any]]]:
+    conversation = conversation_resume_or_start(site=site, visitor_token=token)
+    history = selectors.conversation_history(
+        conversation=conversation, limit=settings.CHAT_HISTORY_LIMIT
+    )
+    return conversation, conversation.visitor.token, [_message_json(m) for m in history]
+
+
+@database_sync_to_async
+def _receive(conversation: Conversation, frame: ChatMessageFrame) -> Message:
+    return message_receive(conversation=conversation, text=frame.text, client_id=frame.id)
+
+
+def _message_json(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "role": message.role,
+        "text": message.text,
+        "created": message.created.isoformat(),
+    }
+
+
+def _origin(scope: dict[str, Any]) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"origin":
+            return str(value.decode("latin-1"))
+    return None
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+    site: Site | None = None
+    conversation: Conversation | None = None
+
+    async def connect(self) -> None:
+        site = await _site(self.scope["url_route"]["kwargs"]["site_key"])
+        # Accept first: a close before accepting is an HTTP 403 that carries no close code.
+        await self.accept()
+        if site is None or not origin_allowed(_origin(self.scope), site.allowed_origins):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.site = site
+
+    async def disconnect(self, code: int) -> None:
+        if self.conversation is not None:
+            await self.channel_layer.group_discard(
+                conversation_group(self.conversation.id), self.channel_name
+            )
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.site is None:
+            return  # refused at connect; the close is on its way
+        try:
+            await self._dispatch(self._parse(text_data, bytes_data))
+        except ProtocolError as exc:
+            await self.send_json(exc.frame())
+
+    def _parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
+        if text_data is None:
+            raise ProtocolError(ErrorCode.BAD_FRAME, "Frames must be JSON text, not binary.")
+        # A frame cannot be much larger than its longest allowed message (JSON may escape it).
+        if len(text_data) > 6 * settings.CHAT_MAX_MESSAGE_CHARS + 1024:
+            raise ProtocolError(ErrorCode.TOO_LONG, self._too_long_detail())
+        try:
+            data = json.loads(text_data)
+        except ValueError:
+            raise ProtocolError(ErrorCode.BAD_FRAME, "The frame is not valid JSON.") from None
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            raise ProtocolError(
+                ErrorCode.BAD_FRAME, 'A frame must be a JSON object with a string "type".'
+            )
+        return data
+
+    @staticmethod
+    def _too_long_detail() -> str:
+        limit = settings.CHAT_MAX_MESSAGE_CHARS
+        return f"Messages can be at most {limit} characters long; please shorten it."
+
+    async def _dispatch(self, data: dict[str, Any]) -> None:
+        kind = data["type"]
+        model = FRAME_TYPES.get(kind)
+        frame_id = str(data["id"]) if isinstance(data.get("id"), str | int) else None
+        if model is None:
+            known = ", ".join(sorted(FRAME_TYPES))
+            raise ProtocolError(
+                ErrorCode.UNKNOWN_TYPE, f"Unknown frame type {kind!r}; expected one of: {known}."
+            )
+        try:
+            frame = model.model_validate(data)
+        except ValidationError as exc:
+            where = ", ".join(".".join(map(str, e["loc"])) or kind for e in exc.errors())
+            raise ProtocolError(
+                ErrorCode.BAD_FRAME, f"Invalid {kind!r} frame: check {where}.", frame_id
+            ) from None
+        if isinstance(frame, Hello):
+            await self._hello(frame)
+        elif isinstance(frame, ChatMessageFrame):
+            await self._message(frame)
+
+    async def _hello(self, frame: Hello) -> None:
+        assert self.site is not None
+        if self.conversation is not None:
+            await self.disconnect(0)
+        try:
+            conversation, token, history = await _welcome(self.site, frame.visitor)
+        except DatabaseError:
+            logger.exception("hello failed")
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE, "The chat is temporarily unavailable; please retry."
+            ) from None
+        # Join before sending the history, so that no reply falls between the two.
+        await self.channel_layer.group_add(conversation_group(conversation.id), self.channel_name)
+        self.conversation = conversation
+        await self.send_json(
+            {
+                "type": "welcome",
+                "visitor": token,
+                "conversation": conversation.id,
+                "history": history,
+            }
+        )
+
+    async def _message(self, frame: ChatMessageFrame) -> None:
+        frame_id = str(frame.id)
+        if self.conversation is None:
+            raise ProtocolError(
+                ErrorCode.NOT_READY, 'Send a "hello" frame before any message.', frame_id
+            )
+        text = frame.text.strip()
+        if not text:
+            raise ProtocolError(ErrorCode.BAD_FRAME, "The message is empty.", frame_id)
+        if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
+            raise ProtocolError(ErrorCode.TOO_LONG, self._too_long_detail(), frame_id)
+        try:
+            message = await _receive(self.conversation, frame.model_copy(update={"text": text}))
+        except DatabaseError:
+            logger.exception("storing a message failed")
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE,
+                "Your message could not be saved; it will be sent again.",
+                frame_id,
+            ) from None
+        # Only now, with the message committed, does the widget learn it is safe.
+        await self.send_json({"type": "ack", "id": frame_id, "message": message.id})
+
+    async def chat_frame(self, event: dict[str, Any]) -> None:
+        """A frame from the conversation's group (typing, delta, reply, error)."""
+        await self.send_json(event["frame"])

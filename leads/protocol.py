@@ -1,0 +1,53 @@
+"""The widget's WebSocket protocol (v1, docs/protocol.md): client frames and error codes."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CLOSE_FORBIDDEN = 4403  # unknown site key or an Origin the site does not allow
+
+
+class ErrorCode(StrEnum):
+    BAD_FRAME = "bad_frame"
+    UNKNOWN_TYPE = "unknown_type"
+    NOT_READY = "not_ready"
+    TOO_LONG = "too_long"
+    UNAVAILABLE = "unavailable"
+    REPLY_FAILED = "reply_failed"
+
+
+class ProtocolError(Exception):
+    """A frame the server rejects; the connection stays open."""
+
+    def __init__(self, code: ErrorCode, detail: str, frame_id: str | None = None) -> None:
+        super().__init__(detail)
+        self.code, self.detail, self.frame_id = code, detail, frame_id
+
+    def frame(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "error", "code": self.code.value, "detail": self.detail}
+        if self.frame_id is not None:
+            out["id"] = self.frame_id
+        return out
+
+
+class _Frame(BaseModel):
+    # Unknown keys are ignored so that later protocol versions can add fields.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Hello(_Frame):
+    type: Literal["hello"]
+    visitor: str | None = Field(None, max_length=64)
+
+
+class ChatMessageFrame(_Frame):
+    type: Literal["message"]
+    id: uuid.UUID
+    text: str
+
+
+FRAME_TYPES: dict[str, type[_Frame]] = {"hello": Hello, "message": ChatMessageFrame}

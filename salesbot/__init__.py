@@ -1,0 +1,5 @@
+"""The salesbot Django project."""
+
+from salesbot.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,23 @@
+"""ASGI entry point: HTTP goes to Django, WebSockets to the chat consumer."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesbot.settings")
+# Django must be set up before anything imports models (the routing does).
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from salesbot.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # The consumer checks the Origin against the Site's own allowed origins.
+        "websocket": URLRouter(websocket_urlpatterns),
+    }
+)

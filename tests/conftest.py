@@ -1,0 +1,51 @@
+"""Shared fixtures: a real Redis (the server in REDIS_URL, or an embedded one) for every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.test import override_settings
+
+from salesbot.celery import app as celery_app
+from salesbot.embedded_redis import EmbeddedRedis
+from salesbot.redis_urls import celery_broker_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """REDIS_URL when set (its database is emptied first), else an embedded Redis."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        redis.Redis.from_url(url).flushdb()
+        yield url
+        return
+    with EmbeddedRedis(tmp_path_factory.mktemp("redis") / "redis.sock", persist=False) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _use_test_redis(redis_url: str) -> Iterator[None]:
+    """Point the channel layer and Celery of this process at the test Redis."""
+    layers = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": "salesbot-test"},
+        }
+    }
+    broker = celery_broker_url(redis_url)
+    with override_settings(CHANNEL_LAYERS=layers, CELERY_BROKER_URL=broker, REDIS_URL=redis_url):
+        celery_app.conf.broker_url = broker
+        yield
+
+
+@pytest.fixture
+def demo_site(db: None):  # type: ignore[no-untyped-def]
+    from leads.services.setup import demo_site_ensure
+
+    return demo_site_ensure()

@@ -1,0 +1,73 @@
+"""Widget protocol end to end: a real WebSocket client, ASGI server, Celery worker and model."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from leads.models import Message
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _ws(stack, site="demo"):
+    url = stack.base_url.replace("http://", "ws://") + f"/ws/chat/{site}/"
+    return connect(url, origin=stack.base_url, open_timeout=10)
+
+
+def _recv(ws, timeout=120):
+    return json.loads(ws.recv(timeout=timeout))
+
+
+def test_a_visitor_gets_a_streamed_reply_from_the_bundled_model(live_stack, demo_site):
+    with _ws(live_stack) as ws:
+        ws.send(json.dumps({"type": "hello", "visitor": None}))
+        welcome = _recv(ws)
+        assert welcome["type"] == "welcome" and welcome["history"] == []
+
+        client_id = str(uuid.uuid4())
+        text = "Hi! What does Acme Analytics sell?"
+        ws.send(json.dumps({"type": "message", "id": client_id, "text": text}))
+        ack = _recv(ws)
+        assert (ack["type"], ack["id"]) == ("ack", client_id)
+
+        frames = []
+        while not frames or frames[-1] != {"type": "typing", "on": False}:
+            frames.append(_recv(ws))
+    kinds = [f["type"] for f in frames]
+    assert kinds[0] == "typing" and frames[0]["on"] is True
+    deltas = [f for f in frames if f["type"] == "delta"]
+    (reply,) = [f for f in frames if f["type"] == "reply"]
+    assert deltas and all(d["message"] == reply["message"] for d in deltas)
+    assert reply["text"] and reply["text"] == "".join(d["text"] for d in deltas).strip()
+    assert kinds.index("reply") > kinds.index("delta")
+
+    stored = Message.objects.get(id=reply["message"])
+    assert (stored.role, stored.text, stored.in_reply_to_id) == (
+        "assistant",
+        reply["text"],
+        ack["message"],
+    )
+
+    with _ws(live_stack) as ws:
+        ws.send(json.dumps({"type": "hello", "visitor": welcome["visitor"]}))
+        resumed = _recv(ws)
+    assert resumed["conversation"] == welcome["conversation"]
+    assert [(m["id"], m["role"], m["text"]) for m in resumed["history"]] == [
+        (ack["message"], "visitor", text),
+        (reply["message"], "assistant", reply["text"]),
+    ]
+
+
+def test_a_page_on_another_origin_is_refused(live_stack, demo_site):
+    url = live_stack.base_url.replace("http://", "ws://") + "/ws/chat/demo/"
+    with (
+        connect(url, origin="https://evil.example", open_timeout=10) as ws,
+        pytest.raises(ConnectionClosed),
+    ):
+        ws.recv(timeout=10)
+    assert ws.close_code == 4403

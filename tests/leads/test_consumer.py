@@ -1,0 +1,180 @@
+"""The chat consumer through channels' WebsocketCommunicator, over the real Redis channel layer."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from leads.models import Message
+from leads.services.replies import reply_generate
+from llm.backends.fake import FakeLLM
+from salesbot.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ORIGIN = (b"origin", b"http://localhost:8000")
+
+
+@pytest.fixture
+def site(transactional_db):
+    from leads.services.setup import demo_site_ensure
+
+    return demo_site_ensure()
+
+
+async def _connect(path="/ws/chat/demo/", headers=(ORIGIN,)):
+    communicator = WebsocketCommunicator(application, path, headers=list(headers))
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def _ready(token=None):
+    communicator = await _connect()
+    await communicator.send_json_to({"type": "hello", "visitor": token})
+    welcome = await communicator.receive_json_from()
+    assert welcome["type"] == "welcome"
+    return communicator, welcome
+
+
+async def _error(communicator, frame=None, text=None):
+    if text is not None:
+        await communicator.send_to(text_data=text)
+    else:
+        await communicator.send_json_to(frame)
+    reply = await communicator.receive_json_from()
+    assert reply["type"] == "error"
+    return reply
+
+
+async def test_unknown_site_is_refused_with_4403(site):
+    communicator = await _connect("/ws/chat/nope/")
+    assert await communicator.receive_output() == {"type": "websocket.close", "code": 4403}
+
+
+@pytest.mark.parametrize(
+    "headers", [(), ((b"origin", b"https://evil.example"),)], ids=["no-origin", "other"]
+)
+async def test_disallowed_origin_is_refused_with_4403(site, headers):
+    communicator = await _connect(headers=headers)
+    assert await communicator.receive_output() == {"type": "websocket.close", "code": 4403}
+
+
+async def test_hello_starts_a_conversation_and_returns_a_token(site):
+    communicator, welcome = await _ready()
+    assert welcome["visitor"] and welcome["conversation"] and welcome["history"] == []
+    await communicator.disconnect()
+
+
+async def test_hello_with_an_unknown_token_starts_afresh(site):
+    communicator, welcome = await _ready(token="forged-token")
+    assert welcome["visitor"] != "forged-token"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("{not json", "bad_frame"),
+        ("[1, 2]", "bad_frame"),
+        ('{"no": "type"}', "bad_frame"),
+        ('{"type": "dance"}', "unknown_type"),
+        ('{"type": "message", "id": "not-a-uuid", "text": "hi"}', "bad_frame"),
+        ('{"type": "message", "id": "6f1c1a4e-8f0e-4c39-9a53-0c7d1f0e2b11"}', "bad_frame"),
+    ],
+)
+async def test_bad_frames_get_an_error_and_the_connection_stays_usable(site, text, code):
+    communicator, _ = await _ready()
+    error = await _error(communicator, text=text)
+    assert error["code"] == code and error["detail"]
+    await communicator.send_json_to({"type": "hello", "visitor": None})
+    assert (await communicator.receive_json_from())["type"] == "welcome"
+    await communicator.disconnect()
+
+
+async def test_binary_frames_are_bad_frames(site):
+    communicator, _ = await _ready()
+    await communicator.send_to(bytes_data=b"\x00\x01")
+    assert (await communicator.receive_json_from())["code"] == "bad_frame"
+    await communicator.disconnect()
+
+
+async def test_message_before_hello_is_not_ready(site):
+    communicator = await _connect()
+    frame_id = str(uuid.uuid4())
+    error = await _error(communicator, {"type": "message", "id": frame_id, "text": "hi"})
+    assert (error["code"], error["id"]) == ("not_ready", frame_id)
+    await communicator.disconnect()
+
+
+async def test_too_long_message_is_refused_and_not_stored(site, settings):
+    settings.CHAT_MAX_MESSAGE_CHARS = 50
+    communicator, _ = await _ready()
+    error = await _error(
+        communicator, {"type": "message", "id": str(uuid.uuid4()), "text": "a" * 51}
+    )
+    assert error["code"] == "too_long" and "50" in error["detail"]
+    huge = json.dumps({"type": "message", "id": str(uuid.uuid4()), "text": "a" * 100_000})
+    assert (await _error(communicator, text=huge))["code"] == "too_long"
+    assert await database_sync_to_async(Message.objects.count)() == 0
+    await communicator.disconnect()
+
+
+async def test_message_is_acked_after_it_is_stored_and_stored_once(site):
+    communicator, _ = await _ready()
+    frame = {"type": "message", "id": str(uuid.uuid4()), "text": "  Hello there  "}
+    await communicator.send_json_to(frame)
+    ack = await communicator.receive_json_from()
+    stored = await database_sync_to_async(Message.objects.get)(id=ack["message"])
+    assert (ack["type"], ack["id"], stored.text) == ("ack", frame["id"], "Hello there")
+    await communicator.send_json_to(frame)
+    again = await communicator.receive_json_from()
+    assert again == ack
+    assert await database_sync_to_async(Message.objects.count)() == 1
+    await communicator.disconnect()
+
+
+async def test_reply_is_streamed_to_the_conversation_and_stored(site):
+    communicator, _ = await _ready()
+    await communicator.send_json_to({"type": "message", "id": str(uuid.uuid4()), "text": "Hi"})
+    ack = await communicator.receive_json_from()
+    model = FakeLLM(replies=["Hello! How can I help?"])
+    reply = await database_sync_to_async(reply_generate)(
+        message_id=ack["message"], task_id="task-1", model=model
+    )
+    frames = [await communicator.receive_json_from()]
+    while frames[-1] != {"type": "typing", "on": False}:
+        frames.append(await communicator.receive_json_from())
+    assert frames[0] == {"type": "typing", "on": True}
+    assert [f["type"] for f in frames[1:-2]] == ["delta"] * 5
+    assert "".join(f["text"] for f in frames[1:-2]) == "Hello! How can I help?"
+    assert frames[-2] == {
+        "type": "reply",
+        "message": reply.id,
+        "role": "assistant",
+        "text": "Hello! How can I help?",
+    }
+    # The visitor's message reached the model as the last user turn, after the site's rules.
+    assert model.prompts[0][0].role == "system" and "Acme Analytics" in model.prompts[0][0].content
+    assert model.prompts[0][-1].content == "Hi"
+    await communicator.disconnect()
+
+
+async def test_resuming_with_the_token_returns_the_history(site):
+    communicator, welcome = await _ready()
+    await communicator.send_json_to({"type": "message", "id": str(uuid.uuid4()), "text": "Hi"})
+    ack = await communicator.receive_json_from()
+    await database_sync_to_async(reply_generate)(
+        message_id=ack["message"], task_id="t", model=FakeLLM(replies=["Welcome!"])
+    )
+    await communicator.disconnect()
+    again, resumed = await _ready(token=welcome["visitor"])
+    assert resumed["conversation"] == welcome["conversation"]
+    assert [(m["role"], m["text"]) for m in resumed["history"]] == [
+        ("visitor", "Hi"),
+        ("assistant", "Welcome!"),
+    ]
+    await again.disconnect()

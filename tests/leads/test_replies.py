@@ -1,0 +1,70 @@
+"""The reply service around a scripted model: idempotency and failure handling."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from leads.models import Message
+from leads.services.conversations import conversation_resume_or_start
+from leads.services.messages import message_receive
+from leads.services.replies import reply_generate
+from llm import GenerationFailed
+from llm.backends.fake import FakeLLM
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def visitor_message(demo_site):
+    conversation = conversation_resume_or_start(site=demo_site, visitor_token=None)
+    return message_receive(conversation=conversation, text="Hello", client_id=uuid.uuid4())
+
+
+def test_running_the_reply_twice_stores_one_reply(visitor_message):
+    model = FakeLLM(replies=["First answer.", "Second answer."])
+    first = reply_generate(message_id=visitor_message.id, task_id="a", model=model)
+    second = reply_generate(message_id=visitor_message.id, task_id="b", model=model)
+    assert first is not None and first.text == "First answer."
+    assert second is None
+    assert list(Message.objects.filter(role="assistant").values_list("text", flat=True)) == [
+        "First answer."
+    ]
+
+
+def test_a_redelivered_task_takes_over_a_reply_its_dead_worker_left(visitor_message):
+    Message.objects.create(
+        conversation=visitor_message.conversation,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.GENERATING,
+        in_reply_to=visitor_message,
+        task_id="same-task",
+        text="half a rep",
+    )
+    other = reply_generate(message_id=visitor_message.id, task_id="other", model=FakeLLM())
+    assert other is None  # someone else's task is still on it
+    reply = reply_generate(
+        message_id=visitor_message.id, task_id="same-task", model=FakeLLM(replies=["Done."])
+    )
+    assert (reply.text, reply.status) == ("Done.", Message.Status.COMPLETE)
+
+
+def test_a_failed_generation_is_marked_and_can_be_retried(visitor_message):
+    with pytest.raises(GenerationFailed):
+        reply_generate(
+            message_id=visitor_message.id, task_id="a", model=FakeLLM(replies=[RuntimeError("x")])
+        )
+    assert Message.objects.get(in_reply_to=visitor_message).status == Message.Status.FAILED
+    reply = reply_generate(message_id=visitor_message.id, task_id="b", model=FakeLLM())
+    assert reply.text == "You said: Hello"
+
+
+def test_history_in_the_prompt_excludes_later_and_unfinished_messages(visitor_message):
+    conversation = visitor_message.conversation
+    later = message_receive(conversation=conversation, text="Later", client_id=uuid.uuid4())
+    model = FakeLLM()
+    reply_generate(message_id=visitor_message.id, task_id="a", model=model)
+    reply_generate(message_id=later.id, task_id="b", model=model)
+    assert [m.content for m in model.prompts[0][1:]] == ["Hello"]
+    assert [m.content for m in model.prompts[1][1:]] == ["Hello", "You said: Hello", "Later"]
