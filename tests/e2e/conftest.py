@@ -36,15 +36,13 @@ def database_url(settings_dict: dict[str, object]) -> str:
 
 
 @pytest.fixture(scope="module")
-def live_stack(django_db_setup, django_db_blocker, redis_url: str) -> Iterator[Stack]:
-    """Per module, on an emptied Redis: its worker must not pick up other tests' queued tasks."""
-    redis.Redis.from_url(redis_url).flushdb()
+def stack_env(django_db_setup, django_db_blocker) -> dict[str, str]:
+    """The environment of the product's processes: the test database, the bundled model."""
     with django_db_blocker.unblock():
         url = database_url(connection.settings_dict)
     env = dict(os.environ)
     env.update(
         DATABASE_URL=url,
-        REDIS_URL=redis_url,
         LLM_MODELS_DIR=str(ROOT / "models"),
         LLM_MAX_NEW_TOKENS="40",
         LLM_N_CTX="2048",
@@ -52,8 +50,48 @@ def live_stack(django_db_setup, django_db_blocker, redis_url: str) -> Iterator[S
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY="e2e-tests",
     )
-    stack = Stack(port=free_port(), env=env).start(timeout=90)
+    return env
+
+
+@pytest.fixture(scope="module")
+def live_stack(stack_env: dict[str, str], redis_url: str) -> Iterator[Stack]:
+    """Per module, on an emptied Redis: its worker must not pick up other tests' queued tasks."""
+    redis.Redis.from_url(redis_url).flushdb()
+    stack = Stack(port=free_port(), env=stack_env | {"REDIS_URL": redis_url}).start(timeout=90)
     try:
         yield stack
     finally:
         stack.stop()
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Chromium's own background traffic is refused on a closed network; these keep it quiet.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def page(live_stack: Stack, demo_site: object) -> Iterator[object]:
+    """A page in headless Debian Chromium (Playwright); missing, it skips — or fails under CI.
+
+    It depends on the database fixtures so that they run first: Playwright's sync API keeps an
+    event loop running in this thread, and Django refuses ORM calls while one runs.
+    """
+    if not os.path.exists(CHROMIUM):
+        message = f"no Chromium at {CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium.new_page(viewport={"width": 1200, "height": 760})
+        chromium.close()

@@ -1,0 +1,83 @@
+"""What survives failures: a worker killed mid-reply, and stopping the whole product."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+import uuid
+
+import psutil
+import pytest
+from websockets.sync.client import connect
+
+from leads.models import Message
+from salesbot.stack import wait_http_ok
+from tests.conftest import ROOT
+from tests.e2e.conftest import free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def stack_env(stack_env):
+    # Long replies, so that there is time to kill the worker in the middle of one.
+    return stack_env | {"LLM_MAX_NEW_TOKENS": "400", "LLM_TEMPERATURE": "0.8"}
+
+
+def _frames_until(ws, predicate, timeout=120):
+    frames = []
+    while not frames or not predicate(frames[-1]):
+        frames.append(json.loads(ws.recv(timeout=timeout)))
+    return frames
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_survives_its_worker_process_being_killed(live_stack, demo_site):
+    worker = psutil.Process(live_stack.processes["worker"].pid)
+    url = live_stack.base_url.replace("http://", "ws://") + "/ws/chat/demo/"
+    with connect(url, origin=live_stack.base_url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "hello", "visitor": None}))
+        json.loads(ws.recv(timeout=10))
+        text = "Write a long, detailed story about a salesman who travels the world."
+        ws.send(json.dumps({"type": "message", "id": str(uuid.uuid4()), "text": text}))
+        _frames_until(ws, lambda f: f["type"] == "delta")
+        (child,) = worker.children()  # the pool process generating the reply
+        child.send_signal(signal.SIGKILL)
+        frames = _frames_until(ws, lambda f: f["type"] == "reply")
+    assert frames[-1]["text"]
+    (reply,) = Message.objects.filter(role=Message.Role.ASSISTANT)
+    assert (reply.id, reply.status, reply.text) == (
+        frames[-1]["message"],
+        Message.Status.COMPLETE,
+        frames[-1]["text"],
+    )
+    assert worker.is_running() and [p.pid for p in worker.children()] != [child.pid]
+
+
+def test_the_stack_starts_embedded_redis_and_stops_everything_on_ctrl_c(stack_env, tmp_path):
+    env = {k: v for k, v in stack_env.items() if k != "REDIS_URL"}
+    env["SALESBOT_VAR_DIR"] = str(tmp_path)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "salesbot.stack", "--port", str(port)], cwd=ROOT, env=env
+    )
+    try:
+        wait_http_ok(f"http://127.0.0.1:{port}/healthz", 90, process)
+        children = psutil.Process(process.pid).children(recursive=True)
+        names = " ".join(" ".join(c.cmdline()) for c in children)
+        assert "redis-server" in names and "uvicorn" in names and "celery" in names
+        assert os.path.exists(tmp_path / "redis" / "redis.sock")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/demo/", timeout=5) as response:
+            assert b"widget.js" in response.read()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+        _, alive = psutil.wait_procs(children, timeout=10)
+        assert alive == []
+        assert not os.path.exists(tmp_path / "redis" / "redis.sock")
+    finally:
+        if process.poll() is None:
+            process.kill()
