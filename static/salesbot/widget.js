@@ -21,7 +21,7 @@
     "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',sans-serif}",
     ".launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;",
     "border:0;background:#1f5eff;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);",
-    "font-size:26px;z-index:2147483646}",
+    "display:flex;align-items:center;justify-content:center;z-index:2147483646}",
     ".launcher:focus-visible{outline:3px solid #0b1f4d;outline-offset:2px}",
     ".panel{position:fixed;right:20px;bottom:88px;width:360px;max-width:calc(100vw - 40px);",
     "height:520px;max-height:calc(100vh - 120px);background:#fff;border-radius:12px;display:flex;",
@@ -59,6 +59,22 @@
     return node;
   }
 
+  function chatIcon() {
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "28");
+    svg.setAttribute("height", "28");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(NS, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 " +
+      "2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 " +
+      "0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z");
+    svg.appendChild(path);
+    return svg;
+  }
+
   function uuid4() {
     var b = new Uint8Array(16);
     crypto.getRandomValues(b);
@@ -82,7 +98,8 @@
   var root = host.attachShadow({ mode: "open" });
   root.appendChild(el("style", {}, CSS));
   var launcher = el("button", { class: "launcher", type: "button", "aria-label": "Open chat",
-    "aria-expanded": "false" }, "\u{1F4AC}");
+    "aria-expanded": "false" });
+  launcher.appendChild(chatIcon());
   var panel = el("section", { class: "panel", role: "dialog", "aria-label": "Chat", hidden: "" });
   var head = el("div", { class: "head" });
   head.appendChild(el("span", {}, "Chat with us"));
@@ -92,6 +109,7 @@
     "Connecting\u2026 your messages will be sent when the connection is back.");
   var log = el("div", { class: "log", "aria-live": "polite" });
   var typing = el("div", { class: "typing", hidden: "" }, "Typing\u2026");
+  log.appendChild(typing);   // always last: messages are inserted before it
   var form = el("form");
   var input = el("textarea", { "aria-label": "Your message", placeholder: "Type a message\u2026",
     maxlength: "2000" });
@@ -111,7 +129,7 @@
     if (!node) {
       node = el("div", { class: "msg " + (role === "visitor" ? "visitor" : "assistant") });
       bubbles[key] = node;
-      log.insertBefore(node, typing.parentNode === log ? typing : null);
+      log.insertBefore(node, typing);
     }
     if (text != null) node.textContent = text;
     log.scrollTop = log.scrollHeight;
@@ -119,7 +137,7 @@
   }
 
   function setTyping(on) {
-    if (on) { log.appendChild(typing); typing.hidden = false; } else { typing.hidden = true; }
+    typing.hidden = !on;
     log.scrollTop = log.scrollHeight;
   }
 
