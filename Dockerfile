@@ -1,0 +1,26 @@
+# One image for the web server and the worker (docker-compose.yml runs both).
+FROM python:3.11-slim-bookworm
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential cmake git \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY salesbot ./salesbot
+COPY leads ./leads
+COPY llm ./llm
+# llama-cpp-python compiles llama.cpp here; for NVIDIA GPUs build with
+#   --build-arg CMAKE_ARGS="-DGGML_CUDA=on" on a CUDA base image (docs/deployment.md).
+ARG CMAKE_ARGS=""
+RUN CMAKE_ARGS="$CMAKE_ARGS" pip install --no-cache-dir -e .
+COPY manage.py ./
+COPY templates ./templates
+COPY static ./static
+RUN python -m llm fetch-bundled --models-dir /app/models \
+ && DJANGO_SECRET_KEY=build STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput
+
+ENV STATIC_ROOT=/app/staticfiles STATIC_USE_FINDERS=false LLM_MODELS_DIR=/app/models \
+    SALESBOT_VAR_DIR=/app/var PYTHONUNBUFFERED=1
+EXPOSE 8000
+CMD ["uvicorn", "salesbot.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off"]
