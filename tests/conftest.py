@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from salesbot.celery import app as celery_app
 from salesbot.embedded_redis import EmbeddedRedis
-from salesbot.redis_urls import celery_broker_url
+from salesbot.redis_urls import celery_broker_url, channel_layer_host
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,7 @@ def _use_test_redis(redis_url: str) -> Iterator[None]:
     layers = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": "salesbot-test"},
+            "CONFIG": {"hosts": [channel_layer_host(redis_url)], "prefix": "salesbot-test"},
         }
     }
     broker = celery_broker_url(redis_url)
