@@ -25,7 +25,7 @@ from leads.protocol import (
 )
 from leads.services.broadcast import conversation_group
 from leads.services.conversations import conversation_resume_or_start
-from leads.services.messages import message_receive
+from leads.services.messages import ReplyNotQueued, message_receive
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +36,17 @@ def _site(key: str) -> Site | None:
 
 
 @database_sync_to_async
-def _welcome(site: Site, token: str | None) -> tuple[Conversation, str, list[dict[str, Any]]]:
+def _resume(site: Site, token: str | None) -> tuple[Conversation, str]:
     conversation = conversation_resume_or_start(site=site, visitor_token=token)
+    return conversation, conversation.visitor.token
+
+
+@database_sync_to_async
+def _history(conversation: Conversation) -> list[dict[str, Any]]:
     history = selectors.conversation_history(
         conversation=conversation, limit=settings.CHAT_HISTORY_LIMIT
     )
-    return conversation, conversation.visitor.token, [_message_json(m) for m in history]
+    return [_message_json(m) for m in history]
 
 
 @database_sync_to_async
@@ -50,12 +55,16 @@ def _receive(conversation: Conversation, frame: ChatMessageFrame) -> Message:
 
 
 def _message_json(message: Message) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "id": message.id,
         "role": message.role,
         "text": message.text,
         "created": message.created.isoformat(),
     }
+    if message.client_id is not None:
+        # Lets a client whose ack was lost match the stored message to the one it shows.
+        out["client_id"] = str(message.client_id)
+    return out
 
 
 def _origin(scope: dict[str, Any]) -> str | None:
@@ -139,15 +148,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if self.conversation is not None:
             await self.disconnect(0)
         try:
-            conversation, token, history = await _welcome(self.site, frame.visitor)
+            conversation, token = await _resume(self.site, frame.visitor)
+            # Join before reading the history, so that no reply falls between the two: one
+            # finished in between arrives both live and in the history (same id, no harm).
+            await self.channel_layer.group_add(
+                conversation_group(conversation.id), self.channel_name
+            )
+            self.conversation = conversation
+            history = await _history(conversation)
         except DatabaseError:
             logger.exception("hello failed")
             raise ProtocolError(
                 ErrorCode.UNAVAILABLE, "The chat is temporarily unavailable; please retry."
             ) from None
-        # Join before sending the history, so that no reply falls between the two.
-        await self.channel_layer.group_add(conversation_group(conversation.id), self.channel_name)
-        self.conversation = conversation
         await self.send_json(
             {
                 "type": "welcome",
@@ -174,7 +187,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             logger.exception("storing a message failed")
             raise ProtocolError(
                 ErrorCode.UNAVAILABLE,
-                "Your message could not be saved; it will be sent again.",
+                "Your message could not be saved yet; it will be sent again.",
+                frame_id,
+            ) from None
+        except ReplyNotQueued:
+            # Stored, but nobody will answer it yet: no ack, so the client sends it again.
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE,
+                "Your message is saved but the assistant is unavailable; it will be sent again.",
                 frame_id,
             ) from None
         # Only now, with the message committed, does the widget learn it is safe.

@@ -75,8 +75,11 @@ class Message(models.Model):
     in_reply_to = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="reply"
     )
-    # The Celery task generating this reply; a redelivery of the same task may take it over.
+    # Who is generating this reply and since when: another task may take it over only once
+    # the lease has expired, or at once if it is a redelivery of the same task (its worker died).
     task_id = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

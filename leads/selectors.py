@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from leads.models import Conversation, Message, Site
 
@@ -37,3 +41,23 @@ def conversation_turns_before(*, message: Message, limit: int) -> list[Message]:
         .order_by("-id")[:limit]
     )
     return sorted(turns, key=lambda m: (m.in_reply_to_id or m.id, m.in_reply_to_id is not None))
+
+
+def visitor_messages_unanswered(*, created_after: datetime, created_before: datetime) -> QuerySet:
+    """Visitor messages from the window that have no reply, or one that failed or was abandoned.
+
+    A reply still inside its lease is being written and is left alone; one that used up its
+    attempts has been given up on.
+    """
+    lease_start = timezone.now() - timedelta(seconds=settings.REPLY_LEASE_SECONDS)
+    return Message.objects.filter(
+        role=Message.Role.VISITOR, created__gt=created_after, created__lt=created_before
+    ).filter(
+        Q(reply__isnull=True)
+        | Q(reply__status=Message.Status.FAILED, reply__attempts__lt=settings.REPLY_MAX_ATTEMPTS)
+        | Q(
+            reply__status=Message.Status.GENERATING,
+            reply__claimed_at__lt=lease_start,
+            reply__attempts__lt=settings.REPLY_MAX_ATTEMPTS,
+        )
+    )

@@ -1,17 +1,32 @@
-"""Celery tasks: take ids, call one service, safe to run twice."""
+"""Celery tasks: take ids, call one service, safe to run twice. And the worker's start-up."""
 
 from __future__ import annotations
 
 import logging
+import sys
+from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init, worker_ready
 
 import llm
+from leads.services.messages import ReplyNotQueued, replies_requeue
 from leads.services.replies import reply_generate
 
 logger = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def _check_model_config(**_: Any) -> None:
+    """Refuse to start a worker whose model cannot load (bad config, missing file, no GPU)."""
+    try:
+        llm.preflight(llm.ModelConfig.from_env())
+    except llm.LLMError as exc:
+        logger.critical("the worker cannot start: %s", exc)
+        print(f"salesbot worker: {exc}", file=sys.stderr)
+        # SystemExit passes through Celery's signal dispatch (which logs Exceptions and goes on).
+        raise SystemExit(1) from exc
 
 
 @worker_process_init.connect
@@ -23,6 +38,18 @@ def _load_model(**_: Any) -> None:
         logger.error("the model could not be loaded: %s", exc)
     else:
         logger.info("model %s loaded (%s)", model.name, model.backend)
+
+
+@worker_ready.connect
+def _requeue_lost_replies(**_: Any) -> None:
+    """Queue again the replies a broker outage or a dead worker left unanswered."""
+    try:
+        count = replies_requeue(older_than=timedelta(minutes=1), within=timedelta(days=1))
+    except ReplyNotQueued:
+        logger.exception("could not requeue unanswered messages")
+        return
+    if count:
+        logger.info("queued %d unanswered message(s) again", count)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)

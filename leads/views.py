@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
 
 DEMO_SITE_KEY = "demo"
 
@@ -15,8 +19,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """200 once the app is up and its database answers; 503 otherwise."""
     try:
         connection.ensure_connection()
-    except DatabaseError as exc:
-        return JsonResponse({"status": "unavailable", "detail": str(exc)}, status=503)
+    except DatabaseError:
+        logger.exception("health check: the database does not answer")
+        return JsonResponse({"status": "unavailable", "detail": "database"}, status=503)
     return JsonResponse({"status": "ok"})
 
 

@@ -11,7 +11,7 @@ from llm.errors import (
     ModelNotFound,
     UnknownModel,
 )
-from llm.registry import get_llm, known_backends, register_backend
+from llm.registry import get_llm, known_backends, preflight, register_backend
 
 __all__ = [
     "BackendUnavailable",
@@ -31,5 +31,6 @@ __all__ = [
     "Usage",
     "get_llm",
     "known_backends",
+    "preflight",
     "register_backend",
 ]

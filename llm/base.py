@@ -92,6 +92,11 @@ class BaseLLM(ABC):
         """Build the model a `ModelConfig` describes."""
         return cls(name=config.name, defaults=config.defaults, context_window=config.n_ctx)
 
+    @classmethod
+    def preflight(cls, config: ModelConfig) -> None:
+        """Cheap checks (files, drivers) that `from_config` would fail; raise `LLMError` if so."""
+        return None  # nothing to check for a backend that needs no files or drivers
+
     def count_tokens(self, text: str) -> int:
         """Tokens in `text`; backends with a tokenizer count exactly, this is an estimate."""
         return len(text) // 3 + 1

@@ -47,6 +47,11 @@ def build(config: ModelConfig) -> BaseLLM:
     return cls.from_config(config)
 
 
+def preflight(config: ModelConfig) -> None:
+    """Check, without loading weights, that `config` can be built here; raise if not."""
+    backend_class(config.backend).preflight(config)
+
+
 def get_llm(config: ModelConfig | None = None) -> BaseLLM:
     """The model for `config` (default: from the environment), built once per process."""
     config = config or ModelConfig.from_env()

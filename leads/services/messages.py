@@ -4,29 +4,43 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
 
+from leads import selectors
 from leads.models import Conversation, Message
 
 logger = logging.getLogger(__name__)
 
 
-def _reply_enqueue(message_id: int) -> None:
+class ReplyNotQueued(Exception):
+    """The message is stored, but its reply could not be queued (the broker is unreachable)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(f"message {message.id} is stored but its reply could not be queued")
+        self.message = message
+
+
+def reply_enqueue(message: Message) -> None:
+    """Queue the reply task for `message`; `ReplyNotQueued` if the broker cannot take it."""
     from leads.tasks import reply_generate_task
 
     try:
-        reply_generate_task.delay(message_id)
-    except Exception:
-        # The message is committed; a later re-send of the same client id enqueues it again.
-        logger.exception("could not enqueue the reply to message %s", message_id)
+        reply_generate_task.delay(message.id)
+    except OperationalError as exc:
+        logger.error("could not queue the reply to message %s: %s", message.id, exc)
+        raise ReplyNotQueued(message) from exc
 
 
 def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UUID) -> Message:
     """Store a visitor message exactly once per client id and queue its reply after commit.
 
-    A repeated client id returns the stored message; its reply is queued again only if no reply
-    was ever started, so a message whose first enqueue was lost still gets an answer.
+    A repeated client id returns the stored message, and queues its reply again if it still
+    needs one (never queued, failed, or abandoned). Raises `ReplyNotQueued` — with the message
+    committed — when the broker is unreachable, so that the client sends it again later.
     """
     existing = conversation.messages.filter(client_id=client_id).first()
     if existing is None:
@@ -38,11 +52,27 @@ def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UU
                     text=text,
                     client_id=client_id,
                 )
-                transaction.on_commit(lambda: _reply_enqueue(message.id))
+                transaction.on_commit(lambda: reply_enqueue(message))
             return message
         except IntegrityError:
             # Another connection stored the same client id between our check and insert.
             existing = conversation.messages.get(client_id=client_id)
-    if not Message.objects.filter(in_reply_to=existing).exists():
-        _reply_enqueue(existing.id)
+    needs_reply = selectors.visitor_messages_unanswered(
+        created_after=existing.created - timedelta(seconds=1), created_before=timezone.now()
+    ).filter(id=existing.id)
+    if needs_reply.exists():
+        reply_enqueue(existing)
     return existing
+
+
+def replies_requeue(*, older_than: timedelta, within: timedelta) -> int:
+    """Queue again every reply that was lost (a broker outage, a dead worker); how many."""
+    now = timezone.now()
+    unanswered = selectors.visitor_messages_unanswered(
+        created_after=now - within, created_before=now - older_than
+    )
+    count = 0
+    for message in unanswered.iterator():
+        reply_enqueue(message)
+        count += 1
+    return count

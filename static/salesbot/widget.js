@@ -153,13 +153,16 @@
   var attempts = 0;
   var outbox = [];      // frames not yet acknowledged, in order
   var retryTimer = null;
+  var resendTimer = null;
+  var resends = 0;
+  var refused = false;  // closed with 4403: this page may not chat; never reconnect
 
   function send(frame) {
     if (ws && ready) ws.send(JSON.stringify(frame));
   }
 
   function connect() {
-    if (ws || retryTimer) return;
+    if (ws || retryTimer || refused) return;
     ws = new WebSocket(WS_URL);
     ws.onopen = function () {
       ws.send(JSON.stringify({ type: "hello", visitor: storage("get") }));
@@ -174,6 +177,7 @@
       ready = false;
       setTyping(false);
       if (event.code === 4403) {
+        refused = true;
         banner.textContent = "The chat is not available on this page.";
         banner.hidden = false;
         return;
@@ -192,10 +196,17 @@
         ready = true;
         attempts = 0;
         banner.hidden = true;
-        (frame.history || []).forEach(function (m) { bubble("m" + m.id, m.role, m.text); });
+        (frame.history || []).forEach(function (m) {
+          // A message whose ack was lost: the stored copy is the bubble already shown.
+          var pending = m.client_id && bubbles["c" + m.client_id];
+          if (pending && !bubbles["m" + m.id]) bubbles["m" + m.id] = pending;
+          bubble("m" + m.id, m.role, m.text);
+        });
+        // Resend what was never acknowledged; the same ids make it exactly-once.
         outbox.forEach(send);
         break;
       case "ack":
+        resends = 0;
         outbox = outbox.filter(function (f) { return f.id !== frame.id; });
         var mine = bubbles["c" + frame.id];
         if (mine) {
@@ -208,14 +219,21 @@
         break;
       case "delta":
         var b = bubble("m" + frame.message, "assistant");
+        if (b.classList.contains("failed")) {  // a retry of a reply that had failed
+          b.classList.remove("failed");
+          b.textContent = "";
+        }
         b.textContent += frame.text;
         log.scrollTop = log.scrollHeight;
         break;
       case "reply":
-        bubble("m" + frame.message, frame.role, frame.text);
+        bubble("m" + frame.message, frame.role, frame.text).classList.remove("failed");
         break;
       case "error":
-        if (frame.id && bubbles["c" + frame.id]) {
+        if (frame.code === "unavailable") {
+          if (!ready && ws) { ws.close(); return; }  // hello failed: reconnect with back-off
+          scheduleResend();                          // the message stays queued, same id
+        } else if (frame.id && bubbles["c" + frame.id]) {
           outbox = outbox.filter(function (f) { return f.id !== frame.id; });
           var failed = bubbles["c" + frame.id];
           failed.classList.remove("sending");
@@ -223,10 +241,17 @@
           failed.title = frame.detail;
         } else if (frame.code === "reply_failed") {
           setTyping(false);
-          bubble("e" + Date.now(), "assistant", frame.detail).classList.add("failed");
+          var key = frame.message ? "m" + frame.message : "e" + Date.now();
+          bubble(key, "assistant", frame.detail).classList.add("failed");
         }
         break;
     }
+  }
+
+  function scheduleResend() {
+    if (resendTimer) return;
+    var delay = Math.min(30000, 1000 * Math.pow(2, resends++));
+    resendTimer = setTimeout(function () { resendTimer = null; outbox.forEach(send); }, delay);
   }
 
   function submit() {

@@ -81,3 +81,17 @@ def test_the_stack_starts_embedded_redis_and_stops_everything_on_ctrl_c(stack_en
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_a_worker_whose_model_cannot_load_refuses_to_start(stack_env, redis_url):
+    env = stack_env | {"REDIS_URL": redis_url, "LLM_GPU_LAYERS": "-1"}
+    worker = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "salesbot", "worker", "--concurrency", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert worker.returncode != 0
+    assert "GGML_CUDA" in worker.stderr and "LLM_GPU_LAYERS=0" in worker.stderr

@@ -40,12 +40,12 @@ async def _ready(token=None):
     return communicator, welcome
 
 
-async def _error(communicator, frame=None, text=None):
+async def _error(communicator, frame=None, text=None, wait=1):
     if text is not None:
         await communicator.send_to(text_data=text)
     else:
         await communicator.send_json_to(frame)
-    reply = await communicator.receive_json_from()
+    reply = await communicator.receive_json_from(timeout=wait)
     assert reply["type"] == "error"
     return reply
 
@@ -178,3 +178,37 @@ async def test_resuming_with_the_token_returns_the_history(site):
         ("assistant", "Welcome!"),
     ]
     await again.disconnect()
+
+
+async def test_a_message_whose_reply_cannot_be_queued_is_not_acked(site, broker):
+    communicator, _ = await _ready()
+    broker.stop()
+    frame = {"type": "message", "id": str(uuid.uuid4()), "text": "Anyone there?"}
+    error = await _error(communicator, frame, wait=20)  # Celery retries publishing first
+    assert (error["code"], error["id"]) == ("unavailable", frame["id"])
+    broker.start()
+    await communicator.send_json_to(frame)
+    ack = await communicator.receive_json_from()
+    assert ack["type"] == "ack" and ack["id"] == frame["id"]
+    assert await database_sync_to_async(Message.objects.count)() == 1
+    await communicator.disconnect()
+
+
+async def test_history_tells_the_client_which_of_its_messages_were_stored(site):
+    communicator, welcome = await _ready()
+    client_id = str(uuid.uuid4())
+    await communicator.send_json_to({"type": "message", "id": client_id, "text": "Hi"})
+    await communicator.receive_json_from()  # the ack, as if it were lost on the way
+    await communicator.disconnect()
+    again, resumed = await _ready(token=welcome["visitor"])
+    assert resumed["history"][0]["client_id"] == client_id
+    await again.disconnect()
+
+
+async def test_an_idle_connection_outlives_the_channel_layers_blocking_pop(site):
+    """redis-py 8's 5 s read timeout against channels-redis's 5 s BZPOPMIN (channels_redis#422)."""
+    communicator, _ = await _ready()
+    assert await communicator.receive_nothing(timeout=12)
+    await communicator.send_json_to({"type": "hello", "visitor": None})
+    assert (await communicator.receive_json_from())["type"] == "welcome"
+    await communicator.disconnect()

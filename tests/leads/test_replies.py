@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from leads import selectors
 from leads.models import Message
 from leads.services.conversations import conversation_resume_or_start
 from leads.services.messages import message_receive
@@ -33,21 +36,63 @@ def test_running_the_reply_twice_stores_one_reply(visitor_message):
     ]
 
 
-def test_a_redelivered_task_takes_over_a_reply_its_dead_worker_left(visitor_message):
-    Message.objects.create(
+def _half_written(visitor_message, *, task_id="same-task", age=timedelta(0), attempts=1):
+    return Message.objects.create(
         conversation=visitor_message.conversation,
         role=Message.Role.ASSISTANT,
         status=Message.Status.GENERATING,
         in_reply_to=visitor_message,
-        task_id="same-task",
+        task_id=task_id,
+        claimed_at=timezone.now() - age,
+        attempts=attempts,
         text="half a rep",
     )
+
+
+def test_a_redelivered_task_takes_over_a_reply_its_dead_worker_left(visitor_message):
+    _half_written(visitor_message)
     other = reply_generate(message_id=visitor_message.id, task_id="other", model=FakeLLM())
     assert other is None  # someone else's task is still on it
     reply = reply_generate(
         message_id=visitor_message.id, task_id="same-task", model=FakeLLM(replies=["Done."])
     )
-    assert (reply.text, reply.status) == ("Done.", Message.Status.COMPLETE)
+    assert (reply.text, reply.status, reply.attempts) == ("Done.", Message.Status.COMPLETE, 2)
+
+
+def test_a_reply_abandoned_past_its_lease_is_taken_over(visitor_message, settings):
+    settings.REPLY_LEASE_SECONDS = 60
+    _half_written(visitor_message, age=timedelta(seconds=61))
+    reply = reply_generate(message_id=visitor_message.id, task_id="new", model=FakeLLM())
+    assert reply.status == Message.Status.COMPLETE
+
+
+def test_a_message_that_keeps_failing_is_given_up_after_its_attempts(visitor_message, settings):
+    settings.REPLY_MAX_ATTEMPTS = 2
+    _half_written(visitor_message, attempts=2)
+    assert reply_generate(message_id=visitor_message.id, task_id="same-task") is None
+    assert Message.objects.get(in_reply_to=visitor_message).status == Message.Status.FAILED
+    assert not selectors.visitor_messages_unanswered(
+        created_after=timezone.now() - timedelta(days=1), created_before=timezone.now()
+    ).exists()
+
+
+class BrokenModel(FakeLLM):
+    def _generate(self, messages, options):
+        yield "Half"
+        raise KeyError("choices")  # a library bug, not an LLMError
+
+
+def test_any_failure_marks_the_reply_failed_so_that_it_can_be_retried(visitor_message):
+    with pytest.raises(KeyError):
+        reply_generate(message_id=visitor_message.id, task_id="a", model=BrokenModel())
+    reply = Message.objects.get(in_reply_to=visitor_message)
+    assert reply.status == Message.Status.FAILED
+    assert (
+        selectors.visitor_messages_unanswered(
+            created_after=timezone.now() - timedelta(days=1), created_before=timezone.now()
+        ).get()
+        == visitor_message
+    )
 
 
 def test_a_failed_generation_is_marked_and_can_be_retried(visitor_message):

@@ -1,0 +1,32 @@
+"""Fixtures for the leads tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from salesbot.celery import app as celery_app
+from salesbot.embedded_redis import EmbeddedRedis
+from salesbot.redis_urls import celery_broker_url
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[EmbeddedRedis]:
+    """A broker of this test's own, which the test may stop; the app goes back afterwards."""
+    previous = celery_app.conf.broker_url
+    server = EmbeddedRedis(tmp_path / "broker.sock", persist=False).start()
+    celery_app.conf.broker_url = celery_broker_url(server.url)
+    _forget_connections()
+    yield server
+    server.stop()
+    celery_app.conf.broker_url = previous
+    _forget_connections()
+
+
+def _forget_connections() -> None:
+    # close() drops the connection pool, but the producer pool built on it survives and would
+    # keep publishing to the previous broker.
+    celery_app.close()
+    celery_app.amqp._producer_pool = None
