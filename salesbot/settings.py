@@ -5,23 +5,49 @@ Every variable is listed in docs/configuration.md and .env.example.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
-from salesbot.redis_urls import celery_broker_url, embedded_url
+from salesbot.redis_urls import celery_broker_url, channel_layer_host, embedded_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-env = environ.Env()
+
+
+class _Env(environ.Env):  # type: ignore[misc]
+    """django-environ, with errors that name the variable and the page that documents it."""
+
+    def get_value(self, var: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().get_value(var, *args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            raise ImproperlyConfigured(
+                f"{var}={os.environ.get(var)!r} is not valid ({exc}); see docs/configuration.md"
+            ) from exc
+
+
+env = _Env()
 environ.Env.read_env(BASE_DIR / ".env")  # optional; real environment variables win
 
 # Runtime state (SQLite file, embedded Redis socket, dev credentials) lives here, never in git.
 VAR_DIR = Path(env("SALESBOT_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me" if DEBUG else None)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me" if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=false; generate one with "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (docs/deployment.md).
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -90,7 +116,10 @@ REDIS_URL = env("REDIS_URL", default="") or embedded_url(EMBEDDED_REDIS_SOCKET)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", default="salesbot")},
+        "CONFIG": {
+            "hosts": [channel_layer_host(REDIS_URL)],
+            "prefix": env("CHANNELS_PREFIX", default="salesbot"),
+        },
     },
 }
 
@@ -109,6 +138,10 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="salesbot")
 # The chat.
 CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=2000)
 CHAT_HISTORY_LIMIT = env.int("CHAT_HISTORY_LIMIT", default=50)
+# A reply being generated for longer than this is taken to be abandoned and may be taken over.
+REPLY_LEASE_SECONDS = env.int("REPLY_LEASE_SECONDS", default=600)
+# Tries per reply (a worker crash counts): a message that keeps killing workers is given up.
+REPLY_MAX_ATTEMPTS = env.int("REPLY_MAX_ATTEMPTS", default=3)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -116,6 +116,11 @@ class Stack:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesbot.settings")
+    from django.conf import settings
+
+    # Loading the settings reads .env, so that HOST, PORT and CELERY_CONCURRENCY set there count.
+    embedded_socket = settings.EMBEDDED_REDIS_SOCKET
     parser = argparse.ArgumentParser(description="Run salesbot: web server, worker and Redis.")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -123,10 +128,6 @@ def main(argv: list[str] | None = None) -> int:
         "--concurrency", type=int, default=int(os.environ.get("CELERY_CONCURRENCY", "1"))
     )
     args = parser.parse_args(argv)
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesbot.settings")
-    from django.conf import settings
-
     stopping = False
 
     def request_stop(signum: int, frame: object) -> None:
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         concurrency=args.concurrency,
-        embedded_socket=settings.EMBEDDED_REDIS_SOCKET,
+        embedded_socket=embedded_socket,
     )
     try:
         stack.start()
