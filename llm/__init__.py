@@ -3,8 +3,10 @@
 from llm.base import BaseLLM, ChatMessage, Completion, Finish, Options, Timings, Usage
 from llm.config import ModelConfig
 from llm.errors import (
+    BackendTimeout,
     BackendUnavailable,
     ContextWindowExceeded,
+    ExtractionFailed,
     GenerationFailed,
     InvalidOptions,
     LLMError,
@@ -14,11 +16,13 @@ from llm.errors import (
 from llm.registry import get_llm, known_backends, preflight, register_backend
 
 __all__ = [
+    "BackendTimeout",
     "BackendUnavailable",
     "BaseLLM",
     "ChatMessage",
     "Completion",
     "ContextWindowExceeded",
+    "ExtractionFailed",
     "Finish",
     "GenerationFailed",
     "InvalidOptions",

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from llm.errors import ContextWindowExceeded, InvalidOptions
+from llm.errors import ContextWindowExceeded, ExtractionFailed, InvalidOptions
 
 if TYPE_CHECKING:
     from llm.config import ModelConfig
 
 Role = Literal["system", "user", "assistant"]
+JsonSchema = dict[str, Any]
+T = TypeVar("T", bound=BaseModel)
+_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class BaseLLM(ABC):
 
     backend: ClassVar[str]
     can_stream: ClassVar[bool] = True
+    # Whether `_generate` can constrain its output to a JSON schema (a grammar, a `format`).
+    supports_schema: ClassVar[bool] = False
 
     # Template tokens a chat format adds around each message; an upper bound for the common ones.
     per_message_overhead: ClassVar[int] = 8
@@ -138,19 +145,27 @@ class BaseLLM(ABC):
 
     @abstractmethod
     def _generate(
-        self, messages: Sequence[ChatMessage], options: Options
+        self, messages: Sequence[ChatMessage], options: Options, schema: JsonSchema | None = None
     ) -> Iterator[str | Finish]:
-        """Yield text chunks as they are produced, then optionally one `Finish`."""
+        """Yield text chunks as they are produced, then optionally one `Finish`.
+
+        `schema` is passed only to backends that declare `supports_schema`: their output must
+        then be JSON valid against it.
+        """
 
     def stream(self, messages: Sequence[ChatMessage], **options: Any) -> Iterator[str | Completion]:
         """Yield text chunks as they are generated, then the `Completion`."""
-        opts = self.options(**options)
+        return self._stream(messages, self.options(**options), None)
+
+    def _stream(
+        self, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None
+    ) -> Iterator[str | Completion]:
         messages = self.fit(messages, opts.max_tokens)
         started = time.perf_counter()
         first: float | None = None
         parts: list[str] = []
         finish = Finish()
-        for item in self._generate(messages, opts):
+        for item in self._generate(messages, opts, schema):
             if isinstance(item, Finish):
                 finish = item
                 continue
@@ -169,10 +184,59 @@ class BaseLLM(ABC):
 
     def complete(self, messages: Sequence[ChatMessage], **options: Any) -> Completion:
         """Generate a whole reply."""
-        for item in self.stream(messages, **options):
+        return self._complete(messages, self.options(**options), None)
+
+    def _complete(
+        self, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None
+    ) -> Completion:
+        for item in self._stream(messages, opts, schema):
             if isinstance(item, Completion):
                 return item
-        raise AssertionError("stream() always ends with a Completion")  # pragma: no cover
+        raise AssertionError("_stream() always ends with a Completion")  # pragma: no cover
+
+    def extract(
+        self, messages: Sequence[ChatMessage], schema: type[T], *, attempts: int = 3, **options: Any
+    ) -> T:
+        """An instance of `schema` read from the model's answer to `messages`.
+
+        Backends that can constrain decoding to the schema's JSON Schema do so; the others are
+        shown the schema. Either way the answer is validated, and an invalid one is sent back
+        with the validation errors, up to `attempts` times, before `ExtractionFailed`.
+        """
+        options.setdefault("greedy", True)
+        opts = self.options(**options)
+        json_schema = schema.model_json_schema()
+        chat = list(messages)
+        if not self.supports_schema:
+            instruction = (
+                "Answer with one JSON object and nothing else. It must validate against this "
+                f"JSON Schema:\n{json.dumps(json_schema)}"
+            )
+            chat.append(ChatMessage("user", instruction))
+        problem = ""
+        for _ in range(attempts):
+            completion = self._complete(chat, opts, json_schema if self.supports_schema else None)
+            text = completion.text.strip()
+            if fenced := _FENCE.match(text):
+                text = fenced.group(1)
+            try:
+                return schema.model_validate_json(text)
+            except ValidationError as exc:
+                problem = "; ".join(
+                    f"{'.'.join(map(str, e['loc'])) or '(object)'}: {e['msg']}"
+                    for e in exc.errors()
+                )
+            chat += [
+                ChatMessage("assistant", completion.text),
+                ChatMessage(
+                    "user",
+                    f"That is not valid ({problem}). Answer again with only the corrected JSON.",
+                ),
+            ]
+        raise ExtractionFailed(
+            f"{self.name} gave no valid {schema.__name__} in {attempts} attempts; "
+            f"last problem: {problem}"
+        )
 
     def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
         """Release what the backend holds (weights, connections)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
@@ -36,6 +36,25 @@ class ModelConfig(BaseModel):
     chat_format: str | None = Field(
         None, description="llama.cpp chat format; None uses the template in the GGUF metadata."
     )
+    # For server backends (ollama, openai_compat) and Hugging Face ones (transformers).
+    model: str | None = Field(
+        None, description="Model id: a server's model name, or a Hugging Face repo or folder."
+    )
+    base_url: str | None = Field(None, description="Server URL, e.g. http://127.0.0.1:11434.")
+    api_key_env: str | None = Field(
+        None, description="Name of the environment variable holding the API key (never the key)."
+    )
+    timeout: float = Field(120.0, gt=0, le=3600, description="Seconds to wait for a server.")
+    device: Literal["auto", "cuda", "mps", "cpu"] = Field(
+        "auto", description="transformers: where to run the model."
+    )
+    quant_bits: Literal[4, 8] | None = Field(
+        None, description="transformers: load in 4-bit (NF4) or 8-bit through bitsandbytes (CUDA)."
+    )
+    lora_path: Path | None = Field(None, description="transformers: a PEFT LoRA adapter.")
+    backend_options: dict[str, Any] = Field(
+        default_factory=dict, description="Backend-specific settings, validated by the backend."
+    )
     defaults: Options = Field(default_factory=Options, description="Default generation options.")
 
     def resolved_model_path(self) -> Path:
@@ -56,12 +75,24 @@ class ModelConfig(BaseModel):
             "LLM_N_BATCH": "n_batch",
             "LLM_GPU_LAYERS": "n_gpu_layers",
             "LLM_CHAT_FORMAT": "chat_format",
+            "LLM_MODEL": "model",
+            "LLM_BASE_URL": "base_url",
+            "LLM_API_KEY_ENV": "api_key_env",
+            "LLM_TIMEOUT": "timeout",
+            "LLM_DEVICE": "device",
+            "LLM_LORA_PATH": "lora_path",
         }
         for var, key in simple.items():
             if env.get(var):
                 fields[key] = env[var]
         if env.get("LLM_MODEL_PATH") and not env.get("LLM_NAME"):
             fields["name"] = Path(env["LLM_MODEL_PATH"]).stem
+        elif env.get("LLM_MODEL") and not env.get("LLM_NAME"):
+            fields["name"] = env["LLM_MODEL"]
+        if env.get("LLM_QUANT_ENABLED", "").lower() in {"1", "true", "yes", "on"}:
+            fields["quant_bits"] = env.get("LLM_QUANT_BITS") or 4
+        elif env.get("LLM_QUANT_BITS"):
+            fields["quant_bits"] = env["LLM_QUANT_BITS"]
         option_vars = {
             "LLM_MAX_NEW_TOKENS": "max_tokens",
             "LLM_TEMPERATURE": "temperature",
@@ -74,6 +105,7 @@ class ModelConfig(BaseModel):
             return cls.model_validate(fields)
         except ValidationError as exc:
             reverse = {v: k for k, v in (simple | option_vars).items()}
+            reverse["quant_bits"] = "LLM_QUANT_BITS"
             problems = "; ".join(
                 f"{reverse.get(str(e['loc'][-1]), '.'.join(map(str, e['loc'])))}: {e['msg']}"
                 for e in exc.errors()

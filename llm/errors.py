@@ -32,5 +32,13 @@ class ContextWindowExceeded(LLMError):
     """The prompt does not fit the model's context window."""
 
 
+class BackendTimeout(LLMError):
+    """The backend (usually a server) did not answer in time."""
+
+
 class GenerationFailed(LLMError):
     """The backend failed while producing output."""
+
+
+class ExtractionFailed(LLMError):
+    """The model produced no object that validates against the schema."""

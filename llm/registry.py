@@ -12,9 +12,13 @@ from llm.errors import BackendUnavailable, UnknownModel
 # Dotted paths, imported on first use, so `import llm` never pulls in llama_cpp or torch.
 _BACKENDS: dict[str, str] = {
     "llama_cpp": "llm.backends.llama_cpp:LlamaCppLLM",
+    "ctransformers": "llm.backends.ctransformers:CTransformersLLM",
+    "transformers": "llm.backends.transformers:TransformersLLM",
+    "ollama": "llm.backends.ollama:OllamaLLM",
+    "openai_compat": "llm.backends.openai_compat:OpenAICompatLLM",
     "fake": "llm.backends.fake:FakeLLM",
 }
-_cache: dict[ModelConfig, BaseLLM] = {}
+_cache: dict[str, BaseLLM] = {}  # keyed by the configuration's JSON
 _lock = threading.Lock()
 
 
@@ -55,10 +59,11 @@ def preflight(config: ModelConfig) -> None:
 def get_llm(config: ModelConfig | None = None) -> BaseLLM:
     """The model for `config` (default: from the environment), built once per process."""
     config = config or ModelConfig.from_env()
+    key = config.model_dump_json()
     with _lock:
-        if config not in _cache:
-            _cache[config] = build(config)
-        return _cache[config]
+        if key not in _cache:
+            _cache[key] = build(config)
+        return _cache[key]
 
 
 def reset() -> None:

@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from llm.base import BaseLLM, ChatMessage, Finish, Options, Usage
+from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
 from llm.errors import GenerationFailed
 
 
@@ -28,7 +28,7 @@ class FakeLLM(BaseLLM):
         self.replies.extend(replies)
 
     def _generate(
-        self, messages: Sequence[ChatMessage], options: Options
+        self, messages: Sequence[ChatMessage], options: Options, schema: JsonSchema | None = None
     ) -> Iterator[str | Finish]:
         self.prompts.append(list(messages))
         self.options_seen.append(options)

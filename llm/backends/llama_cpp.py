@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from llm.base import BaseLLM, ChatMessage, Finish, Options, Usage
+from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
 from llm.config import ModelConfig
 from llm.errors import (
     BackendUnavailable,
@@ -43,6 +43,7 @@ class LlamaCppLLM(BaseLLM):
     """A GGUF model loaded once; generation is serialised because a llama context is not shared."""
 
     backend = "llama_cpp"
+    supports_schema = True  # a GBNF grammar compiled from the JSON Schema
 
     def __init__(
         self,
@@ -94,7 +95,7 @@ class LlamaCppLLM(BaseLLM):
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def _generate(
-        self, messages: Sequence[ChatMessage], options: Options
+        self, messages: Sequence[ChatMessage], options: Options, schema: JsonSchema | None = None
     ) -> Iterator[str | Finish]:
         with self._lock:
             try:
@@ -109,6 +110,9 @@ class LlamaCppLLM(BaseLLM):
                     repeat_penalty=options.repeat_penalty,
                     stop=list(options.stop) or None,
                     seed=options.seed,
+                    response_format=(
+                        {"type": "json_object", "schema": schema} if schema is not None else None
+                    ),
                 )
                 reason = "stop"
                 produced = 0

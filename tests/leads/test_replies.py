@@ -77,7 +77,7 @@ def test_a_message_that_keeps_failing_is_given_up_after_its_attempts(visitor_mes
 
 
 class BrokenModel(FakeLLM):
-    def _generate(self, messages, options):
+    def _generate(self, messages, options, schema=None):
         yield "Half"
         raise KeyError("choices")  # a library bug, not an LLMError
 
