@@ -21,3 +21,6 @@ class Engine:
     unavailable: Callable[[], BaseLLM]
     # The context window the model was built with, to overflow it on purpose.
     context_window: int
+    # False for a model with random weights (the ctransformers engine): it cannot follow
+    # instructions, so extract() must end in ExtractionFailed rather than a valid object.
+    coherent: bool = True
