@@ -16,6 +16,12 @@ class Site(models.Model):
     description = models.TextField(
         blank=True, help_text="What the company sells; the assistant may use it in replies."
     )
+    prompt_overrides = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Own prompt texts by use case (qualification_reply, extraction, summary), "
+        "replacing the stored templates; $company_name and $company_description are filled in.",
+    )
     allowed_origins = models.JSONField(
         default=list,
         blank=True,

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 def _check_model_config(**_: Any) -> None:
     """Refuse to start a worker whose model cannot load (bad config, missing file, no GPU)."""
     try:
-        llm.preflight(llm.ModelConfig.from_env())
+        llm.preflight(llm.registry.settings().for_role("reply"))
     except llm.LLMError as exc:
         logger.critical("the worker cannot start: %s", exc)
         print(f"salesbot worker: {exc}", file=sys.stderr)

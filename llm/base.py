@@ -61,6 +61,19 @@ class Completion:
     timings: Timings
 
 
+def fold_system_prompt(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
+    """Move system messages into the first user turn, for templates without a system role."""
+    system = "\n\n".join(m.content for m in messages if m.role == "system")
+    rest = [m for m in messages if m.role != "system"]
+    if not system:
+        return rest
+    for i, message in enumerate(rest):
+        if message.role == "user":
+            rest[i] = ChatMessage("user", f"{system}\n\n{message.content}")
+            return rest
+    return [ChatMessage("user", system), *rest]
+
+
 class Options(BaseModel):
     """Generation options shared by every backend."""
 
@@ -86,6 +99,9 @@ class BaseLLM(ABC):
 
     # Template tokens a chat format adds around each message; an upper bound for the common ones.
     per_message_overhead: ClassVar[int] = 8
+    # Set from ModelConfig by the registry: "mistral" folds system prompts into the first user
+    # turn, because Mistral's chat template rejects a system role.
+    template_family: str | None = None
 
     def __init__(
         self, *, name: str, defaults: Options | None = None, context_window: int | None = None
@@ -160,6 +176,8 @@ class BaseLLM(ABC):
     def _stream(
         self, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None
     ) -> Iterator[str | Completion]:
+        if self.template_family == "mistral":
+            messages = fold_system_prompt(messages)
         messages = self.fit(messages, opts.max_tokens)
         started = time.perf_counter()
         first: float | None = None

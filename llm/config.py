@@ -5,13 +5,22 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from llm import bundled
 from llm.base import Options
 from llm.errors import InvalidOptions
+
+
+class Price(BaseModel):
+    """What a model costs per million tokens (0 for a local model; set it for paid APIs)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt_per_million: float = Field(0.0, ge=0)
+    completion_per_million: float = Field(0.0, ge=0)
 
 
 class ModelConfig(BaseModel):
@@ -55,6 +64,12 @@ class ModelConfig(BaseModel):
     backend_options: dict[str, Any] = Field(
         default_factory=dict, description="Backend-specific settings, validated by the backend."
     )
+    template_family: Literal["chatml", "mistral", "llama3"] | None = Field(
+        None,
+        description="Prompt family: picks per-family prompt files, and for mistral folds the "
+        "system prompt into the first user turn (Mistral's template has no system role).",
+    )
+    price: Price = Field(default_factory=lambda: Price(), description="Cost per million tokens.")
     defaults: Options = Field(default_factory=Options, description="Default generation options.")
 
     def resolved_model_path(self) -> Path:
@@ -63,51 +78,66 @@ class ModelConfig(BaseModel):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ModelConfig:
-        """Build the configuration from `LLM_*` environment variables."""
-        env = os.environ if environ is None else environ
-        fields: dict[str, Any] = {}
-        simple = {
-            "LLM_NAME": "name",
-            "LLM_BACKEND": "backend",
-            "LLM_MODEL_PATH": "model_path",
-            "LLM_N_CTX": "n_ctx",
-            "LLM_N_THREADS": "n_threads",
-            "LLM_N_BATCH": "n_batch",
-            "LLM_GPU_LAYERS": "n_gpu_layers",
-            "LLM_CHAT_FORMAT": "chat_format",
-            "LLM_MODEL": "model",
-            "LLM_BASE_URL": "base_url",
-            "LLM_API_KEY_ENV": "api_key_env",
-            "LLM_TIMEOUT": "timeout",
-            "LLM_DEVICE": "device",
-            "LLM_LORA_PATH": "lora_path",
-        }
-        for var, key in simple.items():
-            if env.get(var):
-                fields[key] = env[var]
-        if env.get("LLM_MODEL_PATH") and not env.get("LLM_NAME"):
-            fields["name"] = Path(env["LLM_MODEL_PATH"]).stem
-        elif env.get("LLM_MODEL") and not env.get("LLM_NAME"):
-            fields["name"] = env["LLM_MODEL"]
-        if env.get("LLM_QUANT_ENABLED", "").lower() in {"1", "true", "yes", "on"}:
-            fields["quant_bits"] = env.get("LLM_QUANT_BITS") or 4
-        elif env.get("LLM_QUANT_BITS"):
-            fields["quant_bits"] = env["LLM_QUANT_BITS"]
-        option_vars = {
-            "LLM_MAX_NEW_TOKENS": "max_tokens",
-            "LLM_TEMPERATURE": "temperature",
-            "LLM_SEED": "seed",
-        }
-        defaults = {key: env[var] for var, key in option_vars.items() if env.get(var)}
-        if defaults:
-            fields["defaults"] = defaults
-        try:
-            return cls.model_validate(fields)
-        except ValidationError as exc:
-            reverse = {v: k for k, v in (simple | option_vars).items()}
-            reverse["quant_bits"] = "LLM_QUANT_BITS"
-            problems = "; ".join(
-                f"{reverse.get(str(e['loc'][-1]), '.'.join(map(str, e['loc'])))}: {e['msg']}"
-                for e in exc.errors()
-            )
-            raise InvalidOptions(f"invalid model configuration: {problems}") from exc
+        """Build the configuration from `LLM_*` environment variables alone."""
+        return _validate(cls, env_overrides(environ), "environment")
+
+
+ENV_FIELDS = {
+    "LLM_NAME": "name",
+    "LLM_BACKEND": "backend",
+    "LLM_MODEL_PATH": "model_path",
+    "LLM_N_CTX": "n_ctx",
+    "LLM_N_THREADS": "n_threads",
+    "LLM_N_BATCH": "n_batch",
+    "LLM_GPU_LAYERS": "n_gpu_layers",
+    "LLM_CHAT_FORMAT": "chat_format",
+    "LLM_MODEL": "model",
+    "LLM_BASE_URL": "base_url",
+    "LLM_API_KEY_ENV": "api_key_env",
+    "LLM_TIMEOUT": "timeout",
+    "LLM_DEVICE": "device",
+    "LLM_LORA_PATH": "lora_path",
+    "LLM_TEMPLATE_FAMILY": "template_family",
+}
+ENV_OPTIONS = {
+    "LLM_MAX_NEW_TOKENS": "max_tokens",
+    "LLM_TEMPERATURE": "temperature",
+    "LLM_SEED": "seed",
+}
+_ENV_NAMES = {v: k for k, v in (ENV_FIELDS | ENV_OPTIONS).items()} | {
+    "quant_bits": "LLM_QUANT_BITS"
+}
+
+
+def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The model fields that `LLM_*` environment variables set (unvalidated)."""
+    env = os.environ if environ is None else environ
+    fields: dict[str, Any] = {key: env[var] for var, key in ENV_FIELDS.items() if env.get(var)}
+    if env.get("LLM_MODEL_PATH") and not env.get("LLM_NAME"):
+        fields["name"] = Path(env["LLM_MODEL_PATH"]).stem
+    elif env.get("LLM_MODEL") and not env.get("LLM_NAME"):
+        fields["name"] = env["LLM_MODEL"]
+    if env.get("LLM_QUANT_ENABLED", "").lower() in {"1", "true", "yes", "on"}:
+        fields["quant_bits"] = env.get("LLM_QUANT_BITS") or 4
+    elif env.get("LLM_QUANT_BITS"):
+        fields["quant_bits"] = env["LLM_QUANT_BITS"]
+    defaults = {key: env[var] for var, key in ENV_OPTIONS.items() if env.get(var)}
+    if defaults:
+        fields["defaults"] = defaults
+    return fields
+
+
+def _validate(cls: type[M], data: Mapping[str, Any], where: str) -> M:
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_ENV_NAMES.get(str(e['loc'][-1]), '.'.join(map(str, e['loc'])))}: {e['msg']}"
+            if where == "environment"
+            else f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise InvalidOptions(f"invalid model configuration in {where}: {problems}") from exc
+
+
+M = TypeVar("M", bound=BaseModel)

@@ -8,6 +8,7 @@ import threading
 from llm.base import BaseLLM
 from llm.config import ModelConfig
 from llm.errors import BackendUnavailable, UnknownModel
+from llm.settings import LLMSettings, Role, load_settings
 
 # Dotted paths, imported on first use, so `import llm` never pulls in llama_cpp or torch.
 _BACKENDS: dict[str, str] = {
@@ -19,6 +20,7 @@ _BACKENDS: dict[str, str] = {
     "fake": "llm.backends.fake:FakeLLM",
 }
 _cache: dict[str, BaseLLM] = {}  # keyed by the configuration's JSON
+_settings: LLMSettings | None = None
 _lock = threading.Lock()
 
 
@@ -48,7 +50,9 @@ def backend_class(name: str) -> type[BaseLLM]:
 def build(config: ModelConfig) -> BaseLLM:
     """Construct a new model from its configuration."""
     cls = backend_class(config.backend)
-    return cls.from_config(config)
+    model = cls.from_config(config)
+    model.template_family = config.template_family
+    return model
 
 
 def preflight(config: ModelConfig) -> None:
@@ -56,9 +60,26 @@ def preflight(config: ModelConfig) -> None:
     backend_class(config.backend).preflight(config)
 
 
-def get_llm(config: ModelConfig | None = None) -> BaseLLM:
-    """The model for `config` (default: from the environment), built once per process."""
-    config = config or ModelConfig.from_env()
+def settings() -> LLMSettings:
+    """The model settings of this process (file + environment), read once."""
+    global _settings
+    with _lock:
+        if _settings is None:
+            _settings = load_settings()
+        return _settings
+
+
+def get_llm(model: str | ModelConfig | None = None, *, role: Role = "reply") -> BaseLLM:
+    """A model by name (from the settings file) or configuration, else the one for `role`.
+
+    Each configuration is built once per process and then shared.
+    """
+    if isinstance(model, ModelConfig):
+        config = model
+    elif model is not None:
+        config = settings().model(model)
+    else:
+        config = settings().for_role(role)
     key = config.model_dump_json()
     with _lock:
         if key not in _cache:
@@ -67,8 +88,10 @@ def get_llm(config: ModelConfig | None = None) -> BaseLLM:
 
 
 def reset() -> None:
-    """Forget every cached model, releasing what each holds."""
+    """Forget the settings and every cached model, releasing what each holds."""
+    global _settings
     with _lock:
         for model in _cache.values():
             model.close()
         _cache.clear()
+        _settings = None

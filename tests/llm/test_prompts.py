@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from llm import ChatMessage
+from llm.backends.fake import FakeLLM
+from llm.base import fold_system_prompt
+from llm.prompts import USE_CASES, PromptError, render, template_text
+
+
+@pytest.mark.parametrize("use_case", USE_CASES)
+def test_every_use_case_has_a_stored_template(use_case):
+    assert "$company_name" in template_text(use_case)
+
+
+def test_a_family_variant_replaces_the_default():
+    assert template_text("qualification_reply", "mistral") != template_text("qualification_reply")
+    assert template_text("summary", "mistral") == template_text("summary")  # no variant
+
+
+def test_render_fills_variables():
+    text = render("summary", company_name="Acme")
+    assert "Acme's assistant" in text and "$" not in text
+
+
+def test_a_missing_variable_is_named():
+    with pytest.raises(PromptError, match=r"needs company_description.*given company_name"):
+        render("qualification_reply", company_name="Acme")
+
+
+def test_a_site_override_replaces_the_stored_text():
+    assert render("summary", override="Short summary for $company_name.", company_name="A") == (
+        "Short summary for A."
+    )
+
+
+def test_an_unknown_prompt_lists_the_known_ones():
+    with pytest.raises(PromptError, match="known: qualification_reply, extraction, summary"):
+        render("haiku")
+
+
+def test_mistral_family_folds_the_system_prompt_into_the_first_user_turn():
+    chat = [ChatMessage("system", "Rules."), ChatMessage("user", "Hi"), ChatMessage("user", "Yo")]
+    assert fold_system_prompt(chat) == [ChatMessage("user", "Rules.\n\nHi"), chat[2]]
+    model = FakeLLM()
+    model.template_family = "mistral"
+    model.complete(chat)
+    assert model.prompts[0][0] == ChatMessage("user", "Rules.\n\nHi")
