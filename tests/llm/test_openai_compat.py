@@ -1,0 +1,375 @@
+"""The openai_compat backend: request shapes and error mapping at the HTTP boundary.
+
+Wire-format tests talk to a small local server that speaks OpenAI's documented chat completions
+format (SSE); the tests marked slow use the real llama-cpp-python server of the contract suite.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from llm import (
+    BackendTimeout,
+    BackendUnavailable,
+    ChatMessage,
+    ContextWindowExceeded,
+    GenerationFailed,
+    InvalidOptions,
+    ModelConfig,
+    registry,
+)
+from llm.backends.openai_compat import OpenAICompatLLM
+from tests.llm.engines import Engine
+from tests.llm.engines.openai_compat import server_config
+
+CHAT = [ChatMessage("user", "Hello")]
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    events: list[Any] = field(default_factory=list)  # SSE data: dicts or raw strings
+    body: Any = None  # a JSON error body, sent instead of events
+
+
+@dataclass
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+class WireServer:
+    """Records each request and answers with the next scripted `Reply` (default: "Hi there")."""
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.replies: list[Reply] = []
+        self.release = threading.Event()  # a `hang` reply waits for this
+        self.hang = False
+        wire = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                body = json.loads(self.rfile.read(length))
+                wire.requests.append(Recorded(self.path, dict(self.headers), body))
+                if wire.hang:
+                    wire.release.wait()
+                    return
+                reply = wire.replies.pop(0) if wire.replies else text_reply("Hi", " there")
+                if reply.body is not None:
+                    payload = json.dumps(reply.body).encode()
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for event in reply.events:
+                    data = event if isinstance(event, str) else json.dumps(event)
+                    self.wfile.write(f"data: {data}\n\n".encode())
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def chunk(content: str | None = None, finish: str | None = None) -> dict[str, Any]:
+    delta = {"content": content} if content is not None else {}
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "model": "m",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def text_reply(*parts: str, finish: str = "stop", usage: dict[str, int] | None = None) -> Reply:
+    events: list[Any] = [chunk(p) for p in parts] + [chunk(finish=finish)]
+    if usage is not None:
+        events.append({"id": "chatcmpl-1", "choices": [], "usage": usage})
+    return Reply(events=[*events, "[DONE]"])
+
+
+@pytest.fixture
+def wire() -> Iterator[WireServer]:
+    server = WireServer()
+    yield server
+    server.close()
+
+
+def build(wire: WireServer, **fields: Any) -> OpenAICompatLLM:
+    config = ModelConfig.model_validate(
+        {"backend": "openai_compat", "model": "m", "base_url": wire.url} | fields
+    )
+    model = registry.build(config)
+    assert isinstance(model, OpenAICompatLLM)
+    return model
+
+
+class Lead(BaseModel):
+    name: str
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+def test_the_api_key_is_read_from_the_named_variable_and_sent_as_a_bearer_token(
+    wire: WireServer, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("SALESBOT_TEST_KEY", "sk-test-123")
+    build(wire, api_key_env="SALESBOT_TEST_KEY").complete(CHAT)
+    assert wire.requests[0].headers["Authorization"] == "Bearer sk-test-123"
+
+
+def test_no_api_key_variable_sends_no_authorization(wire: WireServer):
+    build(wire).complete(CHAT)
+    assert "Authorization" not in wire.requests[0].headers
+
+
+def test_an_unset_api_key_variable_fails_at_build_time(
+    wire: WireServer, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("SALESBOT_TEST_KEY", raising=False)
+    with pytest.raises(BackendUnavailable, match="SALESBOT_TEST_KEY"):
+        build(wire, api_key_env="SALESBOT_TEST_KEY")
+    assert wire.requests == []
+
+
+def test_preflight_checks_the_api_key_variable(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("SALESBOT_TEST_KEY", raising=False)
+    config = ModelConfig(backend="openai_compat", model="m", api_key_env="SALESBOT_TEST_KEY")
+    with pytest.raises(BackendUnavailable, match="SALESBOT_TEST_KEY"):
+        registry.preflight(config)
+
+
+def test_a_missing_model_name_is_invalid():
+    with pytest.raises(InvalidOptions, match="LLM_MODEL"):
+        registry.build(ModelConfig(backend="openai_compat"))
+
+
+def test_a_misspelt_backend_option_is_invalid(wire: WireServer):
+    with pytest.raises(InvalidOptions, match="respons_format"):
+        build(wire, backend_options={"respons_format": "json_object"})
+
+
+@pytest.mark.parametrize("suffix", ["", "/", "/v1", "/v1/"])
+def test_base_url_may_end_with_or_without_v1(wire: WireServer, suffix: str):
+    build(wire, base_url=wire.url + suffix).complete(CHAT)
+    assert wire.requests[0].path == "/v1/chat/completions"
+
+
+def test_the_name_defaults_to_the_served_model(wire: WireServer):
+    assert build(wire, model="mistral-7b").name == "mistral-7b"
+    assert build(wire, model="mistral-7b", name="reply").name == "reply"
+
+
+# -- request shape ---------------------------------------------------------------------------
+
+
+def test_options_map_onto_openai_fields(wire: WireServer):
+    build(wire).complete(CHAT, max_tokens=7, greedy=True, stop=["\n"], seed=3, top_p=0.5)
+    body = wire.requests[0].body
+    assert body["model"] == "m"
+    assert body["messages"] == [{"role": "user", "content": "Hello"}]
+    assert body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True}
+    assert (body["max_tokens"], body["temperature"], body["top_p"]) == (7, 0.0, 0.5)
+    assert (body["stop"], body["seed"]) == (["\n"], 3)
+    assert "top_k" not in body and "repeat_penalty" not in body
+
+
+def test_include_usage_can_be_turned_off(wire: WireServer):
+    build(wire, backend_options={"include_usage": False}).complete(CHAT)
+    assert "stream_options" not in wire.requests[0].body
+
+
+@pytest.mark.parametrize(
+    ("extra_sampling", "penalty"),
+    [("llama_cpp", "repeat_penalty"), ("vllm", "repetition_penalty")],
+)
+def test_extra_sampling_sends_top_k_and_the_servers_penalty_name(
+    wire: WireServer, extra_sampling: str, penalty: str
+):
+    model = build(wire, backend_options={"extra_sampling": extra_sampling})
+    model.complete(CHAT, top_k=12, repeat_penalty=1.3)
+    body = wire.requests[0].body
+    assert (body["top_k"], body[penalty]) == (12, 1.3)
+
+
+def test_structured_output_is_sent_as_json_schema_by_default(wire: WireServer):
+    wire.replies.append(text_reply('{"name": ', '"Jane"}'))
+    assert build(wire).extract(CHAT, Lead) == Lead(name="Jane")
+    assert wire.requests[0].body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "Lead", "schema": Lead.model_json_schema(), "strict": True},
+    }
+
+
+def test_structured_output_can_be_sent_as_json_object_with_a_schema(wire: WireServer):
+    wire.replies.append(text_reply('{"name": "Jane"}'))
+    model = build(wire, backend_options={"response_format": "json_object"})
+    assert model.extract(CHAT, Lead) == Lead(name="Jane")
+    assert wire.requests[0].body["response_format"] == {
+        "type": "json_object",
+        "schema": Lead.model_json_schema(),
+    }
+
+
+# -- reading the stream ----------------------------------------------------------------------
+
+
+def test_usage_comes_from_the_final_usage_chunk(wire: WireServer):
+    usage = {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11}
+    wire.replies.append(text_reply("Hi", " there", finish="length", usage=usage))
+    completion = build(wire).complete(CHAT)
+    assert completion.text == "Hi there"
+    assert completion.finish_reason == "length"
+    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (9, 2)
+
+
+def test_without_a_usage_chunk_completion_chunks_are_counted(wire: WireServer):
+    wire.replies.append(text_reply("a", "b", "c"))
+    usage = build(wire).complete(CHAT).usage
+    assert (usage.prompt_tokens, usage.completion_tokens) == (0, 3)
+
+
+def test_a_stream_that_ends_before_finishing_is_a_failure(wire: WireServer):
+    wire.replies.append(Reply(events=[chunk("Hi")]))
+    with pytest.raises(GenerationFailed, match="ended the stream"):
+        build(wire).complete(CHAT)
+
+
+def test_an_error_event_mid_stream_is_a_failure_with_the_servers_message(wire: WireServer):
+    wire.replies.append(Reply(events=[chunk("Hi"), {"error": {"message": "engine died"}}]))
+    with pytest.raises(GenerationFailed, match="engine died"):
+        build(wire).complete(CHAT)
+
+
+# -- error mapping ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_api_key_is_unavailable_and_names_the_variable(
+    wire: WireServer, monkeypatch: pytest.MonkeyPatch, status: int
+):
+    monkeypatch.setenv("SALESBOT_TEST_KEY", "sk-wrong")
+    error = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
+    wire.replies.append(Reply(status=status, body=error))
+    with pytest.raises(BackendUnavailable, match="SALESBOT_TEST_KEY") as raised:
+        build(wire, api_key_env="SALESBOT_TEST_KEY").complete(CHAT)
+    assert "Incorrect API key provided" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {  # OpenAI and llama-cpp-python's server
+            "error": {
+                "message": "This model's maximum context length is 1024 tokens. However, you "
+                "requested 2039 tokens (2031 in the messages, 8 in the completion).",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }
+        },
+        {  # vLLM
+            "object": "error",
+            "message": "This model's maximum context length is 4096 tokens. However, you "
+            "requested 5000 tokens in the messages.",
+            "type": "BadRequestError",
+            "param": None,
+            "code": 400,
+        },
+        {  # llama.cpp's C++ server
+            "error": {
+                "code": 400,
+                "message": "the request exceeds the available context size, try increasing it",
+                "type": "exceed_context_size_error",
+            }
+        },
+    ],
+    ids=["openai", "vllm", "llama-server"],
+)
+def test_a_400_about_the_context_length_is_context_window_exceeded(
+    wire: WireServer, body: dict[str, Any]
+):
+    wire.replies.append(Reply(status=400, body=body))
+    with pytest.raises(ContextWindowExceeded, match="context"):
+        build(wire).complete(CHAT)
+
+
+def test_other_http_errors_fail_with_the_servers_message(wire: WireServer):
+    body = {"error": {"message": "temperature out of range", "type": "invalid_request_error"}}
+    wire.replies.append(Reply(status=400, body=body))
+    with pytest.raises(GenerationFailed, match="HTTP 400: temperature out of range"):
+        build(wire).complete(CHAT)
+
+
+def test_an_unknown_model_is_unavailable(wire: WireServer):
+    body = {"object": "error", "message": "The model `m` does not exist.", "code": 404}
+    wire.replies.append(Reply(status=404, body=body))
+    with pytest.raises(BackendUnavailable, match="does not exist"):
+        build(wire).complete(CHAT)
+
+
+def test_a_server_that_does_not_answer_in_time_is_a_timeout(wire: WireServer):
+    wire.hang = True
+    with pytest.raises(BackendTimeout):
+        build(wire, timeout=0.2).complete(CHAT)
+
+
+# -- against the real llama-cpp-python server ------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_llama_cpp_server_rejects_json_schema_which_is_why_the_engine_sends_json_object(
+    openai_compat_engine: Engine,
+):
+    model = openai_compat_engine.model
+    assert isinstance(model, OpenAICompatLLM)
+    base_url = model.url.removesuffix("/v1/chat/completions")
+    default_format = registry.build(server_config(base_url, backend_options={}))
+    with pytest.raises(GenerationFailed, match="json_object"):
+        default_format.extract(CHAT, Lead, max_tokens=8, attempts=1)
+
+
+@pytest.mark.slow
+def test_the_real_server_streams_with_llama_cpp_sampling_fields(openai_compat_engine: Engine):
+    completion = openai_compat_engine.model.complete(
+        [ChatMessage("user", "Name one colour.")], max_tokens=6, top_k=1, repeat_penalty=1.3
+    )
+    assert completion.text.strip()
+    assert 1 <= completion.usage.completion_tokens <= 6
+
+
+@pytest.mark.slow
+def test_a_prompt_beyond_the_servers_own_window_fails_clearly(openai_compat_engine: Engine):
+    # Configured with a bigger window than the server has, trimming cannot help: the
+    # llama-cpp-python server then ends its stream without a reply.
+    model = openai_compat_engine.model
+    assert isinstance(model, OpenAICompatLLM)
+    base_url = model.url.removesuffix("/v1/chat/completions")
+    oversized = registry.build(server_config(base_url, n_ctx=8192))
+    with pytest.raises(GenerationFailed, match="context window"):
+        oversized.complete([ChatMessage("user", "word " * 1500)], max_tokens=8)
