@@ -8,21 +8,45 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
 from llm.config import ModelConfig
 from llm.errors import (
     BackendUnavailable,
     ContextWindowExceeded,
     GenerationFailed,
+    InvalidOptions,
     ModelNotFound,
 )
 
 try:
     import llama_cpp
+    from llama_cpp.llama_cache import LlamaRAMCache
 except ImportError as exc:  # pragma: no cover - exercised only without the dependency
     raise BackendUnavailable(
         "llama-cpp-python is not installed: pip install llama-cpp-python"
     ) from exc
+
+
+class LlamaCppOptions(BaseModel):
+    """`backend_options` of the llama_cpp backend."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt_cache_mb: int = Field(
+        256,
+        ge=0,
+        description="RAM for saved model states, so a conversation's evaluated prompt is reused "
+        "when its next turn comes, even after other conversations ran in between (0: off).",
+    )
+
+
+def _options(config: ModelConfig) -> LlamaCppOptions:
+    try:
+        return LlamaCppOptions.model_validate(config.backend_options)
+    except ValidationError as exc:
+        raise InvalidOptions(f"invalid backend_options for llama_cpp: {exc}") from exc
 
 
 def _check(model_path: Path, n_gpu_layers: int) -> None:
@@ -54,6 +78,7 @@ class LlamaCppLLM(BaseLLM):
         n_batch: int = 512,
         n_gpu_layers: int = 0,
         chat_format: str | None = None,
+        prompt_cache_mb: int = 0,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("name", model_path.stem)
@@ -73,9 +98,14 @@ class LlamaCppLLM(BaseLLM):
             )
         except (ValueError, RuntimeError) as exc:
             raise BackendUnavailable(f"llama.cpp could not load {model_path}: {exc}") from exc
+        if prompt_cache_mb:
+            # llama.cpp reuses the prefix it evaluated last; a worker interleaves many
+            # conversations, so keep recent states and restore the longest matching one.
+            self._llama.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_mb << 20))
 
     @classmethod
     def preflight(cls, config: ModelConfig) -> None:
+        _options(config)
         _check(config.resolved_model_path(), config.n_gpu_layers)
 
     @classmethod
@@ -89,6 +119,7 @@ class LlamaCppLLM(BaseLLM):
             n_batch=config.n_batch,
             n_gpu_layers=config.n_gpu_layers,
             chat_format=config.chat_format,
+            prompt_cache_mb=_options(config).prompt_cache_mb,
         )
 
     def count_tokens(self, text: str) -> int:

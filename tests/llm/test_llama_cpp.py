@@ -71,3 +71,55 @@ def test_gpu_offload_on_a_cpu_build_is_a_clear_error():
     config = ModelConfig(model_path=MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf", n_gpu_layers=-1)
     with pytest.raises(BackendUnavailable, match="GGML_CUDA"):
         registry.build(config)
+
+
+def _evaluated_tokens(model: LlamaCppLLM, chats: list[list[ChatMessage]]) -> list[int]:
+    """Tokens llama.cpp had to evaluate for each call (a spy on the real engine's eval)."""
+    counts: list[int] = []
+    original = model._llama.eval
+
+    def counting_eval(tokens):  # type: ignore[no-untyped-def]
+        counts[-1] += len(tokens)
+        return original(tokens)
+
+    model._llama.eval = counting_eval
+    try:
+        for chat in chats:
+            counts.append(0)
+            model.complete(chat, greedy=True, max_tokens=4)
+    finally:
+        model._llama.eval = original
+    return counts
+
+
+def test_a_conversation_resumed_after_another_reuses_its_evaluated_prompt():
+    long_intro = "We are a logistics company with warehouses in five countries. " * 12
+    a = [ChatMessage("system", "You are a sales assistant."), ChatMessage("user", long_intro)]
+    b = [ChatMessage("system", "You are a sales assistant."), ChatMessage("user", "Hello!")]
+    a_next = [*a, ChatMessage("assistant", "Thanks!"), ChatMessage("user", "Pricing?")]
+
+    def third_call_cost(cache_mb: int) -> int:
+        config = ModelConfig(
+            model_path=MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf",
+            n_ctx=1024,
+            backend_options={"prompt_cache_mb": cache_mb},
+        )
+        built = registry.build(config)
+        assert isinstance(built, LlamaCppLLM)
+        try:
+            return _evaluated_tokens(built, [a, b, a_next])[2]
+        finally:
+            built.close()
+
+    without, with_cache = third_call_cost(0), third_call_cost(64)
+    assert with_cache < without / 2, (with_cache, without)
+
+
+def test_unknown_backend_options_are_refused():
+    from llm import InvalidOptions
+
+    config = ModelConfig(
+        model_path=MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf", backend_options={"cache": 1}
+    )
+    with pytest.raises(InvalidOptions, match="cache"):
+        registry.preflight(config)
