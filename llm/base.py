@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from abc import ABC, abstractmethod
@@ -16,6 +17,8 @@ from llm.errors import ContextWindowExceeded, ExtractionFailed, InvalidOptions
 
 if TYPE_CHECKING:
     from llm.config import ModelConfig
+
+logger = logging.getLogger(__name__)
 
 Role = Literal["system", "user", "assistant"]
 JsonSchema = dict[str, Any]
@@ -193,12 +196,22 @@ class BaseLLM(ABC):
                 first = time.perf_counter() - started
             parts.append(item)
             yield item
-        yield Completion(
+        completion = Completion(
             text="".join(parts),
             finish_reason=finish.reason,
             usage=finish.usage,
             timings=Timings(time_to_first_token=first, total=time.perf_counter() - started),
         )
+        logger.debug(
+            "%s: %d prompt + %d completion tokens, first after %.2fs, %.2fs in all (%s)",
+            self.name,
+            completion.usage.prompt_tokens,
+            completion.usage.completion_tokens,
+            first or 0.0,
+            completion.timings.total,
+            completion.finish_reason,
+        )
+        yield completion
 
     def complete(self, messages: Sequence[ChatMessage], **options: Any) -> Completion:
         """Generate a whole reply."""

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import os
 import threading
+import time
 
 from llm.base import BaseLLM
 from llm.config import ModelConfig
-from llm.errors import BackendUnavailable, UnknownModel
+from llm.errors import BackendUnavailable, InvalidOptions, UnknownModel
 from llm.settings import LLMSettings, Role, load_settings
+
+logger = logging.getLogger(__name__)
 
 # Dotted paths, imported on first use, so `import llm` never pulls in llama_cpp or torch.
 _BACKENDS: dict[str, str] = {
@@ -50,8 +55,12 @@ def backend_class(name: str) -> type[BaseLLM]:
 def build(config: ModelConfig) -> BaseLLM:
     """Construct a new model from its configuration."""
     cls = backend_class(config.backend)
+    started = time.perf_counter()
     model = cls.from_config(config)
     model.template_family = config.template_family
+    logger.info(
+        "built model %s (%s) in %.1fs", config.name, config.backend, time.perf_counter() - started
+    )
     return model
 
 
@@ -66,7 +75,20 @@ def settings() -> LLMSettings:
     with _lock:
         if _settings is None:
             _settings = load_settings()
+            set_log_level(os.environ.get("LLM_LOG_LEVEL"))
         return _settings
+
+
+def set_log_level(level: str | None) -> None:
+    """Apply `LLM_LOG_LEVEL` (DEBUG, INFO, WARNING, ERROR) to the `llm` loggers."""
+    if not level:
+        return
+    name = level.strip().upper()
+    if name not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise InvalidOptions(
+            f"LLM_LOG_LEVEL={level!r} is not a log level; use DEBUG, INFO, WARNING or ERROR"
+        )
+    logging.getLogger("llm").setLevel(name)
 
 
 def get_llm(model: str | ModelConfig | None = None, *, role: Role = "reply") -> BaseLLM:

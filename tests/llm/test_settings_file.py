@@ -108,3 +108,21 @@ def test_get_llm_builds_a_model_by_name_or_role(settings_file: Path, monkeypatch
             registry.get_llm("mistral")
     finally:
         registry.reset()
+
+
+def test_llm_log_level_sets_the_model_layers_loggers(monkeypatch):
+    import logging
+
+    monkeypatch.setenv("LLM_LOG_LEVEL", "debug")
+    registry.reset()
+    try:
+        registry.settings()
+        assert logging.getLogger("llm").level == logging.DEBUG
+        monkeypatch.setenv("LLM_LOG_LEVEL", "loud")
+        registry.reset()
+        with pytest.raises(InvalidOptions, match="LLM_LOG_LEVEL='loud'"):
+            registry.settings()
+    finally:
+        logging.getLogger("llm").setLevel(logging.NOTSET)
+        monkeypatch.delenv("LLM_LOG_LEVEL")
+        registry.reset()
