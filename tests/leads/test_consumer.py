@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 
 from leads.models import Message
@@ -16,6 +17,21 @@ from salesbot.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://localhost:8000")
+
+
+@pytest.fixture(autouse=True)
+async def own_channel_layer():
+    """A channel layer for this test alone, closed inside its event loop.
+
+    channels-redis keeps receive state (a lock, a count, the loop it belongs to) on the layer
+    object, and each test runs in a new event loop: a layer shared between tests can carry a
+    cancelled receive from one loop into the next and hang its teardown.
+    """
+    channel_layers.backends.clear()
+    yield
+    for layer in list(channel_layers.backends.values()):
+        await layer.close_pools()
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
@@ -53,6 +69,7 @@ async def _error(communicator, frame=None, text=None, wait=1):
 async def test_unknown_site_is_refused_with_4403(site):
     communicator = await _connect("/ws/chat/nope/")
     assert await communicator.receive_output() == {"type": "websocket.close", "code": 4403}
+    await communicator.disconnect()  # the server side of the close, as the ASGI server does
 
 
 @pytest.mark.parametrize(
@@ -61,6 +78,7 @@ async def test_unknown_site_is_refused_with_4403(site):
 async def test_disallowed_origin_is_refused_with_4403(site, headers):
     communicator = await _connect(headers=headers)
     assert await communicator.receive_output() == {"type": "websocket.close", "code": 4403}
+    await communicator.disconnect()
 
 
 async def test_hello_starts_a_conversation_and_returns_a_token(site):
