@@ -141,3 +141,18 @@ def _validate(cls: type[M], data: Mapping[str, Any], where: str) -> M:
 
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def parse_backend_options(backend: str, raw: Mapping[str, Any], schema: type[M]) -> M:
+    """A backend's `backend_options`, validated by its own model: a typo names the key and
+    lists the accepted ones."""
+    try:
+        return schema.model_validate(dict(raw))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"backend_options.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+        )
+        known = ", ".join(schema.model_fields) or "none"
+        raise InvalidOptions(
+            f"invalid {backend} backend_options: {problems} (accepted keys: {known})"
+        ) from exc

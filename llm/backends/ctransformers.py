@@ -14,16 +14,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
 from llm.chat_formats import ChatFormat, chat_format
-from llm.config import ModelConfig
+from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
     BackendUnavailable,
     ContextWindowExceeded,
     GenerationFailed,
-    InvalidOptions,
     ModelNotFound,
 )
 
@@ -78,13 +77,7 @@ class CTransformersOptions(BaseModel):
 
 
 def _backend_options(raw: Mapping[str, Any]) -> CTransformersOptions:
-    try:
-        return CTransformersOptions.model_validate(dict(raw))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"backend_options.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidOptions(f"invalid ctransformers options: {problems}") from exc
+    return parse_backend_options("ctransformers", raw, CTransformersOptions)
 
 
 def _check_file(model_path: Path, model_type: str | None) -> None:

@@ -8,15 +8,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
-from llm.config import ModelConfig
+from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
     BackendUnavailable,
     ContextWindowExceeded,
     GenerationFailed,
-    InvalidOptions,
     ModelNotFound,
 )
 
@@ -43,10 +42,7 @@ class LlamaCppOptions(BaseModel):
 
 
 def _options(config: ModelConfig) -> LlamaCppOptions:
-    try:
-        return LlamaCppOptions.model_validate(config.backend_options)
-    except ValidationError as exc:
-        raise InvalidOptions(f"invalid backend_options for llama_cpp: {exc}") from exc
+    return parse_backend_options("llama_cpp", config.backend_options, LlamaCppOptions)
 
 
 def _check(model_path: Path, n_gpu_layers: int) -> None:

@@ -7,10 +7,10 @@ from collections.abc import Iterator, Sequence
 from typing import Annotated, Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
-from llm.config import ModelConfig
+from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
     BackendTimeout,
     BackendUnavailable,
@@ -37,13 +37,7 @@ class OllamaOptions(BaseModel):
 
 
 def _backend_options(config: ModelConfig) -> OllamaOptions:
-    try:
-        return OllamaOptions.model_validate(config.backend_options)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"backend_options.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidOptions(f"invalid ollama configuration: {problems}") from exc
+    return parse_backend_options("ollama", config.backend_options, OllamaOptions)
 
 
 def _model_name(config: ModelConfig) -> str:

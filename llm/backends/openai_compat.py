@@ -15,10 +15,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
-from llm.config import ModelConfig
+from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
     BackendTimeout,
     BackendUnavailable,
@@ -96,13 +96,9 @@ def _settings(config: ModelConfig) -> _Settings:
                 f"LLM_API_KEY_ENV names {config.api_key_env}, but that environment variable is "
                 "unset or empty; export the API key in it"
             )
-    try:
-        backend_options = OpenAICompatOptions.model_validate(config.backend_options)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'backend_options'}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidOptions(f"invalid openai_compat backend_options: {problems}") from exc
+    backend_options = parse_backend_options(
+        "openai_compat", config.backend_options, OpenAICompatOptions
+    )
     return _Settings(f"{base}/v1/chat/completions", config.model, api_key, backend_options)
 
 

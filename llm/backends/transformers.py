@@ -10,15 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
-from llm.config import ModelConfig
+from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
     BackendUnavailable,
     ContextWindowExceeded,
     GenerationFailed,
-    InvalidOptions,
     ModelNotFound,
 )
 from llm.json_prefix import JsonPrefix
@@ -47,18 +46,8 @@ class TransformersOptions(BaseModel):
     )
 
 
-def parse_backend_options(raw: dict[str, Any]) -> TransformersOptions:
-    """Validate `backend_options`, naming what is wrong and what is accepted."""
-    try:
-        return TransformersOptions.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'backend_options'}: {e['msg']}" for e in exc.errors()
-        )
-        known = ", ".join(TransformersOptions.model_fields)
-        raise InvalidOptions(
-            f"invalid transformers backend_options: {problems} (accepted keys: {known})"
-        ) from exc
+def _backend_options(raw: dict[str, Any]) -> TransformersOptions:
+    return parse_backend_options("transformers", raw, TransformersOptions)
 
 
 def _available_devices() -> list[str]:
@@ -308,13 +297,13 @@ class TransformersLLM(BaseLLM):
 
     @classmethod
     def preflight(cls, config: ModelConfig) -> None:
-        opts = parse_backend_options(config.backend_options)
+        opts = _backend_options(config.backend_options)
         _check_files(config)
         _check_quant(config.quant_bits, resolve_device(config.device, opts.cuda_device))
 
     @classmethod
     def from_config(cls, config: ModelConfig) -> TransformersLLM:
-        opts = parse_backend_options(config.backend_options)
+        opts = _backend_options(config.backend_options)
         _check_files(config)
         if config.model_path is not None or config.model is None:
             path = config.resolved_model_path()
