@@ -29,6 +29,10 @@ _settings: LLMSettings | None = None
 _lock = threading.Lock()
 
 
+# Backends whose libraries are optional extras of the salesbot package.
+_EXTRAS = {"ctransformers": "ctransformers", "transformers": "transformers"}
+
+
 def register_backend(name: str, target: str) -> None:
     """Make a backend class available under `name` ("package.module:ClassName")."""
     _BACKENDS[name] = target
@@ -47,7 +51,12 @@ def backend_class(name: str) -> type[BaseLLM]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise BackendUnavailable(f"backend {name!r} cannot be imported: {exc}") from exc
+        # Backends import their libraries at the top; the install hint is given once, here.
+        package = f"salesbot[{_EXTRAS[name]}]" if name in _EXTRAS else "salesbot"
+        raise BackendUnavailable(
+            f"backend {name!r} needs {exc.name or 'a package'}, which is not installed: "
+            f"pip install '{package}'"
+        ) from exc
     cls: type[BaseLLM] = getattr(module, attr)
     return cls
 

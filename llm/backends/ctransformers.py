@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import ctransformers  # type: ignore[import-untyped]
+import ctransformers.lib  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
@@ -25,14 +27,6 @@ from llm.errors import (
     GenerationFailed,
     ModelNotFound,
 )
-
-try:
-    import ctransformers  # type: ignore[import-untyped]
-    import ctransformers.lib  # type: ignore[import-untyped]
-except ImportError as exc:  # pragma: no cover - exercised only without the dependency
-    raise BackendUnavailable(
-        "ctransformers is not installed: pip install 'salesbot[ctransformers]'"
-    ) from exc
 
 DEFAULT_CHAT_FORMAT = "mistral"
 # The architectures ctransformers knows for old GGML files ("mistral" files are GGUF only).

@@ -8,6 +8,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+import llama_cpp
+from llama_cpp.llama_cache import LlamaRAMCache
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
@@ -18,14 +20,6 @@ from llm.errors import (
     GenerationFailed,
     ModelNotFound,
 )
-
-try:
-    import llama_cpp
-    from llama_cpp.llama_cache import LlamaRAMCache
-except ImportError as exc:  # pragma: no cover - exercised only without the dependency
-    raise BackendUnavailable(
-        "llama-cpp-python is not installed: pip install llama-cpp-python"
-    ) from exc
 
 
 class LlamaCppOptions(BaseModel):

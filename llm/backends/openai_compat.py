@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
@@ -27,11 +28,6 @@ from llm.errors import (
     InvalidOptions,
     LLMError,
 )
-
-try:
-    import httpx
-except ImportError as exc:  # pragma: no cover - exercised only without the dependency
-    raise BackendUnavailable("httpx is not installed: pip install httpx") from exc
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # where vLLM and llama_cpp.server listen by default
 # How servers word "the prompt is too long" in a 400: OpenAI and llama-cpp-python

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
+import torch
+import transformers
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
@@ -21,14 +23,6 @@ from llm.errors import (
     ModelNotFound,
 )
 from llm.json_prefix import JsonPrefix
-
-try:
-    import torch
-    import transformers
-except ImportError as exc:  # pragma: no cover - exercised only without the dependency
-    raise BackendUnavailable(
-        f"the transformers backend needs {exc.name}: pip install 'salesbot[transformers]'"
-    ) from exc
 
 Device = Literal["auto", "cuda", "mps", "cpu"]
 _FIX_DEVICE = "set LLM_DEVICE=cpu, or LLM_DEVICE=auto to use the best device present"

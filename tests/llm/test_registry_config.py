@@ -58,3 +58,18 @@ def test_missing_model_file_says_how_to_fix_it(tmp_path: Path):
     config = ModelConfig(model_path=tmp_path / "absent.gguf")
     with pytest.raises(BackendUnavailable, match="LLM_MODEL_PATH"):
         registry.build(config)
+
+
+@pytest.mark.parametrize(
+    ("name", "package"), [("transformers", "salesbot[transformers]"), ("ghost", "salesbot")]
+)
+def test_a_backend_whose_library_is_missing_says_what_to_install(
+    name: str, package: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (tmp_path / "needs_absent_library.py").write_text("import salesbot_absent_library\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(registry._BACKENDS, name, "needs_absent_library:Model")
+    with pytest.raises(BackendUnavailable) as info:
+        registry.backend_class(name)
+    assert "needs salesbot_absent_library" in str(info.value)
+    assert f"pip install '{package}'" in str(info.value)
