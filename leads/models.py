@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 from django.db.models import Q
 
@@ -100,7 +98,3 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} message {self.pk}"
-
-    @staticmethod
-    def new_client_id() -> uuid.UUID:
-        return uuid.uuid4()

@@ -13,7 +13,7 @@ from llm.errors import (
     ModelNotFound,
     UnknownModel,
 )
-from llm.registry import get_llm, known_backends, preflight, register_backend
+from llm.registry import get_llm, preflight, register_backend
 
 __all__ = [
     "BackendTimeout",
@@ -34,7 +34,6 @@ __all__ = [
     "UnknownModel",
     "Usage",
     "get_llm",
-    "known_backends",
     "preflight",
     "register_backend",
 ]

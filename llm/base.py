@@ -43,10 +43,6 @@ class Timings:
     time_to_first_token: float | None
     total: float
 
-    def tokens_per_second(self, tokens: int) -> float | None:
-        """Generation speed over the whole call, or None when nothing was timed."""
-        return tokens / self.total if self.total > 0 and tokens else None
-
 
 @dataclass(frozen=True)
 class Finish:
@@ -62,6 +58,12 @@ class Completion:
     finish_reason: str
     usage: Usage
     timings: Timings
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Generation speed over the whole call, or None when nothing was generated."""
+        tokens, seconds = self.usage.completion_tokens, self.timings.total
+        return tokens / seconds if tokens and seconds > 0 else None
 
 
 def fold_system_prompt(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
@@ -203,12 +205,13 @@ class BaseLLM(ABC):
             timings=Timings(time_to_first_token=first, total=time.perf_counter() - started),
         )
         logger.debug(
-            "%s: %d prompt + %d completion tokens, first after %.2fs, %.2fs in all (%s)",
+            "%s: %d prompt + %d completion tokens, first after %.2fs, %.2fs, %.1f tok/s (%s)",
             self.name,
             completion.usage.prompt_tokens,
             completion.usage.completion_tokens,
             first or 0.0,
             completion.timings.total,
+            completion.tokens_per_second or 0.0,
             completion.finish_reason,
         )
         yield completion

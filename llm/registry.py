@@ -38,10 +38,6 @@ def register_backend(name: str, target: str) -> None:
     _BACKENDS[name] = target
 
 
-def known_backends() -> list[str]:
-    return sorted(_BACKENDS)
-
-
 def backend_class(name: str) -> type[BaseLLM]:
     """Import and return the class registered as `name`."""
     try:

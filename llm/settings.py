@@ -19,7 +19,6 @@ from llm.config import ModelConfig, _validate, env_overrides
 from llm.errors import InvalidOptions, UnknownModel
 
 Role = Literal["reply", "extraction", "summary"]
-ROLES: tuple[Role, ...] = ("reply", "extraction", "summary")
 DEFAULT_PATH = Path("config") / "llm.yaml"
 
 

@@ -145,10 +145,11 @@ def reply_generate(
         raise
     reply.text, reply.status = text, Message.Status.COMPLETE
     logger.info(
-        "reply %s: %d tokens in %.2fs (first token after %.2fs)",
+        "reply %s: %d tokens in %.2fs, %.1f tok/s (first token after %.2fs)",
         reply.id,
         completion.usage.completion_tokens,
         completion.timings.total,
+        completion.tokens_per_second or 0.0,
         completion.timings.time_to_first_token or 0.0,
     )
     frame_send(

@@ -34,6 +34,7 @@ def test_stream_yields_chunks_then_a_completion():
     assert completion.finish_reason == "stop"
     assert completion.usage.completion_tokens == 3
     assert completion.timings.time_to_first_token is not None
+    assert completion.tokens_per_second is not None and completion.tokens_per_second > 0
 
 
 def test_complete_stops_at_max_tokens_with_length_reason():
