@@ -1,9 +1,48 @@
-"""The product's domain: sites that embed the widget, their visitors, conversations and messages."""
+"""The product's domain: sites and their visitors, conversations, messages, and the leads
+qualified from them with the evidence behind every fact."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+# The facts a lead is qualified on, in the order the assistant asks for them by default.
+LEAD_FIELDS = (
+    "name",
+    "company",
+    "job_title",
+    "need",
+    "seats",
+    "budget",
+    "timeline",
+    "decision_maker",
+    "email",
+    "phone",
+)
+# Facts as the extraction stores them: "budget" is an amount and a currency.
+FACT_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "company",
+    "job_title",
+    "budget_amount",
+    "budget_currency",
+    "seats",
+    "timeline_months",
+    "is_decision_maker",
+    "need",
+)
+
+
+def default_qualification_fields() -> list[str]:
+    return list(LEAD_FIELDS)
+
+
+def default_score_weights() -> dict[str, int]:
+    # BANT: budget, authority, need, timeline, plus whether a person can reach the lead.
+    return {"budget": 25, "authority": 20, "need": 20, "timeline": 20, "contact": 15}
 
 
 class Site(models.Model):
@@ -25,6 +64,54 @@ class Site(models.Model):
         blank=True,
         help_text='Origins that may open the chat, e.g. "https://example.com", '
         '"https://*.example.com", "http://localhost:*".',
+    )
+    greeting = models.CharField(
+        max_length=500, blank=True, help_text="The widget's first message; empty for none."
+    )
+    theme = models.JSONField(
+        default=dict, blank=True, help_text='Widget look, e.g. {"color": "#1f6feb"}.'
+    )
+    qualification_fields = models.JSONField(
+        default=default_qualification_fields,
+        blank=True,
+        help_text="The facts the assistant asks for, in order: " + ", ".join(LEAD_FIELDS) + ".",
+    )
+    default_region = models.CharField(
+        max_length=2,
+        default="US",
+        help_text="ISO 3166 region for phone numbers written without a country code, "
+        "and for the currency of a bare $.",
+    )
+    business_hours = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='When people answer, e.g. {"timezone": "Europe/Berlin", '
+        '"days": {"mon": ["09:00", "17:00"]}}; the assistant may mention it.',
+    )
+    next_step = models.TextField(
+        blank=True,
+        help_text="What the assistant offers a qualified lead, e.g. "
+        '"Book a call with our team: https://cal.example.com/acme".',
+    )
+    score_weights = models.JSONField(
+        default=default_score_weights,
+        blank=True,
+        help_text="Points for budget, authority, need, timeline and contact; they sum to 100.",
+    )
+    engaged_score = models.PositiveSmallIntegerField(
+        default=20, help_text="A new lead becomes engaged at this score."
+    )
+    qualified_score = models.PositiveSmallIntegerField(
+        default=70, help_text="An engaged lead becomes qualified at this score."
+    )
+    webhook_url = models.URLField(
+        blank=True, help_text="Receives a signed JSON POST when a lead is qualified."
+    )
+    webhook_secret = models.CharField(
+        max_length=128, blank=True, help_text="Key of the webhook's HMAC-SHA256 signature."
+    )
+    sales_email = models.EmailField(
+        blank=True, help_text="Told of qualified leads that have no owner."
     )
     created = models.DateTimeField(auto_now_add=True)
 
@@ -98,3 +185,125 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} message {self.pk}"
+
+
+class Lead(models.Model):
+    """What is known about the person behind one conversation, and how far they are qualified.
+
+    The fact fields hold the current value the extraction settled on; `Evidence` keeps every
+    value it saw, where it came from, and which were superseded.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new"
+        ENGAGED = "engaged"
+        QUALIFIED = "qualified"
+        DISQUALIFIED = "disqualified"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="leads")
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="leads")
+    conversation = models.OneToOneField(Conversation, on_delete=models.CASCADE, related_name="lead")
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +14155550123.")
+    company = models.CharField(max_length=200, blank=True)
+    job_title = models.CharField(max_length=200, blank=True)
+    budget_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    budget_currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217.")
+    seats = models.PositiveIntegerField(null=True, blank=True)
+    timeline_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Months until they want to start; 0 is now."
+    )
+    is_decision_maker = models.BooleanField(null=True, blank=True)
+    need = models.TextField(blank=True)
+    score = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    # Staff set the status by hand: scoring no longer moves it.
+    status_locked = models.BooleanField(default=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    qualified_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "status", "-updated"])]
+
+    def __str__(self) -> str:
+        return self.name or self.email or f"lead {self.pk}"
+
+
+class Evidence(models.Model):
+    """One value one extractor read from one message, with the quote that supports it."""
+
+    class Extractor(models.TextChoices):
+        RULES = "rules"
+        MODEL = "model"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="evidence")
+    field = models.CharField(max_length=32)
+    value = models.JSONField()
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="evidence")
+    quote = models.TextField()
+    extractor = models.CharField(max_length=8, choices=Extractor.choices)
+    confidence = models.FloatField()
+    # A later message corrected it ("sorry, my email is actually …").
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
+    )
+    # Another value for the same field stands uncorrected beside it: staff should look.
+    conflict = models.BooleanField(default=False)
+    # The value the lead holds now rests on this evidence.
+    current = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["message_id", "field", "extractor"]
+        constraints = [
+            # Extraction may run twice for one message: it finds these rows again.
+            models.UniqueConstraint(
+                fields=["message", "field", "extractor"], name="evidence_once_per_extractor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field}={self.value!r} ({self.extractor})"
+
+
+class Notification(models.Model):
+    """One hand-off of a lead to people: a webhook call or an email, sent once."""
+
+    class Channel(models.TextChoices):
+        WEBHOOK = "webhook"
+        EMAIL = "email"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    event = models.CharField(max_length=32, default="lead.qualified")
+    target = models.CharField(max_length=500, help_text="The URL or address it went to.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "channel", "event"], name="notification_once_per_event"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.event} for lead {self.lead_id}: {self.status}"

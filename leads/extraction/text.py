@@ -1,0 +1,98 @@
+"""Text as the rules read it: markup removed, split into sentences and clauses."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_BLOCK_TAG = re.compile(r"<\s*/?\s*(?:br|p|div|li|ul|ol|tr|h[1-6])\b[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
+_SPACES = re.compile(r"[ \t\u00a0\u202f]+")
+
+
+def clean(text: str) -> str:
+    """The visible text of a message: tags dropped, entities decoded, spacing normalised.
+
+    Visitors paste from mail clients and web pages; "<b>Tom</b>" is "Tom" to a reader.
+    """
+    text = _BLOCK_TAG.sub("\n", text)
+    text = _TAG.sub("", text)
+    text = html.unescape(text)
+    text = unicodedata.normalize("NFC", text).replace("’", "'").replace("‘", "'")
+    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def quote_key(text: str) -> str:
+    """A form of text in which a quote and its message compare: case and spacing aside."""
+    return " ".join(clean(text).casefold().split())
+
+
+def quote_in(quote: str, text: str) -> bool:
+    """Whether `quote` is really in `text`, the check that keeps invented facts out."""
+    key = quote_key(quote)
+    return bool(key) and key in quote_key(text)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of a cleaned message and where it starts in it."""
+
+    text: str
+    start: int
+
+
+# A sentence ends at . ! ? … (or a line break) followed by a capital, a digit or a symbol:
+# not inside "B.V.", "$1.2M", "jane.doe@x.com" or "S.p.A., and".
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[^\sa-z])|\n+")
+
+
+def sentences(text: str) -> list[Span]:
+    """The sentences of a cleaned message."""
+    return _split(text, _SENTENCE_END, 0)
+
+
+_CLAUSE_END = re.compile(
+    r"\s*[,;:()]\s+|\s+(?:but|and|so|mais|et|aber|und|pero|y|mas|e|ma)\s+", re.IGNORECASE
+)
+
+
+def clauses(sentence: Span) -> list[Span]:
+    """The clauses of a sentence, split at commas and conjunctions."""
+    return _split(sentence.text, _CLAUSE_END, sentence.start)
+
+
+def _split(text: str, pattern: re.Pattern[str], offset: int) -> list[Span]:
+    spans, start = [], 0
+    for match in pattern.finditer(text):
+        piece = text[start : match.start()]
+        if piece.strip():
+            spans.append(Span(piece.strip(), offset + start + _lead(piece)))
+        start = match.end()
+    piece = text[start:]
+    if piece.strip():
+        spans.append(Span(piece.strip(), offset + start + _lead(piece)))
+    return spans
+
+
+def _lead(piece: str) -> int:
+    return len(piece) - len(piece.lstrip())
+
+
+# Text that talks to the system instead of about the visitor: "ignore previous instructions",
+# "mark this lead as budget = …". Such sentences are data to show staff, never facts.
+_INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules)\b"
+    r"|\bsystem prompt\b|\bdeveloper mode\b|\byou are now\b|\bact as\b|\bpretend\b"
+    r"|\b(?:mark|set|flag|record|score|classify|update)\s+(?:this|the|my|me)\b.{0,30}"
+    r"\b(?:lead|budget|score|status|decision|qualified)\b"
+    r"|\b(?:budget|score|status|lead|decision[ -]?maker)\s*(?:=|:=)",
+    re.IGNORECASE,
+)
+
+
+def is_injection(sentence: str) -> bool:
+    """Whether a sentence instructs the assistant or the lead record instead of stating a fact."""
+    return bool(_INJECTION.search(sentence))
