@@ -216,6 +216,10 @@ class Lead(models.Model):
     )
     is_decision_maker = models.BooleanField(null=True, blank=True)
     need = models.TextField(blank=True)
+    # The conversation policy's memory: what the assistant asked for last, and what the
+    # visitor would rather not say (it is not asked again).
+    asked_field = models.CharField(max_length=32, blank=True)
+    declined_fields = models.JSONField(default=list, blank=True)
     score = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     # Staff set the status by hand: scoring no longer moves it.
@@ -252,6 +256,11 @@ class Evidence(models.Model):
     quote = models.TextField()
     extractor = models.CharField(max_length=8, choices=Extractor.choices)
     confidence = models.FloatField()
+    # Where in the message the quote starts: one message may state a field twice
+    # ("25 seats. Actually make that 28").
+    position = models.PositiveIntegerField(default=0)
+    # The visitor said it replaces what they said before.
+    correction = models.BooleanField(default=False)
     # A later message corrected it ("sorry, my email is actually …").
     superseded_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
@@ -263,11 +272,12 @@ class Evidence(models.Model):
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["message_id", "field", "extractor"]
+        ordering = ["message_id", "position", "field"]
         constraints = [
             # Extraction may run twice for one message: it finds these rows again.
             models.UniqueConstraint(
-                fields=["message", "field", "extractor"], name="evidence_once_per_extractor"
+                fields=["message", "field", "extractor", "position"],
+                name="evidence_once_per_extractor",
             ),
         ]
 

@@ -82,6 +82,7 @@ _MULTIPLIERS = {
     "millones": 1_000_000,
     "milhões": 1_000_000,
     "milioni": 1_000_000,
+    "grand": 1_000,
     "lakh": 100_000,
     "lakhs": 100_000,
     "lac": 100_000,
@@ -98,8 +99,10 @@ MULTIPLIER = (
 def amount_value(number: str, multiplier: str | None = None) -> Decimal | None:
     """The amount "20.000", "15 000", "1,200.50", "7.5" with "k" and the like spell."""
     text = re.sub(r"[  ]", " ", number.strip())
-    if re.fullmatch(r"\d{1,3}(?:([,. ])\d{3})+", text):
-        plain = re.sub(r"[,. ]", "", text)  # only grouping separators: 20.000, 1,200, 15 000
+    if re.fullmatch(r"\d{1,2}(?:,\d{2})+,\d{3}", text):
+        plain = text.replace(",", "")  # Indian grouping: 3,50,000
+    elif re.fullmatch(r"\d{1,3}(?:([,. '])\d{3})+", text):
+        plain = re.sub(r"[,. ']", "", text)  # grouping only: 20.000, 1,200, 15 000, 30'000
     elif re.fullmatch(r"\d{1,3}(?:,\d{3})+\.\d{1,2}|\d+\.\d{1,2}", text):
         plain = text.replace(",", "")  # 1,200.50 or 7.5
     elif re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d{1,2}|\d+,\d{1,2}", text):

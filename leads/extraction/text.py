@@ -46,12 +46,29 @@ class Span:
 
 # A sentence ends at . ! ? … (or a line break) followed by a capital, a digit or a symbol:
 # not inside "B.V.", "$1.2M", "jane.doe@x.com" or "S.p.A., and".
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[^\sa-z])|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[^\sa-z])|\n+|\s+\|\s+|\s+[•·]\s+")
+# Nor after an abbreviation: "Kaveri Foods Pvt. Ltd.", "Dr. Berg", "ext. 4410".
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:pvt|pte|co|inc|ltd|corp|bros|dr|mr|mrs|ms|prof|st|jr|sr|ext|approx|no|nr|tel|"
+    r"ca|vs|etc|e\.g|i\.e|dipl|ing|mag|herr|fr|sra|srta)|\b[A-Z])\.$",
+    re.IGNORECASE,
+)
 
 
 def sentences(text: str) -> list[Span]:
     """The sentences of a cleaned message."""
-    return _split(text, _SENTENCE_END, 0)
+    spans = _split(text, _SENTENCE_END, 0)
+    merged: list[Span] = []
+    for span in spans:
+        if (
+            merged
+            and _ABBREVIATION.search(merged[-1].text)
+            and "\n" not in text[merged[-1].start : span.start]
+        ):
+            prev = merged.pop()
+            span = Span(text[prev.start : span.start + len(span.text)], prev.start)
+        merged.append(span)
+    return merged
 
 
 _CLAUSE_END = re.compile(
@@ -88,7 +105,8 @@ _INJECTION = re.compile(
     r"|\bsystem prompt\b|\bdeveloper mode\b|\byou are now\b|\bact as\b|\bpretend\b"
     r"|\b(?:mark|set|flag|record|score|classify|update)\s+(?:this|the|my|me)\b.{0,30}"
     r"\b(?:lead|budget|score|status|decision|qualified)\b"
-    r"|\b(?:budget|score|status|lead|decision[ -]?maker)\s*(?:=|:=)",
+    r"|\b(?:budget|score|status|lead|decision[ -]?maker)\s*(?:=|:=)"
+    r"|\b[a-z_]+_[a-z_]+\s*=|\bsystem override\b|\[\s*system\b|\badmin override\b",
     re.IGNORECASE,
 )
 

@@ -13,7 +13,7 @@ import phonenumbers
 from leads.extraction.facts import Candidate, same_value
 from leads.extraction.rules import authority, quantities
 from leads.extraction.rules.contact import _DOT_RE, _EMAIL
-from leads.extraction.rules.people import TITLE_WORDS
+from leads.extraction.rules.people import title_word
 from leads.extraction.text import Span, clean, is_injection, quote_in, quote_key, sentences
 
 
@@ -35,7 +35,7 @@ def _states(field: str, value: object, quote: str, region: str) -> bool:
     key = quote_key(quote)
     if field == "email":
         spelled = {
-            f"{m['local']}@{_DOT_RE.sub('.', m['domain'])}".casefold()
+            f"{_DOT_RE.sub('.', m['local'])}@{_DOT_RE.sub('.', m['domain'])}".casefold()
             for m in _EMAIL.finditer(quote)
         }
         return str(value).casefold() in spelled
@@ -79,4 +79,4 @@ def _plausible(field: str, value: str) -> bool:
         )
     if field == "company":
         return len(words) <= 6 and words[0][:1].isupper()
-    return len(words) <= 8 and any(w.casefold().strip(",.") in TITLE_WORDS for w in words)
+    return len(words) <= 8 and any(title_word(w) for w in words)

@@ -41,6 +41,9 @@ def rules_extract(turns: list[Turn], index: int, *, region: str) -> list[Candida
         ]
         found.extend((item, sentence.start) for item in items)
     found.extend((item, 0) for item in people.companies_named_after(text))
+    found.extend((item, 0) for item in people.labelled(text))
+    found.extend((item, 0) for item in quantities.labelled_seats(text))
+    found.extend((item, 0) for item in people.signature(text))
     return [
         Candidate(
             field=item.field,

@@ -15,18 +15,25 @@ _DECIDES = re.compile(
     r"|\bapprov(?:e|es|ing|al)\b|own(?:s)? the budget|budget owner|holds? the budget|"
     r"responsible for the (?:final )?(?:\w+ )?decision|makes? the (?:final )?(?:call|decision)|"
     r"has the last word|entscheid|entscheidung|valide|décide|décision|decisión|decide|"
-    r"última palabra|ultima palavra|última palavra|aprova|aprueba|approva|decide|beslis",
+    r"última palabra|ultima palavra|última palavra|aprova|aprueba|approva|decide|beslis|"
+    r"freigeb|freigabe|genehmig|absegn|gibt\b.{0,40}\bfrei\b|approver|approuv|decisione|"
+    r"spetta|décideur|decisor|beslisser|\bkeur\b|goedkeur|\bmy call\b|\bmy decision\b|\bup to me\b|"
+    r"\bdecisión es mía\b|\bdecisão é minha\b|\bich entscheide\b|\bje décide\b|"
+    r"\bdecido yo\b|\bdecido eu\b|\bik beslis\b|\bdecido io\b",
     re.IGNORECASE,
 )
 _ME = re.compile(
-    r"\b(?:i|i'm|i am|i've|i'll|me|mine|my call|myself|moi|ich|je|j'|yo|eu|io|ik)\b",
+    r"\b(?:i|i'm|i am|i've|i'll|me|mine|my call|my decision|up to me|myself|moi|ich|je|j'|"
+    r"yo|eu|io|ik|mía|mío|minha|meu|mia|mio|mijn|zelf)\b",
     re.IGNORECASE,
 )
 _NOT_ME = re.compile(
     r"\bnot me\b|\bnicht ich\b|\bpas moi\b|\bno yo\b|\bnão eu\b|\bnon io\b|\bniet ik\b"
     r"|\bi(?:'m| am) (?:just|only) (?:shortlisting|researching|evaluating|looking|gathering)"
     r"|\bon the evaluation team\b|\bmake the case\b|\bneed (?:sign-?off|approval)\b"
-    r"|\bnot the (?:decision[- ]maker|one who decides)\b|\bdon't decide\b|\bcan't decide\b",
+    r"|\bnot the (?:decision[- ]maker|one who decides)\b|\bdon't decide\b|\bcan't decide\b"
+    r"|\b(?:have|has|need) to (?:get|have) (?:it|this|that) approved\b|\bfaire approuver\b"
+    r"|\bsó faço\b|\bsolo hago\b|\bonly do the\b|\bjust (?:doing|gathering) the\b",
     re.IGNORECASE,
 )
 _THEM = re.compile(

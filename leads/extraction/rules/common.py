@@ -12,13 +12,19 @@ ROLE_WORDS = (
     r"chef|chefin|geschäftsführer|geschäftsführerin|vorgesetzte[rn]?|leiter|leiterin|"
     r"patron|patronne|directeur|directrice|responsable|"
     r"jefe|jefa|director|directora|gerente|diretor|diretora|chefe|"
-    r"capo|direttore|direttrice|baas|leidinggevende|directeur"
+    r"capo|direttore|direttrice|baas|leidinggevende|directeur|"
+    r"cofounder|co-founder|kollege|kollegen|kollegin|collègue|colega|collega|"
+    r"assistente|secretary|sekretärin|ea|pa|diretoria|directorio|directiva|board|management|"
+    r"leadership|geschäftsleitung|vorstand|direction|direzione|directie|amministratore|"
+    r"father|mother|dad|mom|père|mère|padre|madre|pai|mãe|vater|mutter|vader|moeder|"
+    r"propriétaire|proprietario|dono|eigentümer"
 )
 _OTHER_PERSON = re.compile(
-    rf"\b(?:my|our|mein(?:e[rnm]?)?|unser(?:e[rnm]?)?|mon|ma|notre|mi|mis|nuestro|nuestra|"
+    rf"\b(?:my|our|mein(?:e[rnms]?)?|unser(?:e[rnm]?)?|mon|ma|notre|mi|mis|nuestro|nuestra|"
     rf"meu|minha|nosso|nossa|o nosso|a nossa|il mio|la mia|il nostro|la nostra|mijn|onze)\s+"
     rf"(?:[\w-]+\s+){{0,2}}(?:{ROLE_WORDS})\b"
-    r"|\b(?:loop in|cc|copy in|forward (?:it|this) to|send (?:it|this|the \w+) to (?:her|him|them))"
+    r"|\b(?:loop in|cc|copy in|forward (?:it|this) to)\b(?!\s+me\b)"
+    r"|\bsend (?:it|this|the \w+) to (?:her|him|them)\b"
     r"|\b(?:to|for|contact|call|email|reach)\s+(?:her|him|them)\b",
     re.IGNORECASE,
 )
@@ -33,7 +39,8 @@ _CORRECTION = re.compile(
     r"\b(?:sorry|oops|typo|actually|correction|no wait|wait|i mean|i meant|rather|instead|"
     r"make (?:it|that)|scratch that|not \w+ but|updated?|new (?:number|email|address)|"
     r"eigentlich|korrektur|pardon|plutôt|en fait|perdón|mejor dicho|na verdade|desculpa|"
-    r"anzi|scusa|sorry|eigenlijk)\b",
+    r"anzi|scusa|sorry|eigenlijk|moment|zahlendreher|verschrieben|korrigiere|"
+    r"désolé|perdão|corrijo)\b",
     re.IGNORECASE,
 )
 

@@ -16,8 +16,13 @@ _DOT_WORD = r"dot|punto|punkt|point|ponto|punt"
 _AT = rf"\s*@\s*|\s*[\[({{<]\s*(?:{_AT_WORD})\s*[\])}}>]\s*|\s+(?:{_AT_WORD})\s+"
 _DOT = rf"\.|\s*[\[({{<]\s*(?:{_DOT_WORD})\s*[\])}}>]\s*|\s+(?:{_DOT_WORD})\s+"
 _EMAIL = re.compile(
-    rf"(?P<local>[\w.+-]*\w)(?P<at>{_AT})(?P<domain>[\w-]+(?:(?:{_DOT})[\w-]+)+)",
+    rf"(?P<local>[\w+-](?:[\w.+-]*\w)?(?:(?:\s*[\[(]\s*(?:{_DOT_WORD})\s*[\])]\s*|"
+    rf"\s+(?:{_DOT_WORD})\s+)[\w+-]+)*)(?P<at>{_AT})(?P<domain>[\w-]+(?:(?:{_DOT})[\w-]+)+)"
+    r"(?![\w@-])",
     re.IGNORECASE,
+)
+_PRONOUNS = frozenset(
+    ["me", "him", "her", "them", "us", "you", "someone", "anyone", "home", "work", "office"]
 )
 _DOT_RE = re.compile(_DOT, re.IGNORECASE)
 
@@ -32,7 +37,9 @@ def emails(sentence: Span, before_text: str) -> Iterator[tuple[str, int, int, bo
         # needs an address-like local part.
         if obfuscated_at and plain_dots and not re.search(r"[._\d-]|^[a-z]+$", local):
             continue
-        address = f"{local}@{_DOT_RE.sub('.', domain)}"
+        if obfuscated_at and local.casefold() in _PRONOUNS:
+            continue  # "send it to him at jonathan@…"
+        address = f"{_DOT_RE.sub('.', local)}@{_DOT_RE.sub('.', domain)}"
         try:
             address = validate_email(address, check_deliverability=False).normalized
         except EmailNotValidError:

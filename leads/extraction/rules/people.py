@@ -49,6 +49,8 @@ TITLE_WORDS = frozenset(
         "coordenador",
         "coordenadora",
         "gerente",
+        "gérante",
+        "gérant",
         "leiter",
         "leiterin",
         "analyst",
@@ -66,6 +68,7 @@ TITLE_WORDS = frozenset(
         "assistant",
         "supervisor",
         "responsable",
+        "responsabile",
         "chef",
         "geschäftsführer",
         "geschäftsführerin",
@@ -73,9 +76,9 @@ TITLE_WORDS = frozenset(
         "inhaberin",
         "direttore",
         "direttrice",
-        "responsabile",
         "diretor",
         "diretora",
+        "directora",
         "jefe",
         "jefa",
         "secretary",
@@ -101,13 +104,57 @@ TITLE_WORDS = frozenset(
         "dentist",
         "lawyer",
         "attorney",
+        "paralegal",
         "professor",
         "lecturer",
         "technician",
         "master",
-        "lead",
+        "referent",
+        "referentin",
+        "berater",
+        "beraterin",
+        "sachbearbeiter",
+        "sachbearbeiterin",
+        "bedrijfsleider",
+        "eigenaar",
+        "directeur-eigenaar",
     ]
 )
+# German and Dutch join titles into one word: "Projektleiterin", "IT-Administrator".
+_TITLE_SUFFIXES = (
+    "leiter",
+    "leiterin",
+    "manager",
+    "managerin",
+    "administrator",
+    "direktor",
+    "direktorin",
+    "referent",
+    "referentin",
+    "berater",
+    "beraterin",
+    "ingenieur",
+    "ingenieurin",
+    "chef",
+    "chefin",
+    "führer",
+    "führerin",
+    "verantwoordelijke",
+    "medewerker",
+    "coördinator",
+)
+
+
+def title_word(word: str) -> bool:
+    """Whether `word` names a job: "Manager", "CEO", "Projektleiterin", "IT-Administrator"."""
+    key = word.casefold().strip(".,()")
+    if key in TITLE_WORDS:
+        return True
+    return any(key.endswith(s) and len(key) > len(s) + 2 for s in _TITLE_SUFFIXES) or any(
+        part in TITLE_WORDS for part in key.split("-")[1:]
+    )
+
+
 _NOT_NAMES = frozenset(
     [
         "here",
@@ -233,6 +280,31 @@ _NOT_NAMES = frozenset(
         "zij",
         "hij",
         "wij",
+        "soy",
+        "sou",
+        "sono",
+        "ich",
+        "je",
+        "this",
+        "it's",
+        "hier",
+        "ici",
+        "aqui",
+        "chamo-me",
+        "me",
+        "mi",
+        "mein",
+        "my",
+        "name's",
+        "names",
+        "real",
+        "dear",
+        "team",
+        "all",
+        "there",
+        "everyone",
+        "po",
+        "mate",
     ]
 )
 _PARTICLES = frozenset(
@@ -286,26 +358,39 @@ _TITLE_CONNECTORS = frozenset(
 _ORG_PREPOSITIONS = r"at|@|with|bei(?: der| dem)?|beim|chez|da|na|no|en|presso|bij|from|von|de|for"
 # Words by which people introduce themselves, before their name.
 _INTRO = re.compile(
-    r"(?:^|\b)(?P<strength>my name is|my name's|name is|mein name ist|ich heiße|"
-    r"je m'appelle|mon nom est|me llamo|mi nombre es|me chamo|meu nome é|mi chiamo|"
-    r"mijn naam is|ik heet|this is|i'm|i am|im|ich bin|je suis|moi c'est|soy|sou|sono|ik ben)"
-    r"\s+(?:(?:a|an|o|the)\s+(?=[^\W\d_]*[A-ZÀ-Þ]))?",
+    r"(?:^|\b)(?P<strength>my name is|my name's|name is|name's|names|name:|mein name ist|"
+    r"ich heiße|je m'appelle|mon nom est|me llamo|mi nombre es|me chamo|chamo-me|meu nome é|"
+    r"mi chiamo|mijn naam is|ik heet|hier ist|hier spricht|aqui é|aqui fala|ici|"
+    r"les escribe|te escribe|le escribe|vi scrive|this is|it's|i'm|i am|im|ich bin|je suis|"
+    r"moi c'est|soy|sou|sono|ik ben|met)"
+    r"\s+(?:(?:a|an|o|the|der|die|la|el|le|il|de)\s+(?=[^\W\d_]*[^\W\d_]))?",
     re.IGNORECASE,
 )
 _STRONG_INTRO = (
-    "my name",
-    "name is",
-    "mein name",
+    "name",
     "heiße",
     "appelle",
     "mon nom",
     "llamo",
     "nombre",
     "chamo",
-    "meu nome",
+    "nome",
     "chiamo",
-    "mijn naam",
+    "naam",
     "heet",
+    "hier ist",
+    "hier spricht",
+    "escribe",
+    "scrive",
+)
+_GREETING = re.compile(
+    r"^(?:(?:hi|hello|hey|hallo|moin|servus|bonjour|salut|hola|olá|oi|ciao|yo|dear|"
+    r"buongiorno|buenos días|buenas tardes|buenas|bom dia|boa tarde|guten tag|grüß gott|"
+    r"good (?:morning|afternoon|evening)|morning|afternoon|g'day|goedemorgen|goedemiddag|"
+    r"goedendag|dag|hoi|salve|buondì|hej|bonsoir|coucou|saludos|servus|grüezi|greetings|"
+    r"kia ora|aloha|namaste|shalom|salaam|hallå|ahoj)"
+    r"(?:\s+(?:there|all|team|po|mate|everyone|folks))?\W+)*",
+    re.IGNORECASE,
 )
 _NAME_QUESTION = re.compile(
     r"your name|who (?:am i|i'm) (?:speaking|chatting|talking) (?:with|to)|who(?:'s| is) this|"
@@ -320,11 +405,109 @@ _PAST = re.compile(
 )
 _ORG_NOUN = re.compile(
     r"\b(?:company|business|firm|clinic|practice|agency|startup|start-up|shop|store|studio|"
-    r"restaurant|school|organi[sz]ation|nonprofit|charity|brand|group|team|employer)"
-    r"(?:\s+(?:is|is called|called|named))?\s*[,:.]\s+(?=[A-ZÀ-Þ])",
+    r"restaurant|school|organi[sz]ation|nonprofit|charity|brand|group|team|employer|chain|"
+    r"café|cafe|bakery|salon|gym|hotel|firma|empresa|entreprise|bedrijf|azienda)"
+    r"(?:\s+(?:is|is called|called|named))?\s*(?:[,:.]|\s[^\w\s]+)?\s+(?=[A-ZÀ-Þ])",
     re.IGNORECASE,
 )
-_TOKEN = re.compile(r"&|[^\s,;:!?()\"<>]+")
+_TOKEN = re.compile(r"&|\(?[^\s,;:!?()\"<>]+\)?")
+_LEGAL = frozenset(
+    [
+        "pvt",
+        "pte",
+        "co",
+        "inc",
+        "ltd",
+        "corp",
+        "bros",
+        "zn",
+        "llc",
+        "llp",
+        "plc",
+        "sa",
+        "s.a",
+        "s.a.s",
+        "sas",
+        "sl",
+        "s.l",
+        "gmbh",
+        "ag",
+        "kg",
+        "bv",
+        "b.v",
+        "nv",
+        "n.v",
+        "pty",
+        "sprl",
+        "sarl",
+        "srl",
+        "s.r.l",
+        "spa",
+        "s.p.a",
+        "lda",
+        "ltda",
+        "oy",
+        "ab",
+    ]
+)
+# Legal forms written as abbreviations keep their full stop: "Co.", "Pvt. Ltd.", "inc.".
+_ABBREVIATED = frozenset(["pvt", "pte", "co", "inc", "ltd", "corp", "bros", "zn"])
+# Where a title ends and the company begins: "Head of Support at Acme", "Leiter bei der X".
+_PREP = re.compile(
+    r"\s+(?:over at|at|@|bei der|bei dem|bei|beim|von der|chez|da|na|no|en|presso|bij|with)"
+    r"\s+(?=[^\W\d_]*[A-ZÀ-Þ])"
+)
+_OF = re.compile(
+    r"\s+(?:(?:of|de|di|du|van|del|della)\s+(?:l'|la\s+|le\s+)?|d'|de\s+l')(?=[A-ZÀ-Þ])"
+)
+# Titles that take a department: "Head of Sales" is a title, not Head at "Sales".
+_DEPARTMENT_HEADS = frozenset(
+    [
+        "head",
+        "vp",
+        "svp",
+        "evp",
+        "director",
+        "directora",
+        "diretora",
+        "directeur",
+        "directrice",
+        "chief",
+        "jefe",
+        "jefa",
+        "manager",
+        "lead",
+        "gerente",
+        "responsable",
+        "responsabile",
+        "coordinator",
+        "coordinadora",
+    ]
+)
+_TITLE_STOP = frozenset(
+    [
+        "and",
+        "und",
+        "et",
+        "y",
+        "e",
+        "but",
+        "aber",
+        "mais",
+        "pero",
+        "ma",
+        "mas",
+        "here",
+        "now",
+        "too",
+        "as",
+        "well",
+        "by",
+        "who",
+        "which",
+        "and",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -350,42 +533,47 @@ class _Run:
 
 
 def _is_cap(word: str) -> bool:
+    word = word.lstrip("(")
     return word[:1].isupper() or (word[:1] in "'’" and word[1:2].isupper())
 
 
-def _tokens(text: str, pos: int) -> Iterator[tuple[str, int, int, str]]:
-    """(word, start, end, the character after it) from `pos` on."""
-    for match in _TOKEN.finditer(text, pos):
-        end = match.end()
-        word = match.group()
-        nxt = text[end : end + 1]
-        yield word, match.start(), end, nxt
-
-
 def _run(text: str, pos: int, kind: str, max_words: int = 6) -> _Run | None:
-    """The capitalised words (a name, a title, a company) starting at `pos`."""
+    """The capitalised words (a name or a company) starting at `pos`."""
     words: list[str] = []
     start = end = -1
     punct = False
-    connectors = {
-        "name": _PARTICLES,
-        "title": _TITLE_CONNECTORS,
-        "org": _ORG_CONNECTORS,
-    }[kind]
-    for word, w_start, _w_end, nxt in _tokens(text, pos):
+    connectors = _PARTICLES if kind == "name" else _ORG_CONNECTORS
+    for match in _TOKEN.finditer(text, pos):
+        word, w_start = match.group(), match.start()
         if text[end if end >= 0 else pos : w_start].strip():
-            break  # something else (punctuation) came in between
-        bare = word.rstrip(".")
-        dotted = "." in bare  # B.V, S.p.A: the full stop belongs to the word
-        if word.endswith(".") and dotted:
-            bare = word
+            break  # punctuation came in between
+        legal = kind == "org" and bool(words) and word.strip("().").casefold() in _LEGAL
+        keeps_dot = legal and (
+            "." in word.rstrip(".") or word.strip("().").casefold() in _ABBREVIATED
+        )
+        bare = word if keeps_dot or "." in word.rstrip(".") else word.rstrip(".")
         if not bare:
             break
+        if kind == "name" and words and bare.casefold() in _PARTICLES:
+            # "Daan de Vries", but "Stefanie Huber von der Alpenblick GmbH" is a name and a
+            # company: a particle follows a first name only, and one surname follows it.
+            if sum(_is_cap(w) for w in words) >= 2:
+                break
+        elif (
+            kind == "name"
+            and words
+            and words[-1].casefold() in _PARTICLES
+            and any(w.casefold() in _PARTICLES for w in words[:-1]) is False
+            and _is_cap(bare)
+        ):
+            words.append(bare)
+            end = w_start + len(bare)
+            break
         if (
-            _is_cap(bare)
+            legal
+            or _is_cap(bare)
             or (kind != "name" and bare.isupper() and len(bare) > 1)
             or (bare.casefold() in connectors and words)
-            or (kind == "title" and not words and bare.casefold() in ("senior", "junior"))
         ):
             words.append(bare)
         else:
@@ -395,9 +583,17 @@ def _run(text: str, pos: int, kind: str, max_words: int = 6) -> _Run | None:
         end = w_start + len(bare)
         if len([w for w in words if _is_cap(w)]) > max_words:
             return None
-        if (word.endswith(".") and not dotted) or nxt in ",;:!?()":
+        nxt = text[match.end() : match.end() + 1]
+        if (word.endswith(".") and bare != word) or nxt in ",;:!?)":
             punct = True
             break
+        if legal:
+            # A legal form ends the name, unless another follows: "Pvt. Ltd.", "(Pty) Ltd".
+            rest = text[end:]
+            following = _TOKEN.match(text, end + len(rest) - len(rest.lstrip()))
+            if not following or following.group().strip("().,").casefold() not in _LEGAL:
+                punct = word.endswith(".")
+                break
     while words and words[-1].casefold() in connectors:
         words.pop()  # "Acme and" is "Acme"
     if not words:
@@ -410,53 +606,79 @@ def _is_name(run: _Run | None, *, max_words: int = 4) -> bool:
     if run is None or not 1 <= len(run.words) <= max_words:
         return False
     folded = [w.casefold() for w in run.words]
-    if folded[0] in _NOT_NAMES or any(w in TITLE_WORDS for w in folded):
+    if folded[0] in _NOT_NAMES or any(title_word(w) for w in run.words):
         return False
     return all(_is_cap(w) or w.casefold() in _PARTICLES for w in run.words)
 
 
 def _is_title(run: _Run | None) -> bool:
-    return run is not None and any(w.casefold() in TITLE_WORDS for w in run.words)
+    return run is not None and any(title_word(w) for w in run.words)
 
 
-def _after(text: str, end: int) -> str:
-    return text[end:].lstrip()
+def _title(text: str, pos: int) -> tuple[str, int, int] | None:
+    """(title, start, end) of the job title at `pos`, in either case: "VP of Engineering",
+    "directora financiera", "Teamleiterin Reservierung"."""
+    words: list[str] = []
+    end = pos
+    for match in _TOKEN.finditer(text, pos):
+        if text[end : match.start()].strip():
+            break
+        word = match.group().rstrip(".")
+        key = word.casefold()
+        lower_title = words and not _is_cap(words[0])
+        if key in _TITLE_STOP or (
+            (_is_cap(words[0]) if words else False)
+            and not (_is_cap(word) or word.isupper() or key in _TITLE_CONNECTORS)
+        ):
+            break
+        if not words and not (_is_cap(word) or title_word(word) or key in ("senior", "junior")):
+            return None
+        if lower_title and len(words) >= 5:
+            break
+        words.append(word)
+        end = match.start() + len(word)
+        if match.group().endswith(".") or text[match.end() : match.end() + 1] in ",;:!?()":
+            break
+    while words and words[-1].casefold() in _TITLE_CONNECTORS:
+        words.pop()
+        end = text.rfind(words[-1], pos, end) + len(words[-1]) if words else pos
+    if not words or len(words) > 8 or not any(title_word(w) for w in words):
+        return None
+    return " ".join(words), pos, end
 
 
 def _role_and_company(text: str, pos: int, base: float) -> Iterator[Found]:
     """ "Head of Support at Acme", "Leiter Vertrieb bei der Kranich GmbH", "CEO of Lumen"."""
-    title = _run(text, pos, "title", max_words=8)
-    if title is None or not _is_title(title):
+    segment = re.split(r"[,;:!?]|\.(?:\s|$)", text[pos:], maxsplit=1)[0]
+    prep = _PREP.search(segment)
+    title_text, org_pos = segment, None
+    if prep:
+        title_text, org_pos = segment[: prep.start()], pos + prep.end()
+    else:
+        ofs = list(_OF.finditer(segment))
+        if ofs:
+            left = segment[: ofs[-1].start()]
+            last = left.split()[-1].casefold() if left.split() else ""
+            if (
+                any(title_word(w) for w in left.split())
+                and not (len(left.split()) == 1 and last in _DEPARTMENT_HEADS)
+                and not (
+                    left.split()
+                    and left.split()[-1].casefold() in _DEPARTMENT_HEADS
+                    and len(left.split()) <= 2
+                    and last != "ceo"
+                )
+            ):
+                title_text, org_pos = left, pos + ofs[-1].end()
+    title = _title(title_text, 0)
+    if title is None:
         return
-    words, title_end = title.words, title.end
-    if not title.stopped_at_punct:
-        prep = re.match(rf"\s+(?:{_ORG_PREPOSITIONS})\s+", text[title.end :], re.IGNORECASE)
-        if prep:
-            org = _run(text, title.end + prep.end(), "org")
-            if org is not None and not _is_title(org):
-                yield Found("company", org.text, org.start, org.end, base)
-    elif len(words) > 2 and "of" in words:
-        # "Founder & CEO of Lumen Pantry": the last "of" separates title and company when
-        # what precedes it is a whole title and what follows is not a department.
-        cut = len(words) - 1 - words[::-1].index("of")
-        head, org_words = words[:cut], words[cut + 1 :]
-        if (
-            head
-            and head[-1].casefold() in TITLE_WORDS
-            and head[-1].casefold()
-            not in (
-                "head",
-                "vp",
-                "director",
-                "manager",
-                "lead",
-            )
-        ):
-            words = head
-            title_end = title.start + len(" ".join(head))
-            org_start = text.find(org_words[0], title_end)
-            yield Found("company", " ".join(org_words), org_start, title.end, base)
-    yield Found("job_title", " ".join(words), title.start, title_end, base)
+    value, t_start, t_end = title
+    if org_pos is not None and t_end >= len(title_text.rstrip()):
+        org = _run(text, org_pos, "org")
+        if org is not None and not _is_title(org):
+            yield Found("company", org.text, org.start, org.end, base)
+    yield Found("job_title", value, pos + t_start, pos + t_end, base)
 
 
 def people(sentence: Span, *, asked_name: bool, before_text: str) -> Iterator[Found]:
@@ -476,46 +698,20 @@ def people(sentence: Span, *, asked_name: bool, before_text: str) -> Iterator[Fo
 
     # "Nathaniel Brooks, VP of Engineering at …" / "Katrin Vogel here, Head of …" /
     # "Wei Ling Tan from Orchid Pay here" at the start of a sentence (after a greeting).
-    lead = re.match(
-        r"(?:(?:hi|hello|hey|hallo|bonjour|hola|olá|oi|ciao|good \w+)\W+)?", text, re.IGNORECASE
-    )
-    start = lead.end() if lead else 0
-    run = _run(text, start, "name")
-    if _is_name(run) and run is not None:
-        rest = text[run.end :]
-        here = re.match(r"\s+here\b|\s+(?:from|of|at|with)\s+(?=[A-ZÀ-Þ])", rest, re.IGNORECASE)
-        org_then_here = None
-        if here and "here" not in here.group().casefold():
-            org = _run(text, run.end + here.end(), "org")
-            if org and re.match(r"\s+here\b", text[org.end :], re.IGNORECASE):
-                org_then_here = org
-        if (len(run.words) >= 2 or asked_name) and (
-            (here and ("here" in here.group().casefold() or org_then_here))
-            or (
-                rest.startswith(",")
-                and _is_title(_run(text, run.end + 1 + _lead_ws(rest[1:]), "title"))
-            )
-            or asked_name
-        ):
-            found.append(Found("name", run.text, run.start, run.end, 0.85))
-            if org_then_here:
-                found.append(
-                    Found(
-                        "company", org_then_here.text, org_then_here.start, org_then_here.end, 0.8
-                    )
-                )
-            after = run.end
-            if org_then_here:
-                after = org_then_here.end
-            tail = re.match(r"(?:\s+here)?\s*,\s*", text[after:], re.IGNORECASE)
-            if tail:
-                found.extend(_role_and_company(text, after + tail.end(), 0.8))
-                _company_after(text, after + tail.end(), found)
+    greeting = _GREETING.match(text)
+    start = greeting.end() if greeting else 0
+    # Also after a colon or a dash: "real talk: Kevin Tran, Growth Lead at Sprocket Labs".
+    starts = [start] + [m.end() for m in re.finditer(r"[:—–]\s+|\s-\s+", text)]
+    for pos in starts:
+        found.extend(_signed(text, pos, asked_name=asked_name and pos == start))
 
     # "I'm X", "my name is X", "ich bin Leiter Vertrieb bei …", "I'm an Engineering Manager at"
     for intro in _INTRO.finditer(text):
         pos = intro.end()
-        strong = any(s in intro["strength"].casefold() for s in _STRONG_INTRO)
+        said = intro["strength"].casefold()
+        if said in ("im", "ici", "it's", "met") and text[start : intro.start()].strip():
+            continue  # "im Jahr" (German "in the"), "it's Monday": only at the start
+        strong = any(s in said for s in _STRONG_INTRO)
         run = _run(text, pos, "name")
         # "ich bin Kunde bei X": a word before "at"/"bei" is a role, unless the name was
         # announced ("my name is").
@@ -524,18 +720,22 @@ def people(sentence: Span, *, asked_name: bool, before_text: str) -> Iterator[Fo
             if run
             else None
         )
-        if _is_name(run) and run is not None and (strong or not role_like):
-            assert run is not None
+        if run is not None and _is_name(run) and (strong or not role_like):
             found.append(Found("name", run.text, run.start, run.end, 0.9 if strong else 0.8))
             tail = re.match(
-                r"\s*,\s*(?:(?:and|und|et|y|e)\s+)?(?:(?:i'm|i am)\s+(?:an?|the)\s+)?",
+                r"\s*,\s*(?:(?:and|und|et|y|e)\s+)?(?:(?:i'm|i am|ich bin|je suis|soy|sou|sono)"
+                r"\s+(?:an?|the|la|el|o|a|der|die)?\s*)?",
                 text[run.end :],
                 re.IGNORECASE,
             )
             if tail:
                 found.extend(_role_and_company(text, run.end + tail.end(), 0.8))
                 _company_after(text, run.end + tail.end(), found)
-            frm = re.match(r"\s+(?:from|of|at|with)\s+", text[run.end :], re.IGNORECASE)
+            frm = re.match(
+                r"\s+(?:from|of|at|with|von der|von|de la|de|da|do|van|bij)\s+(?=[A-ZÀ-Þ])",
+                text[run.end :],
+                re.IGNORECASE,
+            )
             if frm:
                 org = _run(text, run.end + frm.end(), "org")
                 if org and not _is_title(org):
@@ -543,15 +743,16 @@ def people(sentence: Span, *, asked_name: bool, before_text: str) -> Iterator[Fo
         else:
             found.extend(_role_and_company(text, pos, 0.75))
 
-    # "our COO here at Sable Creek", "we work at Acme": the visitor's company without a name.
+    # "our COO here at Sable Creek", "I handle ops at Northern Lights": the visitor's company.
     for match in re.finditer(
-        r"\b(?:here at|we(?:'re| are) at|i work (?:at|for)|we work (?:at|for)|working (?:at|for)"
-        r"|i'm with|we're with|i am with)\s+",
+        r"\b(?:here at|we(?:'re| are) at|we(?:'re| are) with|i'm with|i am with|"
+        r"(?:i|we)\s+(?:work|handle|run|manage|lead|head|do|oversee|look after)\s+(?:\w+\s+){0,2}?"
+        r"(?:at|for))\s+(?=[A-ZÀ-Þ])|^we(?:'re| are)\s+(?=[A-ZÀ-Þ])",
         text,
         re.IGNORECASE,
     ):
         org = _run(text, match.end(), "org")
-        if org and not _is_title(org):
+        if org and not _is_title(org) and org.words[0].casefold() not in _NOT_NAMES:
             found.append(Found("company", org.text, org.start, org.end, 0.7))
 
     seen: set[tuple[str, str]] = set()
@@ -567,6 +768,49 @@ def people(sentence: Span, *, asked_name: bool, before_text: str) -> Iterator[Fo
             item.confidence,
             correction or is_correction(text[: item.start]),
         )
+
+
+_HERE = r"(?:here|hier|ici|aquí|aqui|qui)"
+
+
+def _signed(text: str, pos: int, *, asked_name: bool) -> list[Found]:
+    """A name at `pos` that the words after it mark as the visitor's: "Katrin Vogel here",
+    "Wei Ling Tan from Orchid Pay here", "Nathaniel Brooks, VP of Engineering at …"."""
+    run = _run(text, pos, "name")
+    if run is None or not _is_name(run):
+        return []
+    found: list[Found] = []
+    rest = text[run.end :]
+    after = run.end
+    here = re.match(rf"\s+{_HERE}\b", rest, re.IGNORECASE)
+    org = None
+    if here:  # "Ciarán Murphy here from Dunmore Print Works"
+        after = run.end + here.end()
+        frm = re.match(r"\s+(?:from|at|with|von der|von|bij|van|de)\s+", text[after:], re.I)
+        if frm:
+            org = _run(text, after + frm.end(), "org")
+    else:  # "Wei Ling Tan from Orchid Pay here"
+        frm = re.match(r"\s+(?:from|at|with|von der|von|bij|van)\s+(?=[A-ZÀ-Þ])", rest, re.I)
+        if frm:
+            candidate = _run(text, run.end + frm.end(), "org")
+            if candidate and re.match(rf"\s+{_HERE}\b", text[candidate.end :], re.I):
+                org, here = candidate, True  # type: ignore[assignment]
+                after = candidate.end + len(
+                    re.match(rf"\s+{_HERE}", text[candidate.end :], re.I).group()
+                )  # type: ignore[union-attr]
+    if org is not None and not _is_title(org):
+        found.append(Found("company", org.text, org.start, org.end, 0.8))
+        after = max(after, org.end)
+    comma = re.match(r"\s*,\s*", text[after:])
+    roles = list(_role_and_company(text, after + comma.end(), 0.8)) if comma else []
+    titled = any(f.field == "job_title" for f in roles)
+    if not (here or titled or asked_name) or (len(run.words) < 2 and not (here or asked_name)):
+        return []
+    found.append(Found("name", run.text, run.start, run.end, 0.85))
+    found.extend(roles)
+    if comma:
+        _company_after(text, after + comma.end(), found)
+    return found
 
 
 def _company_after(text: str, pos: int, found: list[Found]) -> None:
@@ -586,7 +830,9 @@ def companies_named_after(text: str) -> Iterator[Found]:
     """ "our family business, Kessler & Sons", "for our clinic. Harbourside Physio, 3 …"."""
     for match in _ORG_NOUN.finditer(text):
         before = text[max(0, match.start() - 40) : match.start()].casefold()
-        if not re.search(r"\b(?:our|my|we(?:'re| are) an?|i run an?|i own an?|the)\b", before):
+        if not re.search(
+            r"\b(?:our|my|we(?:'re| are) an?|(?:i|we) (?:run|own|have) an?|the)\b", before
+        ):
             continue
         org = _run(text, match.end(), "org")
         if org and not _is_title(org) and org.words[0].casefold() not in _NOT_NAMES:
@@ -623,3 +869,84 @@ def from_entities(sentence: Span, entities: list[Entity]) -> Iterator[Found]:
                 yield Found("name", name, end - len(name), end, 0.75)
         elif entity.label == "ORG" and _ORG_BEFORE.search(before):
             yield Found("company", entity.text, start, end, 0.75)
+
+
+_SIGN_OFF = re.compile(
+    r"^(?:cheers|thanks|thank you|many thanks|regards|kind regards|best regards|best|warm regards|"
+    r"sincerely|br|mit freundlichen grüßen|viele grüße|beste grüße|lg|cordialement|bien à vous|"
+    r"saludos|un saludo|atenciosamente|abraços|cordiali saluti|saluti|met vriendelijke groet|"
+    r"groeten|-+|—)[,.!]?$",
+    re.IGNORECASE,
+)
+_LABEL = re.compile(
+    r"^\s*[-*•]?\s*(?P<label>name|full name|contact|company|organi[sz]ation|business|role|"
+    r"title|job title|position|name des ansprechpartners|nom|nombre|nome|naam|firma|"
+    r"unternehmen|société|entreprise|empresa|azienda|bedrijf|funktion|fonction|cargo|"
+    r"ruolo|functie)\s*:\s*(?P<value>.+?)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_LABEL_FIELD = {
+    "name": "name",
+    "full name": "name",
+    "contact": "name",
+    "nom": "name",
+    "nombre": "name",
+    "nome": "name",
+    "naam": "name",
+    "name des ansprechpartners": "name",
+    "company": "company",
+    "organization": "company",
+    "organisation": "company",
+    "business": "company",
+    "firma": "company",
+    "unternehmen": "company",
+    "société": "company",
+    "entreprise": "company",
+    "empresa": "company",
+    "azienda": "company",
+    "bedrijf": "company",
+}
+
+
+def labelled(text: str) -> Iterator[Found]:
+    """Facts in a form the visitor filled in: "Name: Ong Jun Hao", "Role: IT Manager"."""
+    for match in _LABEL.finditer(text):
+        label, value = match["label"].casefold(), match["value"].strip().rstrip(".")
+        field = _LABEL_FIELD.get(label, "job_title")
+        start = match.start("value")
+        if field == "name":
+            run = _run(text, start, "name")
+            if run is not None and _is_name(run):
+                yield Found("name", run.text, run.start, run.end, 0.9)
+        elif field == "company":
+            if value and _is_cap(value) and len(value.split()) <= 8:
+                yield Found("company", value, start, start + len(value), 0.9)
+        elif value and len(value.split()) <= 8 and any(title_word(w) for w in value.split()):
+            yield Found("job_title", value, start, start + len(value), 0.9)
+
+
+def signature(text: str) -> Iterator[Found]:
+    """An email-style sign-off: "Cheers,\\nHamish Doyle\\nProcurement Lead | Thornbury Foods"."""
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    for i, line in enumerate(lines[:-1]):
+        if not _SIGN_OFF.match(line.strip()):
+            continue
+        name_line, start = lines[i + 1], offsets[i + 1]
+        run = _run(name_line, 0, "name")
+        if run is None or not _is_name(run) or run.end < len(name_line.rstrip(" ,")):
+            continue
+        yield Found("name", run.text, start + run.start, start + run.end, 0.85)
+        if i + 2 < len(lines):
+            role_line, role_start = lines[i + 2], offsets[i + 2]
+            parts = re.split(r"\s*[|,–—/]\s*|\s+(?:at|@)\s+", role_line.strip(), maxsplit=1)
+            title = _title(parts[0], 0)
+            if title is not None and title[2] >= len(parts[0].rstrip()):
+                yield Found("job_title", title[0], role_start, role_start + title[2], 0.85)
+                if len(parts) > 1:
+                    org_pos = role_start + role_line.index(parts[1])
+                    org = _run(text, org_pos, "org")
+                    if org is not None and not _is_title(org):
+                        yield Found("company", org.text, org.start, org.end, 0.85)

@@ -11,24 +11,47 @@ from leads.extraction.numbers import COUNT, MULTIPLIER, amount_value, count_valu
 from leads.extraction.rules.common import is_correction, is_hedged
 from leads.extraction.rules.people import Found
 
+# Nouns that count seats whatever the sentence says ...
 SEAT_NOUNS = (
-    r"seats?|users?|user licen[cs]es?|licen[cs]es?|logins?|accounts?|agents?|reps?|testers?|"
-    r"engineers?|developers?|employees?|staff|people|persons?|members?|technicians?|techs?|"
-    r"practitioners?|operators?|recruiters?|teachers?|nurses?|sellers?|salespeople|"
-    r"personnes|utilisateurs?|licences?|postes?|collaborateurs?|"
-    r"nutzer(?:innen)?|benutzer|lizenzen|mitarbeiter(?:innen)?|arbeitsplätze|"
-    r"licenças|usuários|utilizadores|pessoas|agentes|usuarios|licencias|personas|empleados|"
-    r"utenti|licenze|persone|dipendenti|postazioni|gebruikers|licenties|medewerkers|"
-    r"werkplekken"
+    r"seats?|users?|user licen[cs]es?|licen[cs]es?|logins?|accounts?|"
+    r"utilisateurs?|licences?|postes?|nutzer(?:innen)?|benutzer|lizenzen|arbeitsplätze|"
+    r"licenças|usuários|utilizadores|usuarios|licencias|utenti|licenze|postazioni|"
+    r"gebruikers|licenties|werkplekken|accès|accesos|acessos|zugänge|toegangen|accessi"
 )
-_SEATS = re.compile(
-    rf"(?<![\w$€£¥₹.,-])(?P<n>{COUNT})(?:\s+(?:\w+\s+){{0,2}}?|-)(?:{SEAT_NOUNS})\b",
+# ... and nouns that count people, who are seats only if the sentence says they will use it:
+# "for 60 employees", "40 staff, they'd all need the app", not "we have 15 employees".
+PEOPLE_NOUNS = (
+    r"agents?|reps?|testers?|engineers?|developers?|employees?|staff|people|persons?|members?|"
+    r"technicians?|techs?|practitioners?|operators?|recruiters?|teachers?|nurses?|sellers?|"
+    r"salespeople|colleagues|personnes|collaborateurs?|salariés|employés|agents|"
+    r"mitarbeiter(?:innen)?|leute|personen|kollegen|kolleg:innen|pessoas|colaboradores|"
+    r"funcionários|agentes|personas|empleados|colaboradores|persone|dipendenti|"
+    r"collaboratori|agenti|medewerkers|mensen|collega's"
+)
+_USE = re.compile(
+    r"\b(?:need|needs|needed|use|using|access|log ?in|logins?|seats?|licen[cs]e|would all|"
+    r"will all|necesit|precis|acceso|acesso|brauch|zugang|nutzen|accès|utiliser|usar|"
+    r"utilizar|usare|accesso|gebruik|toegang|werken|arbeiten|travailler|trabajar|lavorare|"
+    r"trabalhar|work with|work on it)",
+    re.IGNORECASE,
+)
+_FOR = re.compile(r"\b(?:for|für|pour|para|per|voor)\s+(?:all\s+|the\s+)?$", re.IGNORECASE)
+_GAP = r"(?:\s+(?:[^\W\d]+\s+){0,2}?|-)"
+_SEATS = re.compile(rf"(?<![\w$€£¥₹.,-])(?P<n>{COUNT}){_GAP}(?:{SEAT_NOUNS})\b", re.IGNORECASE)
+_PEOPLE = re.compile(rf"(?<![\w$€£¥₹.,-])(?P<n>{COUNT}){_GAP}(?:{PEOPLE_NOUNS})\b", re.IGNORECASE)
+# "only 12 need access", "5 of us need it", "solo 12 necesitan acceso".
+_ONLY = re.compile(
+    rf"(?:\b(?:only|just|solo|sólo|só|nur|seulement|solo|alleen)\s+)?(?P<n>{COUNT})"
+    r"(?:\s+(?:of us|of them|de nosotros|von uns|d'entre nous|van ons|di noi|de nós))?"
+    r"(?:\s+[^\W\d]+){0,3}?\s+(?:need|needs|will use|would use|use|necesitan|precisam|"
+    r"brauchen|benötigen|ont besoin|utiliseront|usarán|useranno|hebben nodig)\b",
     re.IGNORECASE,
 )
 _TOTAL = re.compile(
     rf"\b(?:so|that's|thats|that is|makes?|=)\s+(?P<n>{COUNT})\s+"
-    rf"(?:(?:\w+\s+)?(?:{SEAT_NOUNS})\s+)?"
-    r"(?:in total|total|all up|altogether|overall)|(?P<m>\d+)\s+(?:in total|total)\b",
+    rf"(?:(?:\w+\s+)?(?:{SEAT_NOUNS}|{PEOPLE_NOUNS})\s+)?"
+    r"(?:in total|total|all up|altogether|overall)|(?P<m>\d+)\s+(?:in total|total)\b"
+    rf"|\bso\s+(?P<k>{COUNT})\s+(?:{SEAT_NOUNS})\b",
     re.IGNORECASE,
 )
 _NOT_SEATS_BEFORE = re.compile(
@@ -37,8 +60,9 @@ _NOT_SEATS_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _CORRECTED_COUNT = re.compile(
-    rf"\b(?:actually|make (?:it|that)|correction|sorry|i mean|rather)\W+(?:make (?:it|that)\s+)?"
-    rf"(?P<n>{COUNT})\b",
+    r"\b(?:actually|make (?:it|that)|correction|sorry|i mean|rather|wait|no wait|scratch that|"
+    r"corrected)\b[^.!?\d]{0,40}?"
+    rf"(?<![\w$€£])(?P<n>{COUNT})\b(?!\s*(?:k\b|%|[$€£]))",
     re.IGNORECASE,
 )
 _HOW_MANY = re.compile(
@@ -47,49 +71,60 @@ _HOW_MANY = re.compile(
     re.IGNORECASE,
 )
 _BARE_COUNT = re.compile(
-    rf"(?<![\w$€£¥₹.,-])(?P<n>{COUNT})(?![\w%$€£-]|[.,]\d|\s*(?:{MULTIPLIER}))", re.IGNORECASE
+    rf"(?<![\w$€£¥₹.,-])(?P<n>{COUNT})(?![\w%$€£-]|[.,]\d|\s*(?:{MULTIPLIER}))",
+    re.IGNORECASE,
 )
 
 
 def seats(text: str, *, asked_count: bool, before_text: str) -> Iterator[Found]:
     """How many people would use the product."""
     found = bool(_SEATS.search(before_text))  # a correction may come a sentence later
+
+    def candidate(match: re.Match[str], group: str, confidence: float) -> Found | None:
+        before = text[: match.start(group)]
+        value = count_value(match[group])
+        if not value or value >= 1_000_000 or _NOT_SEATS_BEFORE.search(before):
+            return None
+        if is_hedged(before, text[match.end(group) :]):
+            return None
+        if re.match(r"\d+-\w", match.group()):
+            return None  # "a 6-person startup" is the company's size
+        return Found(
+            "seats",
+            value,
+            match.start(),
+            match.end(),
+            confidence,
+            is_correction(before_text + before),
+        )
+
+    results: list[Found | None] = []
     for match in _TOTAL.finditer(text):
-        value = count_value(match["n"] or match["m"])
-        if value:
-            found = True
-            yield Found(
-                "seats",
-                value,
-                match.start(),
-                match.end(),
-                0.9,
-                is_correction(before_text + text[: match.start()]),
-            )
+        group = "n" if match["n"] else "m" if match["m"] else "k"
+        results.append(candidate(match, group, 0.9))
+    for match in _ONLY.finditer(text):
+        results.append(candidate(match, "n", 0.9))
     for match in _SEATS.finditer(text):
-        before, after = text[: match.start()], text[match.end() :]
-        if is_hedged(before, text[match.end("n") :]) or _NOT_SEATS_BEFORE.search(before):
-            continue
-        if match.group().count("-") and re.match(r"\d+-\w", match.group()):
-            continue  # "a 6-person startup" is the company's size
-        value = count_value(match["n"])
-        if value and value < 1_000_000:
+        results.append(candidate(match, "n", 0.85))
+    for match in _PEOPLE.finditer(text):
+        if _USE.search(text) or _FOR.search(text[: match.start()]):
+            results.append(candidate(match, "n", 0.75))
+    for item in results:
+        if item is not None:
             found = True
-            yield Found(
-                "seats", value, match.start(), match.end(), 0.8, is_correction(before_text + before)
-            )
+            yield item
     for match in _CORRECTED_COUNT.finditer(text):
         value = count_value(match["n"])
         if found and value:
-            yield Found("seats", value, match.start(), match.end(), 0.85, True)
-    if not found and asked_count:
+            yield Found("seats", value, match.start(), match.end(), 0.95, True)
+    if not found and asked_count and not before_text.strip() and len(text.split()) <= 8:
+        # A short answer to "how many?": "Yep, all 6."
         for match in _BARE_COUNT.finditer(text):
-            before, after = text[: match.start()], text[match.end() :]
-            value = count_value(match["n"])
-            if not value or is_hedged(before, after) or _NOT_SEATS_BEFORE.search(before):
-                continue
-            yield Found("seats", value, match.start(), match.end(), 0.7)
-            break
+            item = candidate(match, "n", 0.7)
+            near = text[max(0, match.start() - 2) : match.end() + 2]
+            if item is not None and not re.search(r"[$€£¥₹]", near):
+                yield item
+                break
 
 
 def asked_for_count(question: str) -> bool:
@@ -106,6 +141,11 @@ _PREFIX_CURRENCY = {
     "nz$": "NZD",
     "s$": "SGD",
     "us$": "USD",
+    "₱": "PHP",
+    "₩": "KRW",
+    "₺": "TRY",
+    "zł": "PLN",
+    "r": "ZAR",
     "r$": "BRL",
     "mx$": "MXN",
     "hk$": "HKD",
@@ -182,23 +222,35 @@ _SUFFIX = (
     + "|".join(sorted(_WORD_CURRENCY, key=len, reverse=True))
     + r")(?!\w)"
 )
-_NUMBER = r"\d{1,3}(?:[,.  ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+_NUMBER = (
+    r"\d{1,2}(?:,\d{2})+,\d{3}"  # Indian grouping: 3,50,000
+    r"|\d{1,3}(?:[,.  ']\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+)
 _MONEY = re.compile(
-    rf"(?P<prefix>{_PREFIX})?\s?(?P<number>{_NUMBER})\s?(?P<mult>{MULTIPLIER})?"
+    rf"(?:(?<![^\W\d_])(?P<prefix>{_PREFIX}))?\s?(?P<number>{_NUMBER})\s?(?P<mult>{MULTIPLIER})?"
     rf"(?:\s?(?P<suffix>{_SUFFIX}))?",
     re.IGNORECASE,
 )
 _BUDGET_WORDS = re.compile(
     r"budget|spend|set aside|allocated|approved|sanctioned|capped|cap\b|afford|up to|max|"
     r"invest|pay|presupuesto|orçamento|orcamento|budget|etat|enveloppe|ausgeben|spesa|"
-    r"begroting|gastar|investir|investimento",
+    r"begroting|gastar|investir|investimento|eingeplant|geplant|planned|earmarked|tops|"
+    r"we have|we've got|we got|temos|tenemos|contamos|abbiamo|wir haben|nous avons|we hebben",
     re.IGNORECASE,
 )
-_RANGE_WORD = r"(?:-|–|to|and|or|e|y|o|ou|oder|bis|à|a|tot)"
+_RANGE_WORD = r"(?:-|–|to|and|or|e|y|o|ou|oder|und|et|bis|à|a|tot|en)"
+# Money that is not what they would spend: a bill, a price, an offer, a salary.
+_NOT_BUDGET = re.compile(
+    r"charged|invoice|refund|paid|bill(?:ed|ing)?|costs?|price|pricing|fee|salary|revenue|"
+    r"turnover|raised|order|only \$|off\b|discount|offer|deal|guarantee|rechnung|facture|"
+    r"factura|fatura|fattura|factuur|preis|prix|precio|preço|prezzo|prijs|"
+    r"\binto\b|earn|earning|legit|profit|prize|crypto|guaranteed|returns",
+    re.IGNORECASE,
+)
 _RANGE = re.compile(
     r"(?:between|from|entre|zwischen|entre|tra|tussen)\s*$"
     rf"|^\s*{_RANGE_WORD}\s+(?:[^\s\d]{{0,3}}\s?)?\d"
-    rf"|(?:\d|\b{MULTIPLIER})\s*{_RANGE_WORD}\s*(?:[^\s\d]{{0,3}}\s?)?$",
+    rf"|(?:\d|\d{MULTIPLIER}|\b{MULTIPLIER})\s*{_RANGE_WORD}\s*(?:[^\s\d]{{0,3}}\s?)?$",
     re.IGNORECASE,
 )
 _MONTHLY = re.compile(
@@ -215,13 +267,16 @@ def region_currency(region: str) -> str | None:
 
 def budget(text: str, *, region: str, asked_budget: bool, before_text: str) -> Iterator[Found]:
     """The budget amount and its currency; a range or a monthly figure gives the currency only."""
-    if not (asked_budget or _BUDGET_WORDS.search(text)):
-        return
+    budget_said = asked_budget or bool(_BUDGET_WORDS.search(text))
     for match in _MONEY.finditer(text):
         prefix, suffix, mult = match["prefix"], match["suffix"], match["mult"]
         if not (prefix or suffix or mult):
             continue
-        if not (prefix or suffix) and not asked_budget and not _BUDGET_WORDS.search(text):
+        # An amount with a currency is a budget unless it is a bill or a price; a bare
+        # "40 grand" only where budget is the subject.
+        if not (prefix or suffix) and not budget_said:
+            continue
+        if _NOT_BUDGET.search(text) and not _BUDGET_WORDS.search(text):
             continue
         if mult and mult.casefold().rstrip(".") == "m" and not (prefix or suffix):
             continue  # "5 m" is as likely metres
@@ -270,7 +325,8 @@ def asked_for_budget(question: str) -> bool:
 # --- timeline -----------------------------------------------------------------------------
 
 _NOW = re.compile(
-    r"\b(?:asap|as soon as possible|immediately|right away|right now|straight away|today|"
+    r"\b(?:asap|as soon as (?:\w+ )?possible|immediately|right away|right now|straight away|today|"
+    r"in a fortnight|within a fortnight|a fortnight|"
     r"tomorrow|this week|next week|within this month|this month|in (?:a|one|two|2|1) weeks?|"
     r"within (?:a|one|two|2|1) weeks?|so schnell wie möglich|sofort|umgehend|diese woche|"
     r"dès que possible|le plus vite possible|au plus vite|immédiatement|cette semaine|"
@@ -344,7 +400,9 @@ _WITHIN = (
     r"in den nächsten|binnen|over"
 )
 _DURATION = re.compile(
-    rf"\b(?:{_WITHIN})\s+(?:the\s+)?(?:next\s+)?(?P<n>{COUNT})\s+"
+    rf"\b(?:{_WITHIN})\s+(?:the\s+|der\s+|den\s+|les\s+|los\s+|las\s+|os\s+|as\s+)?"
+    r"(?:next\s+|nächsten\s+|prochains\s+|próximos\s+|prossimi\s+|komende\s+)?"
+    rf"(?P<n>{COUNT}|an?|one|un|une|um|uma|uno|una|einem|einen|een)\s+"
     r"(?:(?:next|prochains|prochaines|próximos|próximas|nächsten|prossimi|volgende)\s+)?"
     rf"(?P<unit>{_UNIT})\b",
     re.IGNORECASE,
@@ -359,13 +417,15 @@ _NEXT = re.compile(
 )
 _TIMING_CONTEXT = re.compile(
     r"start|roll ?out|go live|live|launch|switch|sign|buy|purchas|decid|decision|kick ?off|"
+    r"sorted|ready|in place|running|set up|have it|get it|wäre ideal|ideal|"
     r"up and running|get going|implement|deploy|onboard|begin|move|migrat|contract|need it|"
     r"starten|beginnen|einführen|démarrer|commencer|lancer|fechar|contratar|começar|"
     r"empezar|comenzar|arrancar|iniziare|partire|beginnen|overstappen|kaufen|acheter|comprar",
     re.IGNORECASE,
 )
 _WHEN = re.compile(
-    r"\bwhen\b|timeline|time ?frame|timing|how soon|bis wann|wann|quand|calendrier|délai|"
+    r"\bwhen\b|timeline|time ?frame|timing|how soon|bis wann|wann|zeitrahmen|zeitplan|"
+    r"quand|calendrier|délai|échéancier|échéance|horizon|"
     r"cuándo|cuando|plazo|quando|prazo|entro quando|wanneer|termijn",
     re.IGNORECASE,
 )
@@ -410,3 +470,18 @@ def _timeline(text: str, match: re.Match[str], months: int, before_text: str) ->
 
 def asked_for_timeline(question: str) -> bool:
     return bool(_WHEN.search(question))
+
+
+_SEAT_LABEL = re.compile(
+    rf"^\s*[-*•]?\s*(?:seats|users|licen[cs]es|logins|nutzer|lizenzen|utilisateurs|licences|"
+    rf"usuarios|licencias|usuários|licenças|utenti|licenze|gebruikers)\s*:\s*(?P<n>{COUNT})\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def labelled_seats(text: str) -> Iterator[Found]:
+    """A form's "Seats: 48"."""
+    for match in _SEAT_LABEL.finditer(text):
+        value = count_value(match["n"])
+        if value:
+            yield Found("seats", value, match.start("n"), match.end("n"), 0.9)
