@@ -12,6 +12,11 @@ from celery.signals import worker_init, worker_process_init, worker_ready
 
 import llm
 from leads.services.messages import ReplyNotQueued, replies_requeue
+from leads.services.notifications import (
+    NotificationFailed,
+    notification_retry_delay,
+    notification_send,
+)
 from leads.services.replies import reply_generate
 
 logger = logging.getLogger(__name__)
@@ -56,3 +61,17 @@ def _requeue_lost_replies(**_: Any) -> None:
 def reply_generate_task(self: Task, message_id: int) -> None:
     """Generate and stream the assistant's reply to one visitor message."""
     reply_generate(message_id=message_id, task_id=self.request.id or "")
+
+
+# No autoretry_for/max_retries: the back-off and the last attempt follow the notification's own
+# attempts count, which also counts the runs a dying worker cut short (Celery's retries do not).
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def notification_send_task(self: Task, notification_id: int) -> None:
+    """Deliver one notification; after a failed attempt, retry later until none is left."""
+    try:
+        notification_send(notification_id=notification_id)
+    except NotificationFailed as exc:
+        if exc.final:
+            return  # recorded as failed and logged by the service
+        delay = notification_retry_delay(attempts=exc.notification.attempts)
+        raise self.retry(exc=exc, countdown=delay) from exc

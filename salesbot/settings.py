@@ -143,6 +143,24 @@ REPLY_LEASE_SECONDS = env.int("REPLY_LEASE_SECONDS", default=600)
 # Tries per reply (a worker crash counts): a message that keeps killing workers is given up.
 REPLY_MAX_ATTEMPTS = env.int("REPLY_MAX_ATTEMPTS", default=3)
 
+# Notifications of qualified leads: a signed webhook and an email (docs/configuration.md).
+NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=10.0)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
+NOTIFY_RETRY_BACKOFF = env.int("NOTIFY_RETRY_BACKOFF", default=30)
+# Below CELERY_VISIBILITY_TIMEOUT: Redis hands a task waiting longer than that to a second worker.
+NOTIFY_RETRY_BACKOFF_MAX = env.int("NOTIFY_RETRY_BACKOFF_MAX", default=1800)
+# Links in emails point here.
+SALESBOT_BASE_URL = env("SALESBOT_BASE_URL", default="http://localhost:8000")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="salesbot@localhost")
+# Development prints emails; production sends through a local MTA unless EMAIL_URL names one,
+# so that an unconfigured server fails visibly ("could not connect") instead of printing them.
+EMAIL_CONFIG = env.email_url(
+    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+)
+# Unset parts of the URL come back as None: leave Django's defaults for those.
+vars().update({key: value for key, value in EMAIL_CONFIG.items() if value is not None})
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # Django's default waits forever
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -1,0 +1,361 @@
+"""Handing a qualified lead to people: a signed JSON webhook and an email, each sent once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+import smtplib
+import time
+from datetime import datetime
+from functools import partial
+from importlib import metadata
+from typing import Any, NoReturn
+
+import httpx
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from leads.models import Lead, Notification
+
+logger = logging.getLogger(__name__)
+
+EVENT_QUALIFIED = "lead.qualified"
+SIGNATURE_HEADER = "X-Salesbot-Signature"
+EVENT_HEADER = "X-Salesbot-Event"
+DELIVERY_HEADER = "X-Salesbot-Delivery"
+
+try:
+    USER_AGENT = f"salesbot/{metadata.version('salesbot')}"
+except metadata.PackageNotFoundError:  # running from a checkout that was never installed
+    USER_AGENT = "salesbot/dev"
+
+
+class NotificationFailed(Exception):
+    """An attempt to deliver a notification failed; `final` when no attempt is left."""
+
+    def __init__(self, notification: Notification) -> None:
+        super().__init__(
+            f"{notification.channel} notification {notification.id} to {notification.target} "
+            f"failed (attempt {notification.attempts}): {notification.last_error}"
+        )
+        self.notification = notification
+        self.final = notification.status == Notification.Status.FAILED
+
+
+class _DeliveryError(Exception):
+    """The channel refused or could not be reached; the message says what to fix."""
+
+
+def delivery_id(*, lead: Lead, event: str = EVENT_QUALIFIED) -> str:
+    """The key a receiver deduplicates on: the same for every attempt of one event."""
+    return f"lead-{lead.id}-{event.removeprefix('lead.')}"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def lead_admin_url(*, lead: Lead) -> str:
+    """Where staff open the lead: its admin page, else its conversation's."""
+    try:
+        path = reverse("admin:leads_lead_change", args=[lead.id])
+    except NoReverseMatch:
+        # Lead is not (yet) registered in the admin; the conversation shows what was said.
+        path = reverse("admin:leads_conversation_change", args=[lead.conversation_id])
+    return settings.SALESBOT_BASE_URL.rstrip("/") + path
+
+
+def lead_payload(*, lead: Lead) -> dict[str, Any]:
+    """The JSON body of the lead.qualified webhook."""
+    evidence = [
+        {"field": e.field, "value": e.value, "quote": e.quote, "extractor": e.extractor}
+        for e in lead.evidence.filter(current=True).order_by("field", "id")
+    ]
+    owner = lead.owner
+    return {
+        "id": delivery_id(lead=lead),
+        "event": EVENT_QUALIFIED,
+        # Stable across retries, unlike the moment of sending.
+        "occurred_at": _iso(lead.qualified_at or lead.updated),
+        "site": {"key": lead.site.key, "name": lead.site.name},
+        "lead": {
+            "id": lead.id,
+            "name": lead.name,
+            "email": lead.email,
+            "phone": lead.phone,
+            "company": lead.company,
+            "job_title": lead.job_title,
+            # A string, so that no JSON parser rounds money through a float.
+            "budget_amount": None if lead.budget_amount is None else str(lead.budget_amount),
+            "budget_currency": lead.budget_currency,
+            "seats": lead.seats,
+            "timeline_months": lead.timeline_months,
+            "is_decision_maker": lead.is_decision_maker,
+            "need": lead.need,
+            "score": lead.score,
+            "status": lead.status,
+            "qualified_at": _iso(lead.qualified_at),
+            "conversation_id": lead.conversation_id,
+            "owner": {"username": owner.get_username(), "email": owner.email} if owner else None,
+            "url": lead_admin_url(lead=lead),
+            "evidence": evidence,
+        },
+    }
+
+
+def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:
+    """HMAC-SHA256 (hex) of "<timestamp>." followed by the exact body."""
+    signed = f"{timestamp}.".encode() + body
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def webhook_verify(
+    *, secret: str, header: str, body: bytes, tolerance: int = 300, now: float | None = None
+) -> bool:
+    """Whether an X-Salesbot-Signature header signs `body` with `secret` within `tolerance` s."""
+    timestamp: int | None = None
+    signatures: list[str] = []
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            timestamp = int(value)
+        elif key == "v1":
+            signatures.append(value)
+    if timestamp is None or not signatures:
+        return False
+    # An old timestamp means a replayed request; a far-future one a forged or broken clock.
+    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+        return False
+    expected = webhook_signature(secret=secret, timestamp=timestamp, body=body)
+    # Several v1 values are allowed so that a secret can be rotated without downtime.
+    return any(hmac.compare_digest(expected, candidate) for candidate in signatures)
+
+
+def _email_recipient(lead: Lead) -> str:
+    if lead.owner is not None and lead.owner.email:
+        return lead.owner.email
+    return lead.site.sales_email
+
+
+def notification_enqueue(notification: Notification) -> None:
+    """Queue the send task; a broker outage is logged and leaves the notification pending."""
+    from leads.tasks import notification_send_task
+
+    try:
+        notification_send_task.delay(notification.id)
+    except OperationalError as exc:
+        logger.error(
+            "could not queue %s notification %s for lead %s (%s); it stays pending with no "
+            "attempt: run notification_send_task(%s) once the broker is back",
+            notification.channel,
+            notification.id,
+            notification.lead_id,
+            exc,
+            notification.id,
+        )
+
+
+@transaction.atomic
+def lead_qualified_notify(*, lead: Lead) -> list[Notification]:
+    """One notification per configured channel, each queued once after commit."""
+    targets: list[tuple[str, str]] = []
+    if lead.site.webhook_url:
+        targets.append((Notification.Channel.WEBHOOK, lead.site.webhook_url))
+    if recipient := _email_recipient(lead):
+        targets.append((Notification.Channel.EMAIL, recipient))
+    notifications = []
+    for channel, target in targets:
+        notification, created = Notification.objects.get_or_create(
+            lead=lead, channel=channel, event=EVENT_QUALIFIED, defaults={"target": target}
+        )
+        # Only a new row is queued: a pending one already has its task (maybe waiting to
+        # retry), and a second task would deliver it a second time.
+        if created:
+            transaction.on_commit(partial(notification_enqueue, notification))
+        notifications.append(notification)
+    return notifications
+
+
+def notification_retry_delay(*, attempts: int) -> int:
+    """Seconds before the next attempt: exponential back-off from NOTIFY_RETRY_BACKOFF, capped."""
+    ceiling = min(
+        settings.NOTIFY_RETRY_BACKOFF_MAX, settings.NOTIFY_RETRY_BACKOFF * 2 ** (attempts - 1)
+    )
+    # Jitter spreads the retries of many leads over time; the floor of half the back-off keeps
+    # a receiver that is down from being called again at once.
+    return random.randint(ceiling // 2, ceiling)
+
+
+def _webhook_deliver(notification: Notification) -> None:
+    lead, url = notification.lead, notification.target
+    secret = lead.site.webhook_secret
+    if not secret:
+        raise _DeliveryError(
+            f"site {lead.site.key!r} has a webhook URL but no webhook secret: set one in the "
+            "admin so that the receiver can verify the signature"
+        )
+    body = json.dumps(lead_payload(lead=lead), separators=(",", ":")).encode()
+    timestamp = int(time.time())
+    signature = webhook_signature(secret=secret, timestamp=timestamp, body=body)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        EVENT_HEADER: notification.event,
+        DELIVERY_HEADER: delivery_id(lead=lead, event=notification.event),
+        SIGNATURE_HEADER: f"t={timestamp},v1={signature}",
+    }
+    timeout = settings.NOTIFY_WEBHOOK_TIMEOUT
+    try:
+        response = httpx.post(url, content=body, headers=headers, timeout=timeout)
+    except httpx.ConnectError as exc:
+        raise _DeliveryError(f"could not connect to {url}: {exc}") from exc
+    except httpx.TimeoutException as exc:
+        raise _DeliveryError(
+            f"no answer from {url} within {timeout} s (NOTIFY_WEBHOOK_TIMEOUT)"
+        ) from exc
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise _DeliveryError(f"the request to {url} failed: {exc}") from exc
+    if response.is_redirect:
+        # Redirects are not followed: the signature covers one URL, and a POST may become a GET.
+        raise _DeliveryError(
+            f"HTTP {response.status_code} from {url} redirecting to "
+            f"{response.headers.get('location', '?')}: set the webhook URL to the final address"
+        )
+    if not response.is_success:
+        detail = response.text[:200].strip() or "(empty body)"
+        raise _DeliveryError(f"HTTP {response.status_code} from {url}: {detail}")
+
+
+def _line(label: str, value: object) -> str | None:
+    return None if value in (None, "") else f"{label}: {value}"
+
+
+def lead_summary_text(*, lead: Lead) -> str:
+    """The plain-text email that tells a person about a qualified lead."""
+    decision = None if lead.is_decision_maker is None else "yes" if lead.is_decision_maker else "no"
+    budget = None
+    if lead.budget_amount is not None:
+        budget = f"{lead.budget_amount} {lead.budget_currency}".strip()
+    timeline = None
+    if lead.timeline_months is not None:
+        timeline = "now" if lead.timeline_months == 0 else f"in {lead.timeline_months} month(s)"
+    facts = [
+        _line("Name", lead.name),
+        _line("Email", lead.email),
+        _line("Phone", lead.phone),
+        _line("Company", lead.company),
+        _line("Job title", lead.job_title),
+        _line("Budget", budget),
+        _line("Seats", lead.seats),
+        _line("Wants to start", timeline),
+        _line("Decision maker", decision),
+        _line("Need", lead.need),
+    ]
+    lines = [
+        f"A lead on {lead.site.name} is qualified (score {lead.score}).",
+        "",
+        *(fact for fact in facts if fact),
+    ]
+    quotes = lead.evidence.filter(current=True).order_by("field", "id")
+    if quotes:
+        lines += ["", "In their words:"]
+        lines += [f'- {e.field}: "{e.quote}"' for e in quotes]
+    lines += ["", f"Open the lead: {lead_admin_url(lead=lead)}"]
+    if lead.email:
+        lines += ["", "Reply to this email to write to the lead."]
+    return "\n".join(lines) + "\n"
+
+
+def _email_deliver(notification: Notification) -> None:
+    lead = notification.lead
+    who = lead.name or lead.email or f"lead {lead.id}"
+    if lead.company:
+        who += f" ({lead.company})"
+    # Visitors choose these words: a line break in a subject is refused by Django.
+    subject = " ".join(f"Qualified lead: {who}".split())[:200]
+    message = EmailMessage(
+        subject=subject,
+        body=lead_summary_text(lead=lead),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.target],
+        reply_to=[lead.email] if lead.email else None,
+        headers={DELIVERY_HEADER: delivery_id(lead=lead, event=notification.event)},
+    )
+    try:
+        sent = message.send(fail_silently=False)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise _DeliveryError(
+            f"could not send the email to {notification.target} through "
+            f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT} (EMAIL_URL): {exc}"
+        ) from exc
+    if not sent:
+        raise _DeliveryError(f"the email backend sent nothing to {notification.target}")
+
+
+def _attempt_claim(notification: Notification) -> bool:
+    """Count this attempt, unless another run counted the same one first."""
+    claimed = Notification.objects.filter(
+        id=notification.id, status=Notification.Status.PENDING, attempts=notification.attempts
+    ).update(attempts=F("attempts") + 1)
+    if claimed:
+        notification.attempts += 1
+    return bool(claimed)
+
+
+def notification_send(*, notification_id: int) -> Notification:
+    """Deliver one notification unless it is done; `NotificationFailed` if this attempt fails."""
+    notification = Notification.objects.select_related("lead__site", "lead__owner").get(
+        id=notification_id
+    )
+    if notification.status != Notification.Status.PENDING:
+        return notification
+    if notification.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+        # The last attempt's worker died mid-send (the task came back): nothing is left to try.
+        notification.last_error = notification.last_error or "the worker stopped during it"
+        _fail(notification, final=True)
+    if not _attempt_claim(notification):
+        # Two deliveries of the task raced for the same attempt; the other one sends it.
+        notification.refresh_from_db()
+        return notification
+    try:
+        if notification.channel == Notification.Channel.WEBHOOK:
+            _webhook_deliver(notification)
+        elif notification.channel == Notification.Channel.EMAIL:
+            _email_deliver(notification)
+        else:
+            raise _DeliveryError(f"unknown channel {notification.channel!r}")
+    except _DeliveryError as exc:
+        notification.last_error = str(exc)
+        _fail(notification, final=notification.attempts >= settings.NOTIFY_MAX_ATTEMPTS)
+    notification.status, notification.sent_at = Notification.Status.SENT, timezone.now()
+    notification.last_error = ""
+    notification.save(update_fields=["status", "sent_at", "last_error"])
+    logger.info(
+        "%s notification %s sent to %s (attempt %d)",
+        notification.channel,
+        notification.id,
+        notification.target,
+        notification.attempts,
+    )
+    return notification
+
+
+def _fail(notification: Notification, *, final: bool) -> NoReturn:
+    """Record a failed attempt and raise `NotificationFailed` (final: the notification failed)."""
+    if final:
+        notification.status = Notification.Status.FAILED
+    notification.save(update_fields=["status", "last_error"])
+    error = NotificationFailed(notification)
+    if final:
+        logger.error("%s; giving up", error)
+    else:
+        logger.warning("%s; will retry", error)
+    raise error
