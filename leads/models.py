@@ -169,6 +169,9 @@ class Message(models.Model):
     # Who is generating this reply and since when: another task may take it over only once
     # the lease has expired, or at once if it is a redelivery of the same task (its worker died).
     task_id = models.CharField(max_length=64, blank=True)
+    # The qualification field an assistant message asked for: the visitor's next message
+    # answers it, or declines it.
+    asked_field = models.CharField(max_length=32, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
@@ -216,9 +219,7 @@ class Lead(models.Model):
     )
     is_decision_maker = models.BooleanField(null=True, blank=True)
     need = models.TextField(blank=True)
-    # The conversation policy's memory: what the assistant asked for last, and what the
-    # visitor would rather not say (it is not asked again).
-    asked_field = models.CharField(max_length=32, blank=True)
+    # What the visitor would rather not say: the assistant does not ask for it again.
     declined_fields = models.JSONField(default=list, blank=True)
     score = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)

@@ -11,6 +11,7 @@ from celery import Task, shared_task
 from celery.signals import worker_init, worker_process_init, worker_ready
 
 import llm
+from leads.services.extraction import message_facts_extract
 from leads.services.messages import ReplyNotQueued, replies_requeue
 from leads.services.notifications import (
     NotificationFailed,
@@ -61,6 +62,12 @@ def _requeue_lost_replies(**_: Any) -> None:
 def reply_generate_task(self: Task, message_id: int) -> None:
     """Generate and stream the assistant's reply to one visitor message."""
     reply_generate(message_id=message_id, task_id=self.request.id or "")
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def lead_extract_task(message_id: int) -> None:
+    """Read the lead facts of one visitor message, rescore the lead, hand it off if qualified."""
+    message_facts_extract(message_id=message_id)
 
 
 # No autoretry_for/max_retries: the back-off and the last attempt follow the notification's own

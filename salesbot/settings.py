@@ -142,6 +142,12 @@ CHAT_HISTORY_LIMIT = env.int("CHAT_HISTORY_LIMIT", default=50)
 REPLY_LEASE_SECONDS = env.int("REPLY_LEASE_SECONDS", default=600)
 # Tries per reply (a worker crash counts): a message that keeps killing workers is given up.
 REPLY_MAX_ATTEMPTS = env.int("REPLY_MAX_ATTEMPTS", default=3)
+# Lead extraction after each visitor message: "rules", "model" or both ("hybrid").
+EXTRACTION_EXTRACTOR = env("EXTRACTION_EXTRACTOR", default="hybrid")
+if EXTRACTION_EXTRACTOR not in ("rules", "model", "hybrid"):
+    raise ImproperlyConfigured(
+        f"EXTRACTION_EXTRACTOR={EXTRACTION_EXTRACTOR!r}: use rules, model or hybrid"
+    )
 
 # Notifications of qualified leads: a signed webhook and an email (docs/configuration.md).
 NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=10.0)

@@ -23,6 +23,7 @@ def message_extract(
     region: str,
     extractor: Extractor = "hybrid",
     model: llm.BaseLLM | None = None,
+    company_name: str = "the company",
 ) -> list[Candidate]:
     """The quote-checked candidates for visitor message `turns[index]`."""
     candidates: list[Candidate] = []
@@ -31,7 +32,9 @@ def message_extract(
     if extractor in ("model", "hybrid"):
         from leads.extraction.model import model_extract
 
-        candidates += model_extract(turns, index, region=region, model=model)
+        candidates += model_extract(
+            turns, index, region=region, model=model, company_name=company_name
+        )
     text = turns[index].text
     return [c for c in candidates if supported(c, text, region=region)]
 

@@ -25,11 +25,16 @@ class ReplyNotQueued(Exception):
 
 
 def reply_enqueue(message: Message) -> None:
-    """Queue the reply task for `message`; `ReplyNotQueued` if the broker cannot take it."""
-    from leads.tasks import reply_generate_task
+    """Queue the reply and the lead extraction for `message`, side by side.
+
+    `ReplyNotQueued` if the broker cannot take them: the visitor sends the message again, and
+    both tasks are safe to run twice.
+    """
+    from leads.tasks import lead_extract_task, reply_generate_task
 
     try:
         reply_generate_task.delay(message.id)
+        lead_extract_task.delay(message.id)
     except OperationalError as exc:
         logger.error("could not queue the reply to message %s: %s", message.id, exc)
         raise ReplyNotQueued(message) from exc

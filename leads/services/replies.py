@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Literal
 
@@ -11,9 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 import llm
-from leads import selectors
-from leads.models import Message, Site
+from leads import policy, selectors
+from leads.models import Lead, Message, Site
 from leads.services.broadcast import frame_send
+from leads.services.extraction import facts_for_reply
 from llm import prompts
 
 logger = logging.getLogger(__name__)
@@ -26,19 +28,35 @@ ROLE_TO_CHAT = {Message.Role.VISITOR: "user", Message.Role.ASSISTANT: "assistant
 
 
 def reply_prompt(
-    *, site: Site, turns: list[Message], family: str | None = None
-) -> list[llm.ChatMessage]:
-    """The chat the model continues: the site's system prompt, then the conversation."""
+    *,
+    site: Site,
+    turns: list[Message],
+    family: str | None = None,
+    facts: Mapping[str, object] | None = None,
+    declined: Iterable[str] = (),
+    qualified: bool = False,
+) -> tuple[list[llm.ChatMessage], str | None]:
+    """The chat the model continues (the site's system prompt, then the conversation), and
+    the qualification field it is told to ask for next."""
+    facts = facts or {}
+    field = (
+        None
+        if qualified
+        else policy.next_field(order=site.qualification_fields, facts=facts, declined=declined)
+    )
     system = prompts.render(
         "qualification_reply",
         family=family,
         override=site.prompt_overrides.get("qualification_reply"),
         company_name=site.name,
         company_description=site.description.strip(),
+        ask=policy.instruction(field=field, qualified=qualified, next_step=site.next_step),
+        known=policy.known_summary(facts),
     )
-    return [llm.ChatMessage("system", system)] + [
+    chat = [llm.ChatMessage("system", system)] + [
         llm.ChatMessage(ROLE_TO_CHAT[Message.Role(m.role)], m.text) for m in turns
     ]
+    return chat, field
 
 
 Claim = Literal["mine", "done", "busy", "given_up"]
@@ -117,9 +135,16 @@ def reply_generate(
         turns = selectors.conversation_turns_before(
             message=message, limit=settings.CHAT_HISTORY_LIMIT
         )
-        prompt = reply_prompt(
-            site=message.conversation.site, turns=turns, family=model.template_family
+        lead, facts = facts_for_reply(message=message)
+        prompt, asked = reply_prompt(
+            site=message.conversation.site,
+            turns=turns,
+            family=model.template_family,
+            facts=facts,
+            declined=lead.declined_fields,
+            qualified=lead.status == Lead.Status.QUALIFIED,
         )
+        Message.objects.filter(id=reply.id).update(asked_field=asked or "")
         frame_send(conversation_id=conversation_id, frame={"type": "typing", "on": True})
         completion = None
         for item in model.stream(prompt):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -17,8 +18,10 @@ from salesbot.embedded_redis import EmbeddedRedis
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _queued(server: EmbeddedRedis) -> int:
-    return int(redis.Redis.from_url(server.url).llen("salesbot"))
+def _queued(server: EmbeddedRedis, task: str = "leads.tasks.reply_generate_task") -> int:
+    """How many `task` messages wait in the queue (each message also queues its extraction)."""
+    raw = redis.Redis.from_url(server.url).lrange("salesbot", 0, -1)
+    return sum(json.loads(item)["headers"]["task"] == task for item in raw)
 
 
 @pytest.fixture
@@ -37,6 +40,7 @@ def test_a_message_is_stored_even_when_its_reply_cannot_be_queued(broker, conver
     again = message_receive(conversation=conversation, text="Hello?", client_id=client_id)
     assert again == info.value.message
     assert _queued(broker) == 1
+    assert _queued(broker, "leads.tasks.lead_extract_task") == 1
     assert Message.objects.filter(client_id=client_id).count() == 1
 
 

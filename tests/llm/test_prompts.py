@@ -24,7 +24,9 @@ def test_render_fills_variables():
 
 
 def test_a_missing_variable_is_named():
-    with pytest.raises(PromptError, match=r"needs company_description.*given company_name"):
+    with pytest.raises(
+        PromptError, match=r"needs ask, company_description, known; it was given company_name"
+    ):
         render("qualification_reply", company_name="Acme")
 
 

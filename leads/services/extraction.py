@@ -1,0 +1,190 @@
+"""Reading lead facts out of a visitor's message and settling the lead on them."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+
+from leads import policy
+from leads.extraction import Candidate, Turn, message_extract, resolve
+from leads.extraction.facts import FIELDS, TEXT_FIELDS, Value
+from leads.models import Conversation, Evidence, Lead, Message
+from leads.services.notifications import lead_qualified_notify
+from leads.services.scoring import lead_rescore
+
+if TYPE_CHECKING:
+    import llm
+
+logger = logging.getLogger(__name__)
+
+LEAD_FACTS = FIELDS + TEXT_FIELDS
+
+
+def lead_ensure(*, conversation: Conversation) -> Lead:
+    """The conversation's lead, created on first need."""
+    lead, _ = Lead.objects.get_or_create(
+        conversation=conversation,
+        defaults={"site_id": conversation.site_id, "visitor_id": conversation.visitor_id},
+    )
+    return lead
+
+
+def lead_facts(lead: Lead) -> dict[str, object]:
+    """The lead's current facts by field name."""
+    return {name: getattr(lead, name) for name in LEAD_FACTS}
+
+
+def conversation_turns(*, message: Message) -> tuple[list[Turn], int]:
+    """The conversation up to `message` as extraction reads it, and the message's index."""
+    messages = list(
+        message.conversation.messages.filter(id__lte=message.id)
+        .exclude(role=Message.Role.ASSISTANT, status=Message.Status.FAILED)
+        .order_by("created", "id")
+    )
+    turns = [Turn(id=m.id, role=m.role, text=m.text) for m in messages]
+    return turns, next(i for i, m in enumerate(messages) if m.id == message.id)
+
+
+def message_facts_extract(
+    *, message_id: int, extractor: str | None = None, model: llm.BaseLLM | None = None
+) -> Lead | None:
+    """Extract the facts of visitor message `message_id` and settle its lead; safe to run twice.
+
+    Evidence is keyed by message, field, extractor and position, so a second run rewrites the
+    same rows. The lead's facts, score and status are then recomputed from all its evidence.
+    """
+    message = Message.objects.select_related("conversation__site").filter(id=message_id).first()
+    if message is None or message.role != Message.Role.VISITOR:
+        return None
+    site = message.conversation.site
+    turns, index = conversation_turns(message=message)
+    candidates = message_extract(
+        turns,
+        index,
+        region=site.default_region,
+        extractor=extractor or settings.EXTRACTION_EXTRACTOR,  # type: ignore[arg-type]
+        model=model,
+        company_name=site.name,
+    )
+    with transaction.atomic():
+        lead = lead_ensure(conversation=message.conversation)
+        lead = Lead.objects.select_for_update().get(id=lead.id)
+        _evidence_store(lead=lead, message=message, candidates=candidates)
+        asked = _asked_before(turns, index)
+        _facts_settle(lead=lead)
+        if (
+            asked
+            and policy.declines(message.text)
+            and policy.next_field(order=[asked], facts=lead_facts(lead), declined=[])
+        ):
+            lead.declined_fields = sorted({*lead.declined_fields, asked})
+            lead.save(update_fields=["declined_fields", "updated"])
+        if lead_rescore(lead=lead):
+            lead_qualified_notify(lead=lead)
+    return lead
+
+
+def _asked_before(turns: list[Turn], index: int) -> str:
+    """The field the assistant's message just before visitor message `index` asked for."""
+    if index and turns[index - 1].role == Message.Role.ASSISTANT:
+        return (
+            Message.objects.filter(id=turns[index - 1].id)
+            .values_list("asked_field", flat=True)
+            .first()
+            or ""
+        )
+    return ""
+
+
+def facts_for_reply(*, message: Message) -> tuple[Lead, dict[str, object]]:
+    """The lead and what is known before the reply to `message`, its own facts included.
+
+    Extraction of this message runs beside the reply; the rules pass (milliseconds) is run
+    here too, so the assistant does not ask for the email the visitor has just given.
+    """
+    lead = lead_ensure(conversation=message.conversation)
+    facts = lead_facts(lead)
+    turns, index = conversation_turns(message=message)
+    fresh = resolve(
+        message_extract(
+            turns, index, region=message.conversation.site.default_region, extractor="rules"
+        )
+    )
+    for name, value in fresh.values.items():
+        if facts.get(name) in (None, ""):
+            facts[name] = value
+    return lead, facts
+
+
+def _evidence_store(*, lead: Lead, message: Message, candidates: list[Candidate]) -> None:
+    kept = []
+    for candidate in candidates:
+        evidence, _ = Evidence.objects.update_or_create(
+            message=message,
+            field=candidate.field,
+            extractor=candidate.extractor,
+            position=candidate.position,
+            defaults={
+                "lead": lead,
+                "value": _to_json(candidate.value),
+                "quote": candidate.quote,
+                "confidence": candidate.confidence,
+                "correction": candidate.correction,
+            },
+        )
+        kept.append(evidence.id)
+    # What an earlier run of a changed extractor found and this one did not, goes.
+    message.evidence.exclude(id__in=kept).delete()
+
+
+def _facts_settle(*, lead: Lead) -> None:
+    """Recompute the lead's facts and each evidence's standing from all its evidence."""
+    evidence = list(lead.evidence.order_by("message_id", "position", "id"))
+    resolution = resolve(
+        [
+            Candidate(
+                field=e.field,
+                value=_from_json(e.field, e.value),
+                turn=e.message_id,
+                quote=e.quote,
+                extractor=e.extractor,  # type: ignore[arg-type]
+                confidence=e.confidence,
+                position=e.position,
+                correction=e.correction,
+            )
+            for e in evidence
+        ]
+    )
+    current = {i for indices in resolution.current.values() for i in indices}
+    for i, e in enumerate(evidence):
+        e.current = i in current
+        superseding = resolution.superseded.get(i)
+        e.superseded_by_id = evidence[superseding].id if superseding is not None else None
+        e.conflict = e.field in resolution.conflicts and superseding is None
+    Evidence.objects.bulk_update(evidence, ["current", "superseded_by", "conflict"])
+    changed = []
+    for name in LEAD_FACTS:
+        value = resolution.values.get(name)
+        field = Lead._meta.get_field(name)
+        empty = None if field.null else ""
+        new = empty if value is None else value
+        if getattr(lead, name) != new:
+            setattr(lead, name, new)
+            changed.append(name)
+    if changed:
+        lead.save(update_fields=[*changed, "updated"])
+        logger.info("lead %s now has %s", lead.id, ", ".join(changed))
+
+
+def _to_json(value: Value) -> object:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _from_json(field: str, value: object) -> Value:
+    if field == "budget_amount":
+        return Decimal(str(value))
+    return value  # type: ignore[return-value]
