@@ -13,6 +13,7 @@ from django.test import override_settings
 from salesbot.celery import app as celery_app
 from salesbot.embedded_redis import EmbeddedRedis
 from salesbot.redis_urls import celery_broker_url, channel_layer_host
+from tests.receiver import Receiver, receiving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,3 +50,10 @@ def demo_site(db: None):  # type: ignore[no-untyped-def]
     from leads.services.setup import demo_site_ensure
 
     return demo_site_ensure()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook endpoint on loopback (tests/receiver.py)."""
+    with receiving() as state:
+        yield state

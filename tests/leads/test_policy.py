@@ -1,0 +1,62 @@
+"""The conversation policy: one missing field at a time, in the Site's order."""
+
+from __future__ import annotations
+
+import pytest
+
+from leads import policy
+
+
+def test_the_next_field_is_the_first_missing_one_in_order():
+    order = ["name", "email", "seats"]
+    assert policy.next_field(order=order, facts={"name": "Ana"}, declined=[]) == "email"
+
+
+def test_a_declined_field_is_not_asked_again():
+    order = ["name", "email", "seats"]
+    assert policy.next_field(order=order, facts={}, declined=["name", "email"]) == "seats"
+
+
+def test_an_email_is_enough_contact_when_a_phone_is_asked_for():
+    assert policy.next_field(order=["phone"], facts={"email": "a@b.io"}, declined=[]) is None
+
+
+def test_a_budget_is_known_from_its_currency_alone():
+    assert (
+        policy.next_field(order=["budget"], facts={"budget_currency": "EUR"}, declined=[]) is None
+    )
+
+
+def test_nothing_is_asked_when_everything_is_known():
+    assert policy.instruction(field=None, qualified=False, next_step="") == (
+        "do not ask for more details."
+    )
+
+
+def test_the_question_allows_a_polite_refusal():
+    text = policy.instruction(field="budget", qualified=False, next_step="")
+    assert text.startswith("ask whether they have a budget in mind, and only that")
+    assert "accept it politely" in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'd rather not say", "no thanks", "Lieber nicht.", "prefiero no decirlo", "not yet"],
+)
+def test_refusals_are_recognised(text):
+    assert policy.declines(text)
+
+
+@pytest.mark.parametrize("text", ["Sure, it's 555-0100", "Yes, 20 seats", "Not sure, 10?"])
+def test_answers_are_not_refusals(text):
+    assert not policy.declines(text)
+
+
+def test_known_facts_are_listed_for_the_prompt():
+    summary = policy.known_summary({"name": "Ana", "is_decision_maker": False, "seats": None})
+    assert summary == "name: Ana; decides on the purchase: no."
+
+
+def test_unknown_qualification_fields_are_named_with_the_known_ones():
+    with pytest.raises(ValueError, match="unknown qualification field 'age'; known: name"):
+        policy.validate_fields(["name", "age"])
