@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from leads.models import Conversation, Message, Site, Visitor
+from leads.models import Conversation, Evidence, Lead, Message, Notification, Site, Visitor
 
 
 @admin.register(Site)
@@ -36,3 +36,52 @@ class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["site"]
     date_hierarchy = "created"
     inlines = [MessageInline]
+
+
+class EvidenceInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Evidence
+    fields = [
+        "field",
+        "value",
+        "quote",
+        "extractor",
+        "confidence",
+        "current",
+        "conflict",
+        "superseded_by",
+        "message",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    fk_name = "lead"
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class NotificationInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Notification
+    fields = ["channel", "target", "status", "attempts", "last_error", "sent_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["__str__", "company", "site", "score", "status", "owner", "updated"]
+    list_filter = ["site", "status"]
+    search_fields = ["name", "email", "company"]
+    readonly_fields = ["conversation", "visitor", "score", "qualified_at", "declined_fields"]
+    inlines = [EvidenceInline, NotificationInline]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["lead", "channel", "event", "status", "attempts", "last_error", "sent_at"]
+    list_filter = ["status", "channel"]
+    readonly_fields = ["lead", "channel", "event", "target", "attempts", "last_error", "sent_at"]

@@ -4,6 +4,7 @@ qualified from them with the evidence behind every fact."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -117,6 +118,27 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key})"
+
+    def clean(self) -> None:
+        from leads.policy import validate_fields
+        from leads.scoring import ScoringConfigError, weights_validate
+
+        errors = {}
+        try:
+            validate_fields(self.qualification_fields)
+        except ValueError as exc:
+            errors["qualification_fields"] = str(exc)
+        try:
+            if self.score_weights:  # empty: the defaults
+                weights_validate(self.score_weights)
+        except ScoringConfigError as exc:
+            errors["score_weights"] = str(exc)
+        if self.qualified_score < self.engaged_score:
+            errors["qualified_score"] = "must be at least the engaged score"
+        if self.webhook_url and not self.webhook_secret:
+            errors["webhook_secret"] = "a webhook needs a secret to sign its requests with"
+        if errors:
+            raise ValidationError(errors)
 
 
 class Visitor(models.Model):

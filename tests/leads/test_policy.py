@@ -60,3 +60,18 @@ def test_known_facts_are_listed_for_the_prompt():
 def test_unknown_qualification_fields_are_named_with_the_known_ones():
     with pytest.raises(ValueError, match="unknown qualification field 'age'; known: name"):
         policy.validate_fields(["name", "age"])
+
+
+@pytest.mark.django_db
+def test_a_sites_configuration_errors_name_the_field_to_fix(demo_site):
+    from django.core.exceptions import ValidationError
+
+    demo_site.qualification_fields = ["name", "shoe_size"]
+    demo_site.score_weights = {"budget": -5}
+    demo_site.webhook_url = "https://crm.example.com/hook"
+    with pytest.raises(ValidationError) as info:
+        demo_site.full_clean()
+    errors = info.value.message_dict
+    assert "unknown qualification field 'shoe_size'" in errors["qualification_fields"][0]
+    assert "budget" in errors["score_weights"][0]
+    assert "secret" in errors["webhook_secret"][0]
