@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from leads.models import FACT_FIELDS, Lead, default_score_weights
 from leads.scoring import score_compute, status_for
+from leads.services.notifications import lead_qualified_notify
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -60,11 +61,14 @@ def lead_status_set(*, lead: Lead, status: str, by: AbstractBaseUser | None = No
         changed: dict[str, object] = {"status": status, "status_locked": True}
         # qualified_at records the first qualification; setting it again would make an old lead
         # look fresh on the dashboard.
-        if status == Lead.Status.QUALIFIED and current.qualified_at is None:
+        first_qualified = status == Lead.Status.QUALIFIED and current.qualified_at is None
+        if first_qualified:
             changed["qualified_at"] = timezone.now()
         if _save_changed(current, changed):
             # No history table yet: the log is where "who moved this lead" can be found.
             logger.info("lead %s status set to %s by %s", current.pk, status, by or "unknown")
+        if first_qualified:  # qualified by hand is qualified: the hand-off goes out once
+            lead_qualified_notify(lead=current)
     _copy_back(current, lead)
     return lead
 
@@ -79,7 +83,8 @@ def lead_status_unlock(*, lead: Lead) -> Lead:
         current = _locked(lead)
         _save_changed(current, {"status_locked": False})
         _copy_back(current, lead)
-        lead_rescore(lead=lead)
+        if lead_rescore(lead=lead):
+            lead_qualified_notify(lead=lead)
     return lead
 
 

@@ -212,3 +212,11 @@ def test_a_lead_qualified_by_staff_is_not_reported_as_newly_qualified(lead: Lead
     _learn(lead, **FULL_FACTS)
     assert lead_rescore(lead=lead) is False
     assert Lead.objects.get(pk=lead.pk).status == Lead.Status.QUALIFIED
+
+
+def test_staff_qualifying_a_lead_hands_it_off_once(lead):
+    lead.site.sales_email = "sales@example.com"
+    lead.site.save()
+    lead_status_set(lead=lead, status=Lead.Status.QUALIFIED)
+    lead_status_set(lead=lead, status=Lead.Status.QUALIFIED)
+    assert list(lead.notifications.values_list("channel", flat=True)) == ["email"]
