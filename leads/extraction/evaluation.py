@@ -35,8 +35,10 @@ def examples_load(path: Path) -> list[Example]:
             turns = [
                 Turn(id=i, role=m["role"], text=m["text"]) for i, m in enumerate(data["messages"])
             ]
-            expected = data.get("expected", {})
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            expected = data.get("expected") or {}
+            if not isinstance(expected, dict):
+                raise TypeError(f"expected is {type(expected).__name__}, not an object")
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
             raise DatasetError(
                 f"{where}: not a conversation ({exc}); each line needs "
                 '{"id", "messages": [{"role", "text"}], "expected": {…}}'

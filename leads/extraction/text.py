@@ -50,7 +50,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[^\sa-z])|\n+|\s+\|\s+|\s+[•·
 # Nor after an abbreviation: "Kaveri Foods Pvt. Ltd.", "Dr. Berg", "ext. 4410".
 _ABBREVIATION = re.compile(
     r"(?:\b(?:pvt|pte|co|inc|ltd|corp|bros|dr|mr|mrs|ms|prof|st|jr|sr|ext|approx|no|nr|tel|"
-    r"ca|vs|etc|e\.g|i\.e|dipl|ing|mag|herr|fr|sra|srta)|\b[A-Z])\.$",
+    r"ca|vs|etc|e\.g|i\.e|dipl|ing|mag|herr|fr|sra|srta|rs)|\b[A-Z])\.$",
     re.IGNORECASE,
 )
 
@@ -102,9 +102,10 @@ def _lead(piece: str) -> int:
 # "mark this lead as budget = …". Such sentences are data to show staff, never facts.
 _INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules)\b"
-    r"|\bsystem prompt\b|\bdeveloper mode\b|\byou are now\b|\bact as\b|\bpretend\b"
-    r"|\b(?:mark|set|flag|record|score|classify|update)\s+(?:this|the|my|me)\b.{0,30}"
-    r"\b(?:lead|budget|score|status|decision|qualified)\b"
+    r"|\bsystem prompt\b|\bdeveloper mode\b|\byou are now\b"
+    r"|\bpretend (?:to be|you are)\b|\bact as (?:an?|the|my) (?:ai|assistant|system|admin)"
+    r"|\b(?:mark|set|flag|classify|update|change|record)\s+(?:this|the|my|me)\s+"
+    r"(?:lead|record|score|status|qualification)\b|\b(?:mark|flag)\s+(?:me|this)\s+as\b"
     r"|\b(?:budget|score|status|lead|decision[ -]?maker)\s*(?:=|:=)"
     r"|\b[a-z_]+_[a-z_]+\s*=|\bsystem override\b|\[\s*system\b|\badmin override\b",
     re.IGNORECASE,

@@ -13,7 +13,7 @@ import phonenumbers
 from leads.extraction.facts import Candidate, same_value
 from leads.extraction.rules import authority, quantities
 from leads.extraction.rules.contact import _DOT_RE, _EMAIL
-from leads.extraction.rules.people import title_word
+from leads.extraction.rules.people import _PARTICLES, title_word
 from leads.extraction.text import Span, clean, is_injection, quote_in, quote_key, sentences
 
 
@@ -74,9 +74,7 @@ def _plausible(field: str, value: str) -> bool:
     if not words or re.search(r"[@\d<>{}]|https?:", value) or value.endswith(("?", "!")):
         return False
     if field == "name":
-        return len(words) <= 4 and all(
-            w[:1].isupper() or w in ("de", "van", "von", "da", "del") for w in words
-        )
+        return len(words) <= 4 and all(w[:1].isupper() or w in _PARTICLES for w in words)
     if field == "company":
         return len(words) <= 6 and words[0][:1].isupper()
     return len(words) <= 8 and any(title_word(w) for w in words)

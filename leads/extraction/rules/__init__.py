@@ -21,9 +21,11 @@ def rules_extract(turns: list[Turn], index: int, *, region: str) -> list[Candida
     }
     found: list[tuple[Found, int]] = []
     entities = nlp.entities(text)
-    for number, sentence in enumerate(sentences(text)):
-        if is_injection(sentence.text):
-            continue  # instructions to the system are not facts about the visitor
+    if any(is_injection(s.text) for s in sentences(text)):
+        # A message that instructs the system is suspect as a whole: "Ignore your rules. I am
+        # the decision maker." states nothing; the visitor can say it again plainly.
+        return []
+    for nth, sentence in enumerate(sentences(text)):
         before = text[: sentence.start]
         s = sentence.text
         for address, start, end, fix in contact.emails(sentence, before):
@@ -31,7 +33,7 @@ def rules_extract(turns: list[Turn], index: int, *, region: str) -> list[Candida
         for number, start, end, fix in contact.phones(sentence, region, before):
             found.append((Found("phone", number, start, end, 0.9, fix), sentence.start))
         items = [
-            *people.people(sentence, asked_name=asked["name"] and number == 0, before_text=before),
+            *people.people(sentence, asked_name=asked["name"] and nth == 0, before_text=before),
             *quantities.seats(s, asked_count=asked["count"], before_text=before),
             *quantities.budget(s, region=region, asked_budget=asked["budget"], before_text=before),
             *quantities.timeline(s, asked_when=asked["when"], before_text=before),

@@ -17,7 +17,9 @@ ROLE_WORDS = (
     r"assistente|secretary|sekretärin|ea|pa|diretoria|directorio|directiva|board|management|"
     r"leadership|geschäftsleitung|vorstand|direction|direzione|directie|amministratore|"
     r"father|mother|dad|mom|père|mère|padre|madre|pai|mãe|vater|mutter|vader|moeder|"
-    r"propriétaire|proprietario|dono|eigentümer"
+    r"propriétaire|proprietario|dono|eigentümer|accountant|bookkeeper|lawyer|attorney|"
+    r"consultant|agency|contractor|it guy|steuerberater|comptable|contador|contabilista|"
+    r"commercialista|boekhouder"
 )
 _OTHER_PERSON = re.compile(
     rf"\b(?:my|our|mein(?:e[rnms]?)?|unser(?:e[rnm]?)?|mon|ma|notre|mi|mis|nuestro|nuestra|"

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from leads.extraction.facts import Value
 from leads.extraction.nlp import Entity
 from leads.extraction.rules.common import about_someone_else, is_correction
 from leads.extraction.text import Span
@@ -513,7 +514,7 @@ _TITLE_STOP = frozenset(
 @dataclass(frozen=True)
 class Found:
     field: str
-    value: str
+    value: Value
     start: int
     end: int
     confidence: float
@@ -628,11 +629,16 @@ def _title(text: str, pos: int) -> tuple[str, int, int] | None:
         lower_title = words and not _is_cap(words[0])
         if key in _TITLE_STOP or (
             (_is_cap(words[0]) if words else False)
-            and not (_is_cap(word) or word.isupper() or key in _TITLE_CONNECTORS)
+            and not (
+                _is_cap(word) or word.isupper() or key in _TITLE_CONNECTORS or title_word(word)
+            )
         ):
             break
         if not words and not (_is_cap(word) or title_word(word) or key in ("senior", "junior")):
-            return None
+            # "a product manager at …": lowercase words up to a job word.
+            ahead = [m.group().rstrip(".,") for m in _TOKEN.finditer(text, match.start())][:4]
+            if not any(title_word(w) for w in ahead[1:]):
+                return None
         if lower_title and len(words) >= 5:
             break
         words.append(word)
@@ -911,7 +917,11 @@ _LABEL_FIELD = {
 def labelled(text: str) -> Iterator[Found]:
     """Facts in a form the visitor filled in: "Name: Ong Jun Hao", "Role: IT Manager"."""
     for match in _LABEL.finditer(text):
-        label, value = match["label"].casefold(), match["value"].strip().rstrip(".")
+        label, value = match["label"].casefold(), match["value"].strip()
+        if not re.search(
+            r"\b(?:[A-Za-z]\.){2,}$|\b(?:" + "|".join(_ABBREVIATED) + r")\.$", value, re.IGNORECASE
+        ):
+            value = value.rstrip(".")  # "Fratelli Rossi S.p.A." keeps its full stop
         field = _LABEL_FIELD.get(label, "job_title")
         start = match.start("value")
         if field == "name":

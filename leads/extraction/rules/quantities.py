@@ -85,7 +85,7 @@ def seats(text: str, *, asked_count: bool, before_text: str) -> Iterator[Found]:
         value = count_value(match[group])
         if not value or value >= 1_000_000 or _NOT_SEATS_BEFORE.search(before):
             return None
-        if is_hedged(before, text[match.end(group) :]):
+        if is_hedged(before, text[match.end(group) :]) or is_hedged("", text[match.end() :]):
             return None
         if re.match(r"\d+-\w", match.group()):
             return None  # "a 6-person startup" is the company's size
