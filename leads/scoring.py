@@ -87,17 +87,26 @@ def component_fractions(facts: Mapping[str, object]) -> dict[str, Fraction]:
     }
 
 
-def status_for(*, score: int, current: str, engaged_score: int, qualified_score: int) -> str:
+def status_for(
+    *,
+    score: int,
+    current: str,
+    engaged_score: int,
+    qualified_score: int,
+    reachable: bool = True,
+) -> str:
     """The status scoring gives a lead: only ever forward, never out of qualified/disqualified.
 
     An engaged lead whose score drops (a corrected budget) stays engaged: it did engage, and a
     dashboard where leads flicker back to new would hide the conversations worth reading.
+    A lead nobody can reach (no email, no phone) is not qualified whatever its score: the
+    hand-off would give sales nothing to act on.
     """
     if current not in STATUSES:
         raise ValueError(f"unknown lead status {current!r}: the statuses are {', '.join(STATUSES)}")
     if current in _FINAL:
         return current
-    if score >= qualified_score:
+    if score >= qualified_score and reachable:
         return QUALIFIED
     if score >= engaged_score:
         return ENGAGED

@@ -134,6 +134,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
 }
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="salesbot")
+# Extraction has its own queue and worker: a reply (which a visitor waits for) never waits behind
+# the model reading an earlier message for lead facts.
+EXTRACTION_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.extraction"
+CELERY_TASK_ROUTES = {"leads.tasks.lead_extract_task": {"queue": EXTRACTION_QUEUE}}
 
 # The chat.
 CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=2000)

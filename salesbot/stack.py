@@ -1,8 +1,9 @@
-"""Run the whole product: (embedded) Redis, the ASGI server and a Celery worker.
+"""Run the whole product: (embedded) Redis, the ASGI server and two Celery workers.
 
-`python -m salesbot.stack` is what `make run` starts. Ctrl-C (or SIGTERM) stops the web server,
-then the worker (which finishes its current reply), then Redis. If any part dies, the rest are
-stopped and the exit status says so.
+One worker answers visitors (and sends notifications), the other reads lead facts, so a reply
+never waits behind extraction. `python -m salesbot.stack` is what `make run` starts. Ctrl-C (or
+SIGTERM) stops the web server, then the workers (which finish their current task), then Redis.
+If any part dies, the rest are stopped and the exit status says so.
 """
 
 from __future__ import annotations
@@ -31,12 +32,18 @@ def web_command(host: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def worker_command(concurrency: int) -> list[str]:
+def worker_command(concurrency: int, queue: str, name: str) -> list[str]:
     return [
-        PYTHON, "-m", "celery", "-A", "salesbot", "worker",
-        "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-gossip",
-        "--without-mingle",
+        PYTHON, "-m", "celery", "-A", "salesbot", "worker", "--queues", queue,
+        "--hostname", f"{name}@%h", "--concurrency", str(concurrency), "--loglevel", "INFO",
+        "--without-gossip", "--without-mingle",
     ]  # fmt: skip
+
+
+def queues(env: Mapping[str, str]) -> tuple[str, str]:
+    """The replies' queue and the extraction's (salesbot/settings.py names them the same)."""
+    replies = env.get("CELERY_QUEUE") or "salesbot"
+    return replies, f"{replies}.extraction"
 
 
 def wait_http_ok(url: str, timeout: float, alive: subprocess.Popen[bytes]) -> None:
@@ -80,8 +87,14 @@ class Stack:
             env["REDIS_URL"] = self.redis.url
         try:
             # Own sessions: a terminal's Ctrl-C reaches only us, and we stop them in order.
+            replies, extraction = queues(env)
             self.processes["worker"] = subprocess.Popen(
-                worker_command(self.concurrency), env=env, start_new_session=True
+                worker_command(self.concurrency, replies, "replies"),
+                env=env,
+                start_new_session=True,
+            )
+            self.processes["extractor"] = subprocess.Popen(
+                worker_command(1, extraction, "extraction"), env=env, start_new_session=True
             )
             self.processes["web"] = subprocess.Popen(
                 web_command(self.host, self.port), env=env, start_new_session=True
@@ -100,7 +113,7 @@ class Stack:
         return None
 
     def stop(self, timeout: float = 30.0) -> None:
-        for name in ("web", "worker"):
+        for name in ("web", "worker", "extractor"):
             process = self.processes.pop(name, None)
             if process is None or process.poll() is not None:
                 continue

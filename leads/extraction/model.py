@@ -8,10 +8,12 @@ quote check in `verify` drops what the model cannot show.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 import llm
 from leads.extraction.facts import Candidate, Turn, Value
@@ -22,15 +24,18 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 # Bounds keep a small model from writing a paragraph where a name belongs.
-Short = Annotated[str, StringConstraints(max_length=80)]
+Short = Annotated[str, StringConstraints(max_length=60)]
 MODEL_CONFIDENCE = 0.55  # below every rule: the model fills gaps, rules settle disagreements
+# One try: a model that wrote invalid JSON under a grammar rarely does better the second time,
+# and the rules have already answered.
+MODEL_ATTEMPTS = 1
 
 
 class Fact(BaseModel, Generic[T]):
     model_config = ConfigDict(extra="forbid")
 
     value: T
-    quote: str = Field(max_length=160, description="The visitor's exact words stating it.")
+    quote: str = Field(max_length=120, description="The visitor's exact words stating it.")
 
 
 class LeadFacts(BaseModel):
@@ -48,6 +53,18 @@ class LeadFacts(BaseModel):
     seats: Fact[Annotated[int, Field(ge=1, le=1_000_000)]] | None = None
     timeline_months: Fact[Annotated[int, Field(ge=0, le=120)]] | None = None
     is_decision_maker: Fact[bool] | None = None
+
+
+@cache
+def _schema(fields: tuple[str, ...]) -> type[BaseModel]:
+    """`LeadFacts` narrowed to `fields`."""
+    if fields == tuple(LeadFacts.model_fields):
+        return LeadFacts
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        "LeadFacts",
+        __config__=ConfigDict(extra="forbid"),
+        **{name: (LeadFacts.model_fields[name].annotation, None) for name in fields},
+    )
 
 
 def extraction_prompt(turns: list[Turn], index: int, *, company_name: str) -> list[llm.ChatMessage]:
@@ -70,21 +87,29 @@ def model_extract(
     region: str,
     model: llm.BaseLLM | None = None,
     company_name: str = "the company",
+    skip: Collection[str] = (),
 ) -> list[Candidate]:
-    """Candidates the model reads from visitor message `turns[index]` (unchecked quotes)."""
+    """Candidates the model reads from visitor message `turns[index]` (unchecked quotes).
+
+    `skip` names fields not to ask for (in the hybrid, those the rules already read from this
+    message): a smaller schema is fewer tokens to generate and fewer chances to invent.
+    """
+    wanted = [name for name in LeadFacts.model_fields if name not in skip]
+    if not wanted:
+        return []
     model = model or llm.get_llm(role="extraction")
     try:
         facts = model.extract(
             extraction_prompt(turns, index, company_name=company_name),
-            LeadFacts,
-            attempts=2,
-            max_tokens=500,
+            _schema(tuple(wanted)),
+            attempts=MODEL_ATTEMPTS,
+            max_tokens=min(400, 40 + 40 * len(wanted)),
         )
     except llm.ExtractionFailed as exc:
         logger.warning("model extraction of message %s failed: %s", turns[index].id, exc)
         return []
     candidates = []
-    for name in LeadFacts.model_fields:
+    for name in wanted:
         fact = getattr(facts, name)
         if fact is None:
             continue

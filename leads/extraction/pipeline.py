@@ -32,8 +32,9 @@ def message_extract(
     if extractor in ("model", "hybrid"):
         from leads.extraction.model import model_extract
 
+        skip = {c.field for c in candidates} if extractor == "hybrid" else set()
         candidates += model_extract(
-            turns, index, region=region, model=model, company_name=company_name
+            turns, index, region=region, model=model, company_name=company_name, skip=skip
         )
     text = turns[index].text
     return [c for c in candidates if supported(c, text, region=region)]

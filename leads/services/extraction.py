@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import IntegrityError, transaction
 
 from leads import policy
 from leads.extraction import Candidate, Turn, message_extract, resolve
@@ -70,6 +71,17 @@ def message_facts_extract(
         model=model,
         company_name=site.name,
     )
+    try:
+        return _lead_update(message=message, turns=turns, index=index, candidates=candidates)
+    except (ObjectDoesNotExist, IntegrityError):
+        # The conversation was erased while the model read it (a visitor's data deleted).
+        logger.warning("conversation of message %s is gone; its facts are dropped", message_id)
+        return None
+
+
+def _lead_update(
+    *, message: Message, turns: list[Turn], index: int, candidates: list[Candidate]
+) -> Lead:
     with transaction.atomic():
         lead = lead_ensure(conversation=message.conversation)
         lead = Lead.objects.select_for_update().get(id=lead.id)

@@ -41,6 +41,7 @@ def lead_rescore(*, lead: Lead) -> bool:
                 current=current.status,
                 engaged_score=site.engaged_score,
                 qualified_score=site.qualified_score,
+                reachable=bool(current.email or current.phone),
             )
             changed["status"] = status
             if status == Lead.Status.QUALIFIED and current.qualified_at is None:

@@ -55,7 +55,10 @@ def test_a_conversation_ends_with_a_qualified_lead_its_evidence_and_one_webhook(
             lead__conversation_id=conversation, status=Notification.Status.SENT
         ).first()
     )
-    lead = Lead.objects.get(conversation_id=conversation)
+    # Extraction runs on its own worker: the last message may still be being read.
+    lead = _wait_for(
+        lambda: Lead.objects.filter(conversation_id=conversation).exclude(email="").first()
+    )
     assert lead.status == Lead.Status.QUALIFIED
     assert (lead.name, lead.email, lead.company, lead.seats) == (
         "Maya Lindqvist",

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _queued(server: EmbeddedRedis, task: str = "leads.tasks.reply_generate_task") -> int:
     """How many `task` messages wait in the queue (each message also queues its extraction)."""
-    raw = redis.Redis.from_url(server.url).lrange("salesbot", 0, -1)
+    queue = "salesbot.extraction" if task.endswith("lead_extract_task") else "salesbot"
+    raw = redis.Redis.from_url(server.url).lrange(queue, 0, -1)
     return sum(json.loads(item)["headers"]["task"] == task for item in raw)
 
 

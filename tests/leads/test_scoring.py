@@ -228,3 +228,12 @@ def test_status_moves_forward_at_the_thresholds(score: int, current: str, expect
 def test_status_for_rejects_an_unknown_status() -> None:
     with pytest.raises(ValueError, match="new, engaged, qualified, disqualified"):
         status_for(score=50, current="hot", engaged_score=20, qualified_score=70)
+
+
+def test_a_lead_nobody_can_reach_is_not_qualified_whatever_its_score() -> None:
+    assert (
+        status_for(
+            score=95, current="engaged", engaged_score=20, qualified_score=70, reachable=False
+        )
+        == "engaged"
+    )
