@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from leads.extraction.facts import FIELDS, TEXT_FIELDS
+
 # The facts a lead is qualified on, in the order the assistant asks for them by default.
 LEAD_FIELDS = (
     "name",
@@ -22,19 +24,7 @@ LEAD_FIELDS = (
     "phone",
 )
 # Facts as the extraction stores them: "budget" is an amount and a currency.
-FACT_FIELDS = (
-    "name",
-    "email",
-    "phone",
-    "company",
-    "job_title",
-    "budget_amount",
-    "budget_currency",
-    "seats",
-    "timeline_months",
-    "is_decision_maker",
-    "need",
-)
+FACT_FIELDS = (*FIELDS, *TEXT_FIELDS)
 
 
 def default_qualification_fields() -> list[str]:

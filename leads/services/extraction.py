@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 
 from leads import policy
 from leads.extraction import Candidate, Turn, message_extract, resolve
-from leads.extraction.facts import FIELDS, TEXT_FIELDS, Value
-from leads.models import Conversation, Evidence, Lead, Message
+from leads.extraction.facts import Value
+from leads.models import FACT_FIELDS, Conversation, Evidence, Lead, Message
 from leads.services.notifications import lead_qualified_notify
 from leads.services.scoring import lead_rescore
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LEAD_FACTS = FIELDS + TEXT_FIELDS
+LEAD_FACTS = FACT_FIELDS
 
 
 def lead_ensure(*, conversation: Conversation) -> Lead:
