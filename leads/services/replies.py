@@ -135,14 +135,20 @@ def reply_generate(
         turns = selectors.conversation_turns_before(
             message=message, limit=settings.CHAT_HISTORY_LIMIT
         )
-        lead, facts = facts_for_reply(message=message)
+        try:
+            lead, facts = facts_for_reply(message=message)
+            declined, qualified = lead.declined_fields, lead.status == Lead.Status.QUALIFIED
+        except Exception:
+            # A bug in reading facts must not cost the visitor their answer: reply without them.
+            logger.exception("could not read the lead facts for message %s", message_id)
+            facts, declined, qualified = {}, [], False
         prompt, asked = reply_prompt(
             site=message.conversation.site,
             turns=turns,
             family=model.template_family,
             facts=facts,
-            declined=lead.declined_fields,
-            qualified=lead.status == Lead.Status.QUALIFIED,
+            declined=declined,
+            qualified=qualified,
         )
         Message.objects.filter(id=reply.id).update(asked_field=asked or "")
         frame_send(conversation_id=conversation_id, frame={"type": "typing", "on": True})
