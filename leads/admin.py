@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from leads.models import Conversation, Evidence, Lead, Message, Notification, Site, Visitor
+from leads.services.scoring import lead_status_set, lead_status_unlock
 
 
 @admin.register(Site)
@@ -76,8 +77,26 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["__str__", "company", "site", "score", "status", "owner", "updated"]
     list_filter = ["site", "status"]
     search_fields = ["name", "email", "company"]
-    readonly_fields = ["conversation", "visitor", "score", "qualified_at", "declined_fields"]
+    readonly_fields = [
+        "conversation", "visitor", "score", "status_locked", "qualified_at", "declined_fields",
+    ]  # fmt: skip
     inlines = [EvidenceInline, NotificationInline]
+    actions = ["status_unlock"]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        """A status set here is staff's: it is locked, and qualifying hands the lead off."""
+        status = obj.status
+        if change and "status" in form.changed_data:
+            obj.status = form.initial["status"]
+            super().save_model(request, obj, form, change)
+            lead_status_set(lead=obj, status=status, by=request.user)
+        else:
+            super().save_model(request, obj, form, change)
+
+    @admin.action(description="Hand the status back to scoring")
+    def status_unlock(self, request, queryset):  # type: ignore[no-untyped-def]
+        for lead in queryset:
+            lead_status_unlock(lead=lead)
 
 
 @admin.register(Notification)
