@@ -57,15 +57,19 @@ def known(facts: Mapping[str, object]) -> dict[str, object]:
     return {k: v for k, v in facts.items() if v not in (None, "", [])}
 
 
+def answered(field: str, facts: Mapping[str, object]) -> bool:
+    """Whether `facts` already answer qualification field `field`."""
+    have = known(facts)
+    return any(f in have for f in FIELD_FACTS.get(field, ()))
+
+
 def next_field(
     *, order: Iterable[str], facts: Mapping[str, object], declined: Iterable[str]
 ) -> str | None:
     """The first field of `order` neither answered nor declined, or None when all are."""
-    have, skip = known(facts), set(declined)
+    skip = set(declined)
     for field in order:
-        if field in skip or field not in FIELD_FACTS:
-            continue
-        if not any(f in have for f in FIELD_FACTS[field]):
+        if field in FIELD_FACTS and field not in skip and not answered(field, facts):
             return field
     return None
 

@@ -8,9 +8,23 @@ and `manage.py eval_extraction` run the same code.
 
 from __future__ import annotations
 
+from typing import Any
+
 from leads.extraction.facts import FIELDS, Candidate, Turn
 from leads.extraction.merge import Resolution, resolve
-from leads.extraction.pipeline import Extractor, conversation_extract, message_extract
+
+_PIPELINE = ("Extractor", "conversation_extract", "message_extract")
+
+
+def __getattr__(name: str) -> Any:
+    # The extractors (phonenumbers, Babel, spaCy) load on first use, not with the models:
+    # the web process imports leads.models and never extracts.
+    if name in _PIPELINE:
+        from leads.extraction import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FIELDS",

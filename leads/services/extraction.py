@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LEAD_FACTS = FACT_FIELDS
-
 
 def lead_ensure(*, conversation: Conversation) -> Lead:
     """The conversation's lead, created on first need."""
@@ -36,18 +34,22 @@ def lead_ensure(*, conversation: Conversation) -> Lead:
 
 def lead_facts(lead: Lead) -> dict[str, object]:
     """The lead's current facts by field name."""
-    return {name: getattr(lead, name) for name in LEAD_FACTS}
+    return {name: getattr(lead, name) for name in FACT_FIELDS}
 
 
-def conversation_turns(*, message: Message) -> tuple[list[Turn], int]:
-    """The conversation up to `message` as extraction reads it, and the message's index."""
-    messages = list(
-        message.conversation.messages.filter(id__lte=message.id)
+def _turns(messages: list[Message]) -> list[Turn]:
+    return [Turn(id=m.id, role=m.role, text=m.text) for m in messages]
+
+
+def _previous(message: Message) -> Message | None:
+    """The message before `message`: the question it may answer, all the extractors read of
+    the conversation besides the message itself."""
+    return (
+        message.conversation.messages.filter(id__lt=message.id)
         .exclude(role=Message.Role.ASSISTANT, status=Message.Status.FAILED)
-        .order_by("created", "id")
+        .order_by("-id")
+        .first()
     )
-    turns = [Turn(id=m.id, role=m.role, text=m.text) for m in messages]
-    return turns, next(i for i, m in enumerate(messages) if m.id == message.id)
 
 
 def message_facts_extract(
@@ -62,17 +64,18 @@ def message_facts_extract(
     if message is None or message.role != Message.Role.VISITOR:
         return None
     site = message.conversation.site
-    turns, index = conversation_turns(message=message)
+    previous = _previous(message)
+    turns = _turns([m for m in (previous, message) if m is not None])
     candidates = message_extract(
         turns,
-        index,
+        len(turns) - 1,
         region=site.default_region,
         extractor=extractor or settings.EXTRACTION_EXTRACTOR,  # type: ignore[arg-type]
         model=model,
         company_name=site.name,
     )
     try:
-        return _lead_update(message=message, turns=turns, index=index, candidates=candidates)
+        return _lead_update(message=message, previous=previous, candidates=candidates)
     except (ObjectDoesNotExist, IntegrityError):
         # The conversation was erased while the model read it (a visitor's data deleted).
         logger.warning("conversation of message %s is gone; its facts are dropped", message_id)
@@ -80,19 +83,16 @@ def message_facts_extract(
 
 
 def _lead_update(
-    *, message: Message, turns: list[Turn], index: int, candidates: list[Candidate]
+    *, message: Message, previous: Message | None, candidates: list[Candidate]
 ) -> Lead:
+    # The field the assistant asked for just before: a refusal in this message declines it.
+    asked = previous.asked_field if previous and previous.role == Message.Role.ASSISTANT else ""
     with transaction.atomic():
         lead = lead_ensure(conversation=message.conversation)
         lead = Lead.objects.select_for_update().get(id=lead.id)
         _evidence_store(lead=lead, message=message, candidates=candidates)
-        asked = _asked_before(turns, index)
         _facts_settle(lead=lead)
-        if (
-            asked
-            and policy.declines(message.text)
-            and policy.next_field(order=[asked], facts=lead_facts(lead), declined=[])
-        ):
+        if asked and policy.declines(message.text) and not policy.answered(asked, lead_facts(lead)):
             lead.declined_fields = sorted({*lead.declined_fields, asked})
             lead.save(update_fields=["declined_fields", "updated"])
         if lead_rescore(lead=lead):
@@ -100,30 +100,22 @@ def _lead_update(
     return lead
 
 
-def _asked_before(turns: list[Turn], index: int) -> str:
-    """The field the assistant's message just before visitor message `index` asked for."""
-    if index and turns[index - 1].role == Message.Role.ASSISTANT:
-        return (
-            Message.objects.filter(id=turns[index - 1].id)
-            .values_list("asked_field", flat=True)
-            .first()
-            or ""
-        )
-    return ""
-
-
-def facts_for_reply(*, message: Message) -> tuple[Lead, dict[str, object]]:
+def facts_for_reply(*, message: Message, turns: list[Message]) -> tuple[Lead, dict[str, object]]:
     """The lead and what is known before the reply to `message`, its own facts included.
 
-    Extraction of this message runs beside the reply; the rules pass (milliseconds) is run
-    here too, so the assistant does not ask for the email the visitor has just given.
+    `turns` is the reply's context, ending with `message`. Extraction of this message runs
+    beside the reply; the rules pass (milliseconds) is run here too, so the assistant does not
+    ask for the email the visitor has just given.
     """
     lead = lead_ensure(conversation=message.conversation)
     facts = lead_facts(lead)
-    turns, index = conversation_turns(message=message)
+    context = _turns(turns[-2:])
     fresh = resolve(
         message_extract(
-            turns, index, region=message.conversation.site.default_region, extractor="rules"
+            context,
+            len(context) - 1,
+            region=message.conversation.site.default_region,
+            extractor="rules",
         )
     )
     for name, value in fresh.values.items():
@@ -179,7 +171,7 @@ def _facts_settle(*, lead: Lead) -> None:
         e.conflict = e.field in resolution.conflicts and superseding is None
     Evidence.objects.bulk_update(evidence, ["current", "superseded_by", "conflict"])
     changed = []
-    for name in LEAD_FACTS:
+    for name in FACT_FIELDS:
         value = resolution.values.get(name)
         field = Lead._meta.get_field(name)
         empty = None if field.null else ""

@@ -136,7 +136,7 @@ def reply_generate(
             message=message, limit=settings.CHAT_HISTORY_LIMIT
         )
         try:
-            lead, facts = facts_for_reply(message=message)
+            lead, facts = facts_for_reply(message=message, turns=turns)
             declined, qualified = lead.declined_fields, lead.status == Lead.Status.QUALIFIED
         except Exception:
             # A bug in reading facts must not cost the visitor their answer: reply without them.

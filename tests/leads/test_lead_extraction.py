@@ -126,7 +126,7 @@ def test_the_reply_prompt_knows_this_messages_facts_and_asks_for_the_next(conver
     site.qualification_fields = ["name", "email", "timeline"]
     site.save()
     message = _say(conversation, "visitor", "Hi, I'm Ana Torres. Reach me at ana@lumio.io")
-    _, facts = facts_for_reply(message=message)
+    _, facts = facts_for_reply(message=message, turns=[message])
     prompt, asked = reply_prompt(site=site, turns=[message], facts=facts)
     assert asked == "timeline"
     system = prompt[0].content

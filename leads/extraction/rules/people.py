@@ -663,18 +663,12 @@ def _role_and_company(text: str, pos: int, base: float) -> Iterator[Found]:
     else:
         ofs = list(_OF.finditer(segment))
         if ofs:
+            # "Founder & CEO of Lumen Pantry" splits at the last "of"; "Head of Sales" and
+            # "VP of Engineering" do not: their "of" names a department.
             left = segment[: ofs[-1].start()]
-            last = left.split()[-1].casefold() if left.split() else ""
-            if (
-                any(title_word(w) for w in left.split())
-                and not (len(left.split()) == 1 and last in _DEPARTMENT_HEADS)
-                and not (
-                    left.split()
-                    and left.split()[-1].casefold() in _DEPARTMENT_HEADS
-                    and len(left.split()) <= 2
-                    and last != "ceo"
-                )
-            ):
+            words = left.split()
+            takes_department = 0 < len(words) <= 2 and words[-1].casefold() in _DEPARTMENT_HEADS
+            if any(title_word(w) for w in words) and not takes_department:
                 title_text, org_pos = left, pos + ofs[-1].end()
     title = _title(title_text, 0)
     if title is None:
@@ -826,10 +820,6 @@ def _company_after(text: str, pos: int, found: list[Found]) -> None:
         org = _run(text, pos + match.end(), "org")
         if org and not _is_title(org):
             found.append(Found("company", org.text, org.start, org.end, 0.8))
-
-
-def _lead_ws(text: str) -> int:
-    return len(text) - len(text.lstrip())
 
 
 def companies_named_after(text: str) -> Iterator[Found]:
