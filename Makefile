@@ -11,6 +11,18 @@ TEST_STAMP := $(VENV)/.installed-test-$(HASH)
 LLM_MODELS_DIR ?= models
 MODEL := $(LLM_MODELS_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
 
+# llama.cpp is compiled from source by llama-cpp-python. On x86-64 it is built for AVX2, not
+# -march=native: a native build on a CPU with AMX crashes in llama.cpp's AMX kernels (seen on
+# our CI machines). LLAMA_CMAKE_ARGS builds it otherwise, e.g. "-DGGML_CUDA=on" (docs/deployment.md).
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+endif
+LLAMA_VERSION := $(shell sed -n 's/^ *"llama-cpp-python==\([0-9.]*\)",.*/\1/p' pyproject.toml)
+# pip caches a built wheel by version alone; this cache also keys it by the build flags.
+LLAMA_KEY := $(shell echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
+LLAMA_WHEELS := $(HOME)/.cache/salesbot/llama-wheels/$(LLAMA_KEY)
+LLAMA_STAMP := $(VENV)/.installed-llama-$(LLAMA_KEY)
+
 .PHONY: run test venv setup setup-run model lint format migrate demo clean
 
 ## run: set everything up and start web server, worker and embedded Redis (Ctrl-C stops them)
@@ -30,17 +42,26 @@ venv:
 	  && $(BIN)/python -m pip install --quiet --upgrade pip; } \
 	  || { echo "could not create $(VENV): on Debian/Ubuntu, apt-get install python3-venv"; exit 1; }
 
+# llama.cpp is compiled once per version and flags (~10 minutes), then installed from the wheel.
+$(LLAMA_STAMP): | venv
+	@ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || { \
+	  echo "Compiling llama.cpp (llama-cpp-python $(LLAMA_VERSION), $(LLAMA_CMAKE_ARGS)): ~10 minutes, once."; \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --progress-bar off --no-cache-dir \
+	    --no-deps -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION); }
+	$(BIN)/python -m pip install --progress-bar off --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
+	rm -f $(VENV)/.installed-llama-*
+	touch $@
+
 # Reinstall only when pyproject.toml changes: a second `make run` starts in seconds.
-# llama-cpp-python compiles llama.cpp the first time (~10 minutes); pip caches the wheel.
-$(RUN_STAMP): pyproject.toml | venv
-	@echo "Installing salesbot; the first time, llama-cpp-python compiles llama.cpp (~10 minutes)."
-	$(BIN)/python -m pip install --progress-bar off -e .
+$(RUN_STAMP): pyproject.toml $(LLAMA_STAMP) | venv
+	@echo "Installing salesbot."
+	$(BIN)/python -m pip install --progress-bar off --find-links $(LLAMA_WHEELS) -e .
 	rm -f $(VENV)/.installed-run-*
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | venv
+$(TEST_STAMP): pyproject.toml $(LLAMA_STAMP) | venv
 	@echo "Installing salesbot with its test tools and engines (torch, transformers, …)."
-	$(BIN)/python -m pip install --progress-bar off -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar off --find-links $(LLAMA_WHEELS) -e '.[dev]'
 	rm -f $(VENV)/.installed-test-* $(VENV)/.installed-run-*
 	touch $@ $(RUN_STAMP)
 
