@@ -19,12 +19,19 @@ from leads.protocol import (
     CLOSE_FORBIDDEN,
     FRAME_TYPES,
     ChatMessageFrame,
+    Consent,
     ErrorCode,
     Hello,
+    Identify,
+    Ping,
     ProtocolError,
 )
 from leads.services.broadcast import conversation_group
-from leads.services.conversations import conversation_resume_or_start
+from leads.services.conversations import (
+    conversation_consent_record,
+    conversation_resume_or_start,
+)
+from leads.services.extraction import IdentityInvalid, lead_identify
 from leads.services.messages import ReplyNotQueued, message_receive
 
 logger = logging.getLogger(__name__)
@@ -52,6 +59,16 @@ def _history(conversation: Conversation) -> list[dict[str, Any]]:
 @database_sync_to_async
 def _receive(conversation: Conversation, frame: ChatMessageFrame) -> Message:
     return message_receive(conversation=conversation, text=frame.text, client_id=frame.id)
+
+
+@database_sync_to_async
+def _consent(conversation: Conversation, frame: Consent) -> Conversation:
+    return conversation_consent_record(conversation=conversation, notice=frame.notice)
+
+
+@database_sync_to_async
+def _identify(conversation: Conversation, frame: Identify) -> None:
+    lead_identify(conversation=conversation, email=frame.email, name=frame.name)
 
 
 def _message_json(message: Message) -> dict[str, Any]:
@@ -138,10 +155,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             raise ProtocolError(
                 ErrorCode.BAD_FRAME, f"Invalid {kind!r} frame: check {where}.", frame_id
             ) from None
-        if isinstance(frame, Hello):
+        if isinstance(frame, Ping):
+            await self.send_json({"type": "pong"})
+        elif isinstance(frame, Hello):
             await self._hello(frame)
         elif isinstance(frame, ChatMessageFrame):
             await self._message(frame)
+        elif isinstance(frame, Consent):
+            await self._consent(frame)
+        elif isinstance(frame, Identify):
+            await self._identify(frame)
 
     async def _hello(self, frame: Hello) -> None:
         assert self.site is not None
@@ -166,23 +189,66 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 "type": "welcome",
                 "visitor": token,
                 "conversation": conversation.id,
+                "consent": conversation.consent_at.isoformat() if conversation.consent_at else None,
                 "history": history,
             }
         )
 
-    async def _message(self, frame: ChatMessageFrame) -> None:
-        frame_id = str(frame.id)
+    def _conversation(self, frame_id: str) -> Conversation:
+        """The conversation of this connection, once `hello` has been answered."""
         if self.conversation is None:
             raise ProtocolError(
-                ErrorCode.NOT_READY, 'Send a "hello" frame before any message.', frame_id
+                ErrorCode.NOT_READY, 'Send a "hello" frame before any other.', frame_id
             )
+        return self.conversation
+
+    def _require_consent(self, conversation: Conversation, frame_id: str) -> None:
+        assert self.site is not None
+        if self.site.consent_required and conversation.consent_at is None:
+            raise ProtocolError(
+                ErrorCode.CONSENT_REQUIRED,
+                "Please accept the privacy notice before you send a message.",
+                frame_id,
+            )
+
+    async def _consent(self, frame: Consent) -> None:
+        frame_id = str(frame.id)
+        conversation = self._conversation(frame_id)
+        try:
+            self.conversation = await _consent(conversation, frame)
+        except DatabaseError:
+            logger.exception("recording consent failed")
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE, "Your consent could not be saved yet; retry.", frame_id
+            ) from None
+        await self.send_json({"type": "ack", "id": frame_id})
+
+    async def _identify(self, frame: Identify) -> None:
+        frame_id = str(frame.id)
+        conversation = self._conversation(frame_id)
+        self._require_consent(conversation, frame_id)
+        try:
+            await _identify(conversation, frame)
+        except IdentityInvalid as exc:
+            raise ProtocolError(ErrorCode.BAD_FRAME, f"identify: {exc}.", frame_id) from None
+        except DatabaseError:
+            logger.exception("identify failed")
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE, "The visitor's identity could not be saved yet.", frame_id
+            ) from None
+        await self.send_json({"type": "ack", "id": frame_id})
+
+    async def _message(self, frame: ChatMessageFrame) -> None:
+        frame_id = str(frame.id)
+        conversation = self._conversation(frame_id)
+        self._require_consent(conversation, frame_id)
         text = frame.text.strip()
         if not text:
             raise ProtocolError(ErrorCode.BAD_FRAME, "The message is empty.", frame_id)
         if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
             raise ProtocolError(ErrorCode.TOO_LONG, self._too_long_detail(), frame_id)
         try:
-            message = await _receive(self.conversation, frame.model_copy(update={"text": text}))
+            message = await _receive(conversation, frame.model_copy(update={"text": text}))
         except DatabaseError:
             logger.exception("storing a message failed")
             raise ProtocolError(

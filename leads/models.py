@@ -60,7 +60,18 @@ class Site(models.Model):
         max_length=500, blank=True, help_text="The widget's first message; empty for none."
     )
     theme = models.JSONField(
-        default=dict, blank=True, help_text='Widget look, e.g. {"color": "#1f6feb"}.'
+        default=dict,
+        blank=True,
+        help_text='Widget look: {"color": "#1f5eff", "title": "Chat with Acme", '
+        '"position": "right" or "left", "avatar_url": "https://…"}; every key optional.',
+    )
+    privacy_notice_url = models.URLField(
+        blank=True, help_text="Shown to visitors before their first message."
+    )
+    consent_required = models.BooleanField(
+        default=False,
+        help_text="Visitors must accept the privacy notice before they can send a message; "
+        "the acceptance is recorded with the conversation.",
     )
     qualification_fields = models.JSONField(
         default=default_qualification_fields,
@@ -112,8 +123,15 @@ class Site(models.Model):
     def clean(self) -> None:
         from leads.policy import validate_fields
         from leads.scoring import ScoringConfigError, weights_validate
+        from leads.widget import ThemeError, theme_parse
 
         errors = {}
+        try:
+            theme_parse(self.theme)
+        except ThemeError as exc:
+            errors["theme"] = str(exc)
+        if self.consent_required and not self.privacy_notice_url:
+            errors["privacy_notice_url"] = "visitors need a privacy notice to consent to"
         try:
             validate_fields(self.qualification_fields)
         except ValueError as exc:
@@ -146,6 +164,9 @@ class Visitor(models.Model):
 class Conversation(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="conversations")
     visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="conversations")
+    # When the visitor accepted the privacy notice, and which notice it was.
+    consent_at = models.DateTimeField(null=True, blank=True)
+    consent_notice = models.URLField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -256,16 +277,22 @@ class Lead(models.Model):
 
 
 class Evidence(models.Model):
-    """One value one extractor read from one message, with the quote that supports it."""
+    """One value one extractor read from one message, with the quote that supports it (or one
+    the host page gave)."""
 
     class Extractor(models.TextChoices):
         RULES = "rules"
         MODEL = "model"
+        # The host page said who its logged-in visitor is (salesbot.identify()).
+        HOST = "host"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="evidence")
     field = models.CharField(max_length=32)
     value = models.JSONField()
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="evidence")
+    # None when the value did not come from a message (the host page's identify()).
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+    )
     quote = models.TextField()
     extractor = models.CharField(max_length=8, choices=Extractor.choices)
     confidence = models.FloatField()

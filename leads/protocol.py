@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
     TOO_LONG = "too_long"
     UNAVAILABLE = "unavailable"
     REPLY_FAILED = "reply_failed"
+    CONSENT_REQUIRED = "consent_required"
 
 
 class ProtocolError(Exception):
@@ -50,4 +51,31 @@ class ChatMessageFrame(_Frame):
     text: str
 
 
-FRAME_TYPES: dict[str, type[_Frame]] = {"hello": Hello, "message": ChatMessageFrame}
+class Consent(_Frame):
+    """The visitor accepted the Site's privacy notice (the URL they were shown)."""
+
+    type: Literal["consent"]
+    id: uuid.UUID
+    notice: str = Field("", max_length=200)
+
+
+class Identify(_Frame):
+    """The host page says who its logged-in visitor is (`salesbot.identify()`)."""
+
+    type: Literal["identify"]
+    id: uuid.UUID
+    email: str = Field("", max_length=254)
+    name: str = Field("", max_length=200)
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+
+
+FRAME_TYPES: dict[str, type[_Frame]] = {
+    "hello": Hello,
+    "message": ChatMessageFrame,
+    "consent": Consent,
+    "identify": Identify,
+    "ping": Ping,
+}

@@ -142,6 +142,12 @@ CELERY_TASK_ROUTES = {"leads.tasks.lead_extract_task": {"queue": EXTRACTION_QUEU
 # The chat.
 CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=2000)
 CHAT_HISTORY_LIMIT = env.int("CHAT_HISTORY_LIMIT", default=50)
+# The widget pings this often and reconnects when two pings go unanswered (a half-open socket).
+CHAT_HEARTBEAT_SECONDS = env.int("CHAT_HEARTBEAT_SECONDS", default=25)
+# The widget stops showing "typing" when a reply sends nothing for this long.
+CHAT_REPLY_TIMEOUT_SECONDS = env.int("CHAT_REPLY_TIMEOUT_SECONDS", default=90)
+# Browsers may reuse the widget's configuration for this long before asking again.
+WIDGET_CONFIG_MAX_AGE = env.int("WIDGET_CONFIG_MAX_AGE", default=300)
 # A reply being generated for longer than this is taken to be abandoned and may be taken over.
 REPLY_LEASE_SECONDS = env.int("REPLY_LEASE_SECONDS", default=600)
 # Tries per reply (a worker crash counts): a message that keeps killing workers is given up.
@@ -159,6 +165,8 @@ NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
 NOTIFY_RETRY_BACKOFF = env.int("NOTIFY_RETRY_BACKOFF", default=30)
 # Below CELERY_VISIBILITY_TIMEOUT: Redis hands a task waiting longer than that to a second worker.
 NOTIFY_RETRY_BACKOFF_MAX = env.int("NOTIFY_RETRY_BACKOFF_MAX", default=1800)
+# The demo host page of `make run` (salesbot/demo_host.py); the demo site links its privacy page.
+DEMO_HOST_URL = env("DEMO_HOST_URL", default="http://127.0.0.1:8001").rstrip("/")
 # Links in emails point here.
 SALESBOT_BASE_URL = env("SALESBOT_BASE_URL", default="http://localhost:8000")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="salesbot@localhost")

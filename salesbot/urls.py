@@ -7,6 +7,6 @@ from leads import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path("demo/", views.demo, name="demo"),
+    path("api/widget/<str:site_key>/", views.widget_config_view, name="widget-config"),
     path("admin/", admin.site.urls),
 ]

@@ -47,7 +47,7 @@ class Candidate:
     value: Value
     turn: int  # index into the conversation's turns
     quote: str
-    extractor: Literal["rules", "model"]
+    extractor: Literal["rules", "model", "host"]
     confidence: float
     position: int = 0
     correction: bool = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.db import transaction
+from django.utils import timezone
 
 from leads.models import Conversation, Site, Visitor
 
@@ -30,4 +31,16 @@ def conversation_resume_or_start(*, site: Site, visitor_token: str | None) -> Co
     conversation = visitor.conversations.order_by("-created").first()
     if conversation is None:
         conversation = Conversation.objects.create(site=site, visitor=visitor)
+    return conversation
+
+
+def conversation_consent_record(*, conversation: Conversation, notice: str) -> Conversation:
+    """Record that the visitor accepted the privacy notice at `notice`; the first time counts.
+
+    Accepting a different notice later (the Site changed it) records the new one.
+    """
+    if conversation.consent_at is None or conversation.consent_notice != notice:
+        conversation.consent_at = timezone.now()
+        conversation.consent_notice = notice
+        conversation.save(update_fields=["consent_at", "consent_notice"])
     return conversation

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
+from email_validator import EmailNotValidError, validate_email
 
 from leads import policy
 from leads.extraction import Candidate, Turn, message_extract, resolve
@@ -100,6 +101,46 @@ def _lead_update(
     return lead
 
 
+class IdentityInvalid(ValueError):
+    """What the host page said about its visitor cannot be stored; the message says why."""
+
+
+HOST_QUOTE = "given by the host page (salesbot.identify)"
+
+
+def lead_identify(*, conversation: Conversation, email: str = "", name: str = "") -> Lead:
+    """Record who the host page says its logged-in visitor is; safe to repeat.
+
+    The host's word is the surest evidence there is (confidence 1), so it stands against what
+    the extractors read, unless the visitor later corrects it in the chat.
+    """
+    values: dict[str, str] = {}
+    if email.strip():
+        try:
+            values["email"] = validate_email(email.strip(), check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise IdentityInvalid(f"the email {email.strip()!r} is not valid: {exc}") from None
+    if name := " ".join(name.split()):
+        values["name"] = name
+    if not values:
+        raise IdentityInvalid("identify() needs an email or a name")
+    with transaction.atomic():
+        lead = lead_ensure(conversation=conversation)
+        lead = Lead.objects.select_for_update().get(id=lead.id)
+        for field, value in values.items():
+            Evidence.objects.update_or_create(
+                lead=lead,
+                message=None,
+                field=field,
+                extractor=Evidence.Extractor.HOST,
+                defaults={"value": value, "quote": HOST_QUOTE, "confidence": 1.0},
+            )
+        _facts_settle(lead=lead)
+        if lead_rescore(lead=lead):
+            lead_qualified_notify(lead=lead)
+    return lead
+
+
 def facts_for_reply(*, message: Message, turns: list[Message]) -> tuple[Lead, dict[str, object]]:
     """The lead and what is known before the reply to `message`, its own facts included.
 
@@ -153,7 +194,7 @@ def _facts_settle(*, lead: Lead) -> None:
             Candidate(
                 field=e.field,
                 value=_from_json(e.field, e.value),
-                turn=e.message_id,
+                turn=e.message_id or 0,  # the host's word comes before every message
                 quote=e.quote,
                 extractor=e.extractor,  # type: ignore[arg-type]
                 confidence=e.confidence,

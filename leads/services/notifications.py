@@ -24,6 +24,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from leads.models import Lead, Notification
+from leads.services.broadcast import frame_send
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +166,10 @@ def notification_enqueue(notification: Notification) -> None:
 
 @transaction.atomic
 def lead_qualified_notify(*, lead: Lead) -> list[Notification]:
-    """One notification per configured channel, each queued once after commit."""
+    """One notification per configured channel, each queued once after commit; and a `lead`
+    frame to the visitor's widget, which tells the host page (`salesbot:lead-qualified`)."""
+    frame = {"type": "lead", "status": Lead.Status.QUALIFIED.value}
+    transaction.on_commit(partial(frame_send, conversation_id=lead.conversation_id, frame=frame))
     targets: list[tuple[str, str]] = []
     if lead.site.webhook_url:
         targets.append((Notification.Channel.WEBHOOK, lead.site.webhook_url))

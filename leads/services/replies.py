@@ -96,7 +96,7 @@ def _reply_claim(*, message: Message, task_id: str) -> tuple[Message, Claim]:
         return reply, "mine"
 
 
-def _failed(*, conversation_id: int, reply_id: int) -> None:
+def _failed(*, conversation_id: int, reply_id: int, in_reply_to: int) -> None:
     frame_send(
         conversation_id=conversation_id,
         frame={
@@ -104,6 +104,8 @@ def _failed(*, conversation_id: int, reply_id: int) -> None:
             "code": "reply_failed",
             "detail": FAILED_DETAIL,
             "message": reply_id,
+            # The visitor message to send again (same client id) to ask for another try.
+            "in_reply_to": in_reply_to,
         },
     )
     frame_send(conversation_id=conversation_id, frame={"type": "typing", "on": False})
@@ -127,7 +129,7 @@ def reply_generate(
         logger.error(
             "gave up on the reply to message %s after %d attempts", message_id, reply.attempts
         )
-        _failed(conversation_id=conversation_id, reply_id=reply.id)
+        _failed(conversation_id=conversation_id, reply_id=reply.id, in_reply_to=message_id)
     if claim != "mine":
         return None
     try:
@@ -172,7 +174,7 @@ def reply_generate(
     except Exception as exc:
         Message.objects.filter(id=reply.id).update(status=Message.Status.FAILED)
         logger.error("reply to message %s failed: %s", message_id, exc)
-        _failed(conversation_id=conversation_id, reply_id=reply.id)
+        _failed(conversation_id=conversation_id, reply_id=reply.id, in_reply_to=message_id)
         raise
     reply.text, reply.status = text, Message.Status.COMPLETE
     logger.info(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -15,7 +16,7 @@ DEMO_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
 
 @transaction.atomic
 def demo_site_ensure() -> Site:
-    """The `demo` site, allowed on localhost and 127.0.0.1 on any port."""
+    """The `demo` site, allowed on localhost and 127.0.0.1 on any port (the demo host page)."""
     site, _ = Site.objects.get_or_create(
         key="demo",
         defaults={
@@ -23,6 +24,8 @@ def demo_site_ensure() -> Site:
             "description": "Acme Analytics sells dashboards for sales teams, "
             "priced per seat with a 14-day free trial.",
             "allowed_origins": DEMO_ORIGINS,
+            "greeting": "Hi! I'm Acme's assistant. What brings you here today?",
+            "privacy_notice_url": f"{settings.DEMO_HOST_URL}/privacy/",
         },
     )
     return site

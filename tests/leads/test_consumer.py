@@ -9,9 +9,12 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
+from django.db import transaction
 
-from leads.models import Message
+from leads.models import Conversation, Lead, Message
+from leads.services.extraction import lead_ensure
 from leads.services.replies import reply_generate
+from leads.services.scoring import lead_status_set
 from llm.backends.fake import FakeLLM
 from salesbot.asgi import application
 
@@ -229,4 +232,100 @@ async def test_an_idle_connection_outlives_the_channel_layers_blocking_pop(site)
     assert await communicator.receive_nothing(timeout=12)
     await communicator.send_json_to({"type": "hello", "visitor": None})
     assert (await communicator.receive_json_from())["type"] == "welcome"
+    await communicator.disconnect()
+
+
+async def test_ping_is_answered_with_pong(site):
+    communicator, _ = await _ready()
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from() == {"type": "pong"}
+    await communicator.disconnect()
+
+
+@pytest.fixture
+def consenting_site(site):
+    site.privacy_notice_url = "https://acme.example/privacy"
+    site.consent_required = True
+    site.save()
+    return site
+
+
+def _message(text="Hi"):
+    return {"type": "message", "id": str(uuid.uuid4()), "text": text}
+
+
+async def test_a_site_that_requires_consent_refuses_messages_before_it(consenting_site):
+    communicator, welcome = await _ready()
+    assert welcome["consent"] is None
+    frame = _message()
+    error = await _error(communicator, frame)
+    assert (error["code"], error["id"]) == ("consent_required", frame["id"])
+    assert "privacy notice" in error["detail"]
+    assert await database_sync_to_async(Message.objects.count)() == 0
+    await communicator.disconnect()
+
+
+async def test_consent_is_recorded_with_the_conversation_and_then_messages_are_taken(
+    consenting_site,
+):
+    communicator, welcome = await _ready()
+    consent = {"type": "consent", "id": str(uuid.uuid4()), "notice": "https://acme.example/privacy"}
+    await communicator.send_json_to(consent)
+    assert await communicator.receive_json_from() == {"type": "ack", "id": consent["id"]}
+    await communicator.send_json_to(_message())
+    assert (await communicator.receive_json_from())["type"] == "ack"
+    conversation = await database_sync_to_async(Conversation.objects.get)(
+        id=welcome["conversation"]
+    )
+    assert conversation.consent_at is not None
+    assert conversation.consent_notice == "https://acme.example/privacy"
+    await communicator.disconnect()
+    # A later connection of the same visitor is told that consent was given.
+    again, resumed = await _ready(token=welcome["visitor"])
+    assert resumed["consent"] == conversation.consent_at.isoformat()
+    await again.disconnect()
+
+
+async def test_identify_records_the_host_page_visitor_on_the_lead(site):
+    communicator, welcome = await _ready()
+    frame = {
+        "type": "identify",
+        "id": str(uuid.uuid4()),
+        "email": "Jane@Example.com",
+        "name": "  Jane   Doe ",
+    }
+    await communicator.send_json_to(frame)
+    assert await communicator.receive_json_from() == {"type": "ack", "id": frame["id"]}
+    lead = await database_sync_to_async(Lead.objects.get)(conversation_id=welcome["conversation"])
+    assert (lead.email, lead.name) == ("Jane@example.com", "Jane Doe")
+    await communicator.disconnect()
+
+
+async def test_identify_with_a_bad_email_is_refused_with_the_reason(site):
+    communicator, _ = await _ready()
+    frame = {"type": "identify", "id": str(uuid.uuid4()), "email": "jane(at)example"}
+    error = await _error(communicator, frame)
+    assert (error["code"], error["id"]) == ("bad_frame", frame["id"])
+    assert "jane(at)example" in error["detail"]
+    assert await database_sync_to_async(Lead.objects.count)() == 0
+    await communicator.disconnect()
+
+
+async def test_identify_before_consent_is_refused(consenting_site):
+    communicator, _ = await _ready()
+    frame = {"type": "identify", "id": str(uuid.uuid4()), "email": "jane@example.com"}
+    assert (await _error(communicator, frame))["code"] == "consent_required"
+    await communicator.disconnect()
+
+
+async def test_a_lead_that_qualifies_is_announced_to_its_widget(site):
+    communicator, welcome = await _ready()
+
+    def qualify():
+        lead = lead_ensure(conversation=Conversation.objects.get(id=welcome["conversation"]))
+        with transaction.atomic():
+            lead_status_set(lead=lead, status=Lead.Status.QUALIFIED)
+
+    await database_sync_to_async(qualify)()
+    assert await communicator.receive_json_from() == {"type": "lead", "status": "qualified"}
     await communicator.disconnect()

@@ -8,7 +8,12 @@ import pytest
 
 from leads.models import Evidence, Lead, Message, Notification
 from leads.services.conversations import conversation_resume_or_start
-from leads.services.extraction import facts_for_reply, message_facts_extract
+from leads.services.extraction import (
+    IdentityInvalid,
+    facts_for_reply,
+    lead_identify,
+    message_facts_extract,
+)
 from leads.services.replies import reply_prompt
 from llm.backends.fake import FakeLLM
 
@@ -143,3 +148,37 @@ def test_a_qualified_lead_is_offered_the_sites_next_step(conversation):
     assert asked is None
     assert "a person from the team will follow up" in prompt[0].content
     assert "https://cal.example.com/acme" in prompt[0].content
+
+
+def test_the_host_pages_identity_outranks_what_the_visitor_typed(conversation):
+    message = _say(conversation, "visitor", "I'm Ana Torres, write to ana@old.example")
+    message_facts_extract(message_id=message.id, extractor="rules")
+    lead = lead_identify(conversation=conversation, email="ana@lumio.io", name="Ana Torres")
+    assert lead.email == "ana@lumio.io"
+    host = Evidence.objects.get(lead=lead, field="email", extractor="host")
+    typed = Evidence.objects.get(lead=lead, field="email", extractor="rules")
+    assert (host.message, host.current, typed.current, typed.conflict) == (None, True, False, True)
+
+
+def test_identifying_again_replaces_the_hosts_word_instead_of_adding_to_it(conversation):
+    lead_identify(conversation=conversation, email="ana@lumio.io")
+    lead = lead_identify(conversation=conversation, email="ana.torres@lumio.io", name="Ana")
+    assert Evidence.objects.filter(lead=lead, extractor="host").count() == 2  # email and name
+    assert (lead.email, lead.name) == ("ana.torres@lumio.io", "Ana")
+
+
+def test_a_visitor_who_corrects_the_hosts_email_in_the_chat_wins(conversation):
+    lead_identify(conversation=conversation, email="ana@lumio.io")
+    fix = _say(conversation, "visitor", "Actually, please use my private email ana@home.example")
+    lead = message_facts_extract(message_id=fix.id, extractor="rules")
+    assert lead.email == "ana@home.example"
+
+
+@pytest.mark.parametrize(
+    ("who", "reason"),
+    [({"email": "not-an-email"}, "not valid"), ({"email": " ", "name": ""}, "email or a name")],
+)
+def test_identify_refuses_what_it_cannot_store(conversation, who, reason):
+    with pytest.raises(IdentityInvalid, match=reason):
+        lead_identify(conversation=conversation, **who)
+    assert not Lead.objects.exists()

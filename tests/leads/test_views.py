@@ -14,12 +14,6 @@ def test_healthz_answers_ok(client):
 
 
 @pytest.mark.django_db
-def test_demo_page_embeds_the_widget_with_one_tag(client):
-    html = client.get("/demo/").content.decode()
-    assert '<script src="/static/salesbot/widget.js" data-site="demo" async></script>' in html
-
-
-@pytest.mark.django_db
 def test_the_widget_script_is_served(client):
     response = client.get("/static/salesbot/widget.js")
     assert response.status_code == 200
