@@ -14,8 +14,13 @@ MODEL := $(LLM_MODELS_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
 # llama.cpp is compiled from source by llama-cpp-python. On x86-64 it is built for AVX2, not
 # -march=native: a native build on a CPU with AMX crashes in llama.cpp's AMX kernels (seen on
 # our CI machines). LLAMA_CMAKE_ARGS builds it otherwise, e.g. "-DGGML_CUDA=on" (docs/deployment.md).
+# (A CPU without AVX2 needs LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF" or its own flags.) The flags of
+# the last build stay the default, so a plain `make test` keeps a CUDA build made with them.
 ifeq ($(shell uname -m),x86_64)
-LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+LLAMA_DEFAULT_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+endif
+ifeq ($(origin LLAMA_CMAKE_ARGS),undefined)
+LLAMA_CMAKE_ARGS := $(shell cat $(VENV)/.llama-cmake-args 2>/dev/null || echo '$(LLAMA_DEFAULT_ARGS)')
 endif
 LLAMA_VERSION := $(shell sed -n 's/^ *"llama-cpp-python==\([0-9.]*\)",.*/\1/p' pyproject.toml)
 # pip caches a built wheel by version alone; this cache also keys it by the build flags.
@@ -46,10 +51,13 @@ venv:
 $(LLAMA_STAMP): | venv
 	@ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || { \
 	  echo "Compiling llama.cpp (llama-cpp-python $(LLAMA_VERSION), $(LLAMA_CMAKE_ARGS)): ~10 minutes, once."; \
-	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --progress-bar off --no-cache-dir \
-	    --no-deps -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION); }
+	  rm -rf $(LLAMA_WHEELS).tmp && CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel \
+	    --progress-bar off --no-cache-dir --no-deps -w $(LLAMA_WHEELS).tmp llama-cpp-python==$(LLAMA_VERSION) \
+	  && mkdir -p $(LLAMA_WHEELS) && mv $(LLAMA_WHEELS).tmp/llama_cpp_python-*.whl $(LLAMA_WHEELS)/ \
+	  && rm -rf $(LLAMA_WHEELS).tmp; }
 	$(BIN)/python -m pip install --progress-bar off --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	rm -f $(VENV)/.installed-llama-*
+	echo '$(LLAMA_CMAKE_ARGS)' > $(VENV)/.llama-cmake-args
 	touch $@
 
 # Reinstall only when pyproject.toml changes: a second `make run` starts in seconds.

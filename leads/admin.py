@@ -33,7 +33,8 @@ class MessageInline(admin.TabularInline):  # type: ignore[type-arg]
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["id", "site", "visitor", "created"]
+    list_display = ["id", "site", "visitor", "created", "consent_at"]
+    readonly_fields = ["consent_at", "consent_notice"]
     list_filter = ["site"]
     date_hierarchy = "created"
     inlines = [MessageInline]

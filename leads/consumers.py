@@ -68,7 +68,9 @@ def _consent(conversation: Conversation, frame: Consent) -> Conversation:
 
 @database_sync_to_async
 def _identify(conversation: Conversation, frame: Identify) -> None:
-    lead_identify(conversation=conversation, email=frame.email, name=frame.name)
+    lead_identify(
+        conversation=conversation, email=frame.email, name=frame.name, signature=frame.signature
+    )
 
 
 def _message_json(message: Message) -> dict[str, Any]:
@@ -146,7 +148,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if model is None:
             known = ", ".join(sorted(FRAME_TYPES))
             raise ProtocolError(
-                ErrorCode.UNKNOWN_TYPE, f"Unknown frame type {kind!r}; expected one of: {known}."
+                ErrorCode.UNKNOWN_TYPE,
+                f"Unknown frame type {kind!r}; expected one of: {known}.",
+                frame_id,
             )
         try:
             frame = model.model_validate(data)
@@ -155,16 +159,25 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             raise ProtocolError(
                 ErrorCode.BAD_FRAME, f"Invalid {kind!r} frame: check {where}.", frame_id
             ) from None
-        if isinstance(frame, Ping):
-            await self.send_json({"type": "pong"})
-        elif isinstance(frame, Hello):
-            await self._hello(frame)
-        elif isinstance(frame, ChatMessageFrame):
-            await self._message(frame)
-        elif isinstance(frame, Consent):
-            await self._consent(frame)
-        elif isinstance(frame, Identify):
-            await self._identify(frame)
+        try:
+            if isinstance(frame, Ping):
+                await self.send_json({"type": "pong"})
+            elif isinstance(frame, Hello):
+                await self._hello(frame)
+            elif isinstance(frame, ChatMessageFrame):
+                await self._message(frame)
+            elif isinstance(frame, Consent):
+                await self._consent(frame)
+            elif isinstance(frame, Identify):
+                await self._identify(frame)
+        except ProtocolError:
+            raise
+        except Exception:
+            # A bug must not close the socket: the widget would reconnect and send it again.
+            logger.exception("handling a %r frame failed", kind)
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE, "The server could not handle this just now; retry.", frame_id
+            ) from None
 
     async def _hello(self, frame: Hello) -> None:
         assert self.site is not None

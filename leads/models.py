@@ -68,6 +68,13 @@ class Site(models.Model):
     privacy_notice_url = models.URLField(
         blank=True, help_text="Shown to visitors before their first message."
     )
+    identity_secret = models.CharField(
+        max_length=128,
+        blank=True,
+        help_text="Key with which your server signs the email it passes to salesbot.identify() "
+        "(HMAC-SHA256, hex). Set, unsigned or wrongly signed emails are refused; unset, "
+        "identify() is taken as a hint that loses to what the visitor says.",
+    )
     consent_required = models.BooleanField(
         default=False,
         help_text="Visitors must accept the privacy notice before they can send a message; "

@@ -66,6 +66,8 @@ class Identify(_Frame):
     id: uuid.UUID
     email: str = Field("", max_length=254)
     name: str = Field("", max_length=200)
+    # HMAC-SHA256 of the email by the host's server, for Sites with an identity secret.
+    signature: str = Field("", max_length=128)
 
 
 class Ping(_Frame):

@@ -7,6 +7,7 @@ colours the widget paints with are worked out here, so that every text meets WCA
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any, Literal
 
@@ -14,6 +15,8 @@ from django.conf import settings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from leads.models import Site
+
+logger = logging.getLogger(__name__)
 
 PROTOCOL_VERSION = 1
 DEFAULT_COLOR = "#1f5eff"
@@ -90,8 +93,16 @@ def palette(brand: str) -> dict[str, str]:
 
 
 def widget_config(*, site: Site) -> dict[str, Any]:
-    """The widget's configuration for `site`, as the config endpoint serves it."""
-    theme = theme_parse(site.theme)
+    """The widget's configuration for `site`, as the config endpoint serves it.
+
+    A theme saved before it was validated (or edited outside the admin) falls back to the
+    defaults, with an error in the log: a wrong colour must not take the chat off the site.
+    """
+    try:
+        theme = theme_parse(site.theme)
+    except ThemeError as exc:
+        logger.error("site %s: invalid theme, using the defaults: %s", site.key, exc)
+        theme = WidgetTheme()
     privacy = None
     if site.privacy_notice_url or site.consent_required:
         privacy = {"url": site.privacy_notice_url, "consent_required": site.consent_required}

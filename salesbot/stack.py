@@ -65,12 +65,16 @@ def queues(env: Mapping[str, str]) -> tuple[str, str]:
     return replies, f"{replies}.extraction"
 
 
-def wait_http_ok(url: str, timeout: float, alive: subprocess.Popen[bytes]) -> None:
+def wait_http_ok(
+    url: str, timeout: float, alive: subprocess.Popen[bytes], name: str = "web server"
+) -> None:
     """Poll `url` until it answers 200; fail early if the process serving it exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if alive.poll() is not None:
-            raise RuntimeError(f"the web server exited with status {alive.returncode}")
+            raise RuntimeError(
+                f"the {name} exited with status {alive.returncode} (is {url} already in use?)"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -126,7 +130,7 @@ class Stack:
                     self.process_start(name)
             wait_http_ok(f"{self.base_url}/healthz", timeout, self.processes["web"])
             if self.demo_port is not None:
-                wait_http_ok(f"{self.demo_url}/", timeout, self.processes["demo"])
+                wait_http_ok(f"{self.demo_url}/", timeout, self.processes["demo"], "demo host")
         except BaseException:
             self.stop()
             raise

@@ -37,10 +37,12 @@ def conversation_resume_or_start(*, site: Site, visitor_token: str | None) -> Co
 def conversation_consent_record(*, conversation: Conversation, notice: str) -> Conversation:
     """Record that the visitor accepted the privacy notice at `notice`; the first time counts.
 
-    Accepting a different notice later (the Site changed it) records the new one.
+    Accepting a different notice later (the Site changed it) records the new one. Returns the
+    stored conversation; `conversation` itself is left as it was, so that a failed write never
+    looks like consent.
     """
     if conversation.consent_at is None or conversation.consent_notice != notice:
-        conversation.consent_at = timezone.now()
-        conversation.consent_notice = notice
-        conversation.save(update_fields=["consent_at", "consent_notice"])
-    return conversation
+        Conversation.objects.filter(id=conversation.id).update(
+            consent_at=timezone.now(), consent_notice=notice
+        )
+    return Conversation.objects.get(id=conversation.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -106,24 +108,44 @@ class IdentityInvalid(ValueError):
 
 
 HOST_QUOTE = "given by the host page (salesbot.identify)"
+# Anyone can call identify() on a page (or forge the frame): unless the host's server signed the
+# email, it is a hint that fills a gap but loses to anything the extractors read.
+HOST_VERIFIED, HOST_UNVERIFIED = 1.0, 0.5
 
 
-def lead_identify(*, conversation: Conversation, email: str = "", name: str = "") -> Lead:
+def identity_signature(*, secret: str, email: str) -> str:
+    """What the host's server passes as `signature`: HMAC-SHA256 (hex) of the lowercased email."""
+    return hmac.new(secret.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def lead_identify(
+    *, conversation: Conversation, email: str = "", name: str = "", signature: str = ""
+) -> Lead:
     """Record who the host page says its logged-in visitor is; safe to repeat.
 
-    The host's word is the surest evidence there is (confidence 1), so it stands against what
-    the extractors read, unless the visitor later corrects it in the chat.
+    A Site with an `identity_secret` takes only emails its host signed, and trusts them over
+    anything read from the chat (a later correction by the visitor still wins); without one,
+    the values are kept at low confidence.
     """
+    secret = conversation.site.identity_secret
     values: dict[str, str] = {}
     if email.strip():
         try:
             values["email"] = validate_email(email.strip(), check_deliverability=False).normalized
         except EmailNotValidError as exc:
             raise IdentityInvalid(f"the email {email.strip()!r} is not valid: {exc}") from None
+        if secret and not hmac.compare_digest(
+            identity_signature(secret=secret, email=email), signature
+        ):
+            raise IdentityInvalid(
+                "the signature does not match the email; sign it on your server with the "
+                "site's identity secret (docs/protocol.md)"
+            )
     if name := " ".join(name.split()):
         values["name"] = name
     if not values:
         raise IdentityInvalid("identify() needs an email or a name")
+    confidence = HOST_VERIFIED if secret and "email" in values else HOST_UNVERIFIED
     with transaction.atomic():
         lead = lead_ensure(conversation=conversation)
         lead = Lead.objects.select_for_update().get(id=lead.id)
@@ -133,7 +155,7 @@ def lead_identify(*, conversation: Conversation, email: str = "", name: str = ""
                 message=None,
                 field=field,
                 extractor=Evidence.Extractor.HOST,
-                defaults={"value": value, "quote": HOST_QUOTE, "confidence": 1.0},
+                defaults={"value": value, "quote": HOST_QUOTE, "confidence": confidence},
             )
         _facts_settle(lead=lead)
         if lead_rescore(lead=lead):

@@ -96,16 +96,18 @@ def _reply_claim(*, message: Message, task_id: str) -> tuple[Message, Claim]:
         return reply, "mine"
 
 
-def _failed(*, conversation_id: int, reply_id: int, in_reply_to: int) -> None:
+def _failed(*, conversation_id: int, reply: Message, in_reply_to: int) -> None:
     frame_send(
         conversation_id=conversation_id,
         frame={
             "type": "error",
             "code": "reply_failed",
             "detail": FAILED_DETAIL,
-            "message": reply_id,
-            # The visitor message to send again (same client id) to ask for another try.
+            "message": reply.id,
+            # The visitor message to send again (same client id) to ask for another try,
+            # which is taken until the reply has used up its attempts.
             "in_reply_to": in_reply_to,
+            "retryable": reply.attempts < settings.REPLY_MAX_ATTEMPTS,
         },
     )
     frame_send(conversation_id=conversation_id, frame={"type": "typing", "on": False})
@@ -129,7 +131,7 @@ def reply_generate(
         logger.error(
             "gave up on the reply to message %s after %d attempts", message_id, reply.attempts
         )
-        _failed(conversation_id=conversation_id, reply_id=reply.id, in_reply_to=message_id)
+        _failed(conversation_id=conversation_id, reply=reply, in_reply_to=message_id)
     if claim != "mine":
         return None
     try:
@@ -174,7 +176,7 @@ def reply_generate(
     except Exception as exc:
         Message.objects.filter(id=reply.id).update(status=Message.Status.FAILED)
         logger.error("reply to message %s failed: %s", message_id, exc)
-        _failed(conversation_id=conversation_id, reply_id=reply.id, in_reply_to=message_id)
+        _failed(conversation_id=conversation_id, reply=reply, in_reply_to=message_id)
         raise
     reply.text, reply.status = text, Message.Status.COMPLETE
     logger.info(

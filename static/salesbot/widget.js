@@ -2,14 +2,14 @@
  *   <script src="https://HOST/static/salesbot/widget.js" data-site="KEY" async></script>
  * No framework, no build step. Everything lives in a shadow root, and no text from the server is
  * ever assigned as HTML: formatting builds elements and text nodes. Protocol: docs/protocol.md.
- * Host page API: salesbot.open(), .close(), .identify({email, name}); window events
+ * Host page API: salesbot.open(), .close(), .identify({email, name, signature}); window events
  * salesbot:ready, salesbot:open, salesbot:close, salesbot:lead-qualified.
  */
 (function () {
   "use strict";
 
   var script = document.currentScript;
-  if (!script || (window.salesbot && !Array.isArray(window.salesbot))) return;  // loaded twice
+  if (!script || (window.salesbot && typeof window.salesbot.open === "function")) return;  // twice
 
   var SITE = script.getAttribute("data-site") || "";
   var ORIGIN = new URL(script.src, location.href).origin;
@@ -87,7 +87,10 @@
   function saved(name, value, session) {
     try {
       var area = session ? sessionStorage : localStorage;
-      if (value === undefined) return JSON.parse(area.getItem(KEY + name) || "null");
+      if (value === undefined) {
+        var raw = area.getItem(KEY + name);
+        try { return JSON.parse(raw); } catch (e) { return raw; }  // a raw token, stored by v1
+      }
       if (value === null) area.removeItem(KEY + name);
       else area.setItem(KEY + name, JSON.stringify(value));
     } catch (e) { /* private mode, quota, or not JSON */ }
@@ -269,6 +272,7 @@
   var outbox = saved("outbox") || [];  // frames not yet acknowledged, in order; kept over reloads
   var identity = saved("identity");    // {email, name, id, conversation} from identify()
   var consented = !!saved("consented");
+  var mustConsent = false;  // the server asked for consent (the cached configuration did not)
   var conversation = null;
   var unread = 0;
   var ws = null, ready = false, attempts = 0, resends = 0, lastSeen = 0;
@@ -304,6 +308,7 @@
     if (!it.state) it.state = it.node.appendChild(el("span", { class: "state" }));
     it.state.textContent = t(state) + (detail ? " " + detail : "");
     it.node.classList.toggle("failed", state === "failed");
+    if (state === "failed") announce(it.state.textContent);
     if (it.button) { it.button.remove(); it.button = null; }
     if (retry) button(it, t("retry"), function () { setState(it, "sending"); queue(it.frame); });
     if (state === "sent") {
@@ -312,8 +317,8 @@
     }
   }
 
-  function announce(it) {
-    live.appendChild(el("div", {}, (config.title || t("assistant")) + ": " + it.text));
+  function announce(text) {
+    live.appendChild(el("div", {}, text));
     while (live.childNodes.length > 3) live.removeChild(live.firstChild);
   }
 
@@ -353,6 +358,7 @@
     var it = item("timeout", "assistant");
     setText(it, t("timeout"));
     it.node.classList.add("failed");
+    announce(t("timeout"));
   }
 
   // ---- the connection ------------------------------------------------------------------------
@@ -383,6 +389,8 @@
     sock.onopen = function () {
       lastSeen = Date.now();
       sock.send(JSON.stringify({ type: "hello", visitor: saved("visitor") }));
+      // No welcome in time (a stalled server): try again, with back-off.
+      setTimeout(function () { if (sock === ws && !ready) drop(); }, 4 * config.heartbeat_seconds * 1000);
     };
     sock.onmessage = function (event) {
       if (sock !== ws) return;
@@ -416,17 +424,21 @@
     lost(1006);
   }
 
+  // Dead when a ping has had no answer for a whole interval. Measured from the ping, not by the
+  // clock: a hidden tab's timers run late, and that is no reason to drop a healthy socket.
   function heartbeat() {
-    var every = config.heartbeat_seconds * 1000;
+    var every = config.heartbeat_seconds * 1000, pinged = 0;
     clearInterval(beat);
     beat = setInterval(function () {
-      if (Date.now() - lastSeen > 2 * every) drop(); else send({ type: "ping" });
+      if (pinged && lastSeen < pinged && Date.now() - pinged > every) return drop();
+      if (!pinged || lastSeen >= pinged) { pinged = Date.now(); send({ type: "ping" }); }
     }, every);
   }
 
   function sendIdentity() {
     if (identity && identity.conversation !== conversation && !consentNeeded()) {
-      send({ type: "identify", id: identity.id, email: identity.email, name: identity.name });
+      send({ type: "identify", id: identity.id, email: identity.email, name: identity.name,
+        signature: identity.signature });
     }
   }
 
@@ -439,6 +451,7 @@
         var it = item("m" + frame.message, "assistant");
         if (it.node.classList.contains("failed")) {  // a retry of a reply that had failed
           it.node.classList.remove("failed");
+          if (it.button) { it.button.remove(); it.button = null; }
           it.text = "";
         }
         setText(it, it.text + frame.text);
@@ -447,10 +460,14 @@
       case "reply":
         var done = item("m" + frame.message, frame.role);
         done.node.classList.remove("failed");
+        if (done.button) { done.button.remove(); done.button = null; }
         setText(done, frame.text);
         replyDone();
-        announce(done);
+        announce((config.title || t("assistant")) + ": " + done.text);
         if (panel.hidden) setUnread(unread + 1);
+        return;
+      case "pong":
+        attempts = 0;  // a connection that answers: the next loss starts the back-off afresh
         return;
       case "lead":  // the event fires once per conversation, whatever the tabs and reloads
         if (frame.status !== "qualified" || saved("qualified") === conversation) return;
@@ -465,14 +482,16 @@
     saved("visitor", frame.visitor);
     conversation = frame.conversation;
     ready = true;
-    attempts = 0;
     banner.hidden = true;
     setConsented(!!frame.consent || outbox.some(function (f) { return f.type === "consent"; }));
     (frame.history || []).forEach(function (m) {
       var key = m.client_id ? "c" + m.client_id : "m" + m.id;
       var it = items[key] || items["m" + m.id] || item(key, m.role, firstPending());
       items["m" + m.id] = it;
-      if (m.client_id) it.frame = { type: "message", id: m.client_id, text: m.text };
+      if (m.client_id) {
+        it.frame = { type: "message", id: m.client_id, text: m.text };
+        if (unqueue(m.client_id)) setState(it, "sent");  // stored; only its ack was lost
+      }
       if (it.text !== m.text) setText(it, m.text);
     });
     heartbeat();
@@ -499,18 +518,28 @@
   }
 
   function error(frame) {
+    if (identity && frame.id === identity.id) {
+      if (frame.code === "unavailable" || frame.code === "consent_required") return;  // next welcome
+      if (window.console) console.warn("salesbot.identify: " + frame.detail);
+      identity = saved("identity", null);
+      return;
+    }
     if (frame.code === "reply_failed") {
       var it = item("m" + frame.message, "assistant");
       replyDone();
       setText(it, frame.detail);
       it.node.classList.add("failed");
       var asked = items["m" + frame.in_reply_to];
-      if (asked && asked.frame) button(it, t("retry"), function () { queue(asked.frame); expectReply(true); });
+      if (frame.retryable && asked && asked.frame) {
+        button(it, t("retry"), function () { queue(asked.frame); expectReply(true); });
+      }
+      announce(frame.detail);
       return;
     }
     if (frame.code === "unavailable") {
       if (!ready) return drop();  // hello failed: reconnect with back-off
-      if (++resends < RESENDS) return scheduleResend();
+      if (resendTimer) return;    // this round's other answers
+      if (resends < RESENDS) return scheduleResend();
       outbox.forEach(function (f) {  // the server keeps refusing: let the visitor decide
         var pending = items["c" + f.id];
         if (pending) setState(pending, "failed", "", true);
@@ -520,11 +549,9 @@
       resends = 0;
       return;
     }
-    if (frame.code === "consent_required") return setConsented(false);  // the message waits
-    if (identity && frame.id === identity.id) {
-      if (window.console) console.warn("salesbot.identify: " + frame.detail);
-      identity = saved("identity", null);
-      return;
+    if (frame.code === "consent_required") {  // the message waits for the visitor's consent
+      mustConsent = true;
+      return setConsented(false);
     }
     var failed = frame.id && unqueue(frame.id);
     var mine = failed && items["c" + failed.id];
@@ -535,14 +562,14 @@
   }
 
   function scheduleResend() {
-    if (resendTimer) return;
     resendTimer = setTimeout(function () { resendTimer = null; outbox.forEach(send); },
-      backoff(resends + 1, 30000));
+      backoff(++resends, 30000));
   }
 
   // ---- consent -------------------------------------------------------------------------------
   function consentNeeded() {
-    return !!(config && config.privacy && config.privacy.consent_required) && !consented;
+    var required = mustConsent || !!(config && config.privacy && config.privacy.consent_required);
+    return required && !consented;
   }
 
   function setConsented(on) {
@@ -552,7 +579,7 @@
   }
 
   function accept() {
-    outbox.unshift({ type: "consent", id: uuid4(), notice: config.privacy.url });
+    outbox.unshift({ type: "consent", id: uuid4(), notice: (config.privacy || {}).url || "" });
     saveOutbox();
     setConsented(true);
     outbox.forEach(send);  // the server takes frames in order: consent first
@@ -563,6 +590,7 @@
 
   function renderNotice() {  // in place: the Accept button may have the focus
     var needed = consentNeeded();
+    if (needed) notice.hidden = false;
     acceptBtn.hidden = !needed;
     input.disabled = sendBtn.disabled = needed;
   }
@@ -596,9 +624,11 @@
     who = who || {};
     var email = typeof who.email === "string" ? who.email.trim() : "";
     var name = typeof who.name === "string" ? who.name.trim() : "";
+    var signature = typeof who.signature === "string" ? who.signature : "";
     if (!email && !name) throw new TypeError("salesbot.identify({email, name}) needs an email or a name");
-    if (identity && identity.email === email && identity.name === name) return;
-    identity = { email: email, name: name, id: uuid4(), conversation: null };
+    if (identity && identity.email === email && identity.name === name &&
+      identity.signature === signature) return;
+    identity = { email: email, name: name, signature: signature, id: uuid4(), conversation: null };
     saved("identity", identity);
     sendIdentity();
   }
@@ -617,8 +647,12 @@
     close: whenMounted(function () { toggle(false, false); }),
     identify: identify,
     push: function (call) {
-      if (call && call[0] !== "push" && typeof api[call[0]] === "function") {
-        api[call[0]].apply(null, call.slice(1));
+      try {
+        if (call && call[0] !== "push" && typeof api[call[0]] === "function") {
+          api[call[0]].apply(null, call.slice(1));
+        }
+      } catch (e) {
+        if (window.console) console.warn("salesbot." + (call && call[0]) + ": " + e.message);
       }
     }
   };
@@ -640,7 +674,7 @@
     else if (items.greeting) { items.greeting.node.remove(); delete items.greeting; }
     notice.hidden = !c.privacy;
     notice.textContent = t("notice") + " ";
-    if (c.privacy && c.privacy.url) {
+    if (c.privacy && /^https?:\/\//.test(c.privacy.url)) {
       notice.appendChild(el("a", { href: c.privacy.url, target: "_blank", rel: "noopener noreferrer" },
         t("privacy")));
     }
@@ -675,8 +709,11 @@
 
   function fetchConfig(tries) {
     fetch(CONFIG_URL, { credentials: "omit" }).then(function (response) {
+      if (response.status === 403 || response.status === 404) {
+        return response.json().then(function (body) { refuse(body.detail); });
+      }
+      if (!response.ok) throw new Error("HTTP " + response.status);  // ask again later
       return response.json().then(function (body) {
-        if (!response.ok) return refuse(body.detail || response.status);
         saved("config", { at: Date.now(), config: body });
         if (mounted) apply(body); else if (!refused) mount(body);
       });
@@ -691,7 +728,7 @@
   acceptBtn.addEventListener("click", accept);
   form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
   input.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); submit(); }
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
   });
   panel.addEventListener("keydown", function (e) {
     if (e.key === "Escape") toggle(false, true);
@@ -721,6 +758,10 @@
 
   early.forEach(api.push);
   var cached = saved("config");
-  if (cached && cached.config) mount(cached.config);
+  try {
+    if (cached && cached.config) mount(cached.config);
+  } catch (e) {  // a copy this version cannot read: fetch a fresh one
+    cached = saved("config", null);
+  }
   if (!cached || !(Date.now() - cached.at < cached.config.max_age_seconds * 1000)) fetchConfig(0);
 })();

@@ -119,6 +119,22 @@ def test_a_message_typed_while_the_server_is_down_is_delivered_once(live_stack, 
     assert visitor_texts == ["Hello?", "Are you still there?"]
 
 
+def test_a_message_queued_offline_survives_a_reload_and_is_then_delivered(live_stack, page):
+    widget = open_demo(page, live_stack.demo_url)
+    say(widget, "First")
+    replies(page, 2)
+    live_stack.process_stop("web")
+    widget.get_by_role("status").filter(has_text="Connecting").wait_for(timeout=30_000)
+    say(widget, "Typed offline")
+    # The page comes from the host, the script from the cache, the settings and outbox from storage.
+    page.reload()
+    queued = widget.locator(".msg.visitor").filter(has_text="Typed offline")
+    queued.filter(has_text="Sending").wait_for()
+    live_stack.process_start("web")
+    queued.filter(has_text="Sent").wait_for(timeout=60_000)
+    assert in_thread(lambda: Message.objects.filter(text="Typed offline").count()) == 1
+
+
 def test_a_connection_that_stops_answering_is_noticed_by_the_heartbeat(live_stack, page):
     seen = frames(page)
     widget = open_demo(page, live_stack.demo_url)

@@ -329,3 +329,32 @@ async def test_a_lead_that_qualifies_is_announced_to_its_widget(site):
     await database_sync_to_async(qualify)()
     assert await communicator.receive_json_from() == {"type": "lead", "status": "qualified"}
     await communicator.disconnect()
+
+
+async def test_a_server_bug_answers_unavailable_and_keeps_the_connection(site, monkeypatch):
+    def boom(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("leads.consumers.lead_identify", boom)
+    communicator, _ = await _ready()
+    frame = {"type": "identify", "id": str(uuid.uuid4()), "email": "jane@example.com"}
+    error = await _error(communicator, frame)
+    assert (error["code"], error["id"]) == ("unavailable", frame["id"])
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from() == {"type": "pong"}
+    await communicator.disconnect()
+
+
+async def test_a_failed_consent_write_is_not_taken_for_consent(consenting_site, monkeypatch):
+    from django.db import OperationalError
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    communicator, _ = await _ready()
+    monkeypatch.setattr("django.db.models.query.QuerySet.update", locked)
+    consent = {"type": "consent", "id": str(uuid.uuid4()), "notice": "https://acme.example/privacy"}
+    assert (await _error(communicator, consent))["code"] == "unavailable"
+    monkeypatch.undo()
+    assert (await _error(communicator, _message()))["code"] == "consent_required"
+    await communicator.disconnect()

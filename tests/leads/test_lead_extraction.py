@@ -11,6 +11,7 @@ from leads.services.conversations import conversation_resume_or_start
 from leads.services.extraction import (
     IdentityInvalid,
     facts_for_reply,
+    identity_signature,
     lead_identify,
     message_facts_extract,
 )
@@ -150,14 +151,36 @@ def test_a_qualified_lead_is_offered_the_sites_next_step(conversation):
     assert "https://cal.example.com/acme" in prompt[0].content
 
 
-def test_the_host_pages_identity_outranks_what_the_visitor_typed(conversation):
+def test_an_identity_the_host_signed_outranks_what_the_visitor_typed(conversation):
+    conversation.site.identity_secret = "s3cret"
+    conversation.site.save()
     message = _say(conversation, "visitor", "I'm Ana Torres, write to ana@old.example")
     message_facts_extract(message_id=message.id, extractor="rules")
-    lead = lead_identify(conversation=conversation, email="ana@lumio.io", name="Ana Torres")
+    signature = identity_signature(secret="s3cret", email="Ana@Lumio.io")
+    lead = lead_identify(
+        conversation=conversation, email="ana@lumio.io", name="Ana Torres", signature=signature
+    )
     assert lead.email == "ana@lumio.io"
     host = Evidence.objects.get(lead=lead, field="email", extractor="host")
     typed = Evidence.objects.get(lead=lead, field="email", extractor="rules")
     assert (host.message, host.current, typed.current, typed.conflict) == (None, True, False, True)
+
+
+def test_an_unsigned_identity_is_a_hint_that_loses_to_what_the_visitor_typed(conversation):
+    message = _say(conversation, "visitor", "Write to ana@old.example please")
+    message_facts_extract(message_id=message.id, extractor="rules")
+    lead = lead_identify(conversation=conversation, email="someone.else@example.com")
+    assert lead.email == "ana@old.example"
+    assert Evidence.objects.get(lead=lead, extractor="host").confidence == 0.5
+
+
+@pytest.mark.parametrize("signature", ["", "0" * 64])
+def test_a_site_with_an_identity_secret_refuses_unsigned_or_forged_emails(conversation, signature):
+    conversation.site.identity_secret = "s3cret"
+    conversation.site.save()
+    with pytest.raises(IdentityInvalid, match="signature does not match"):
+        lead_identify(conversation=conversation, email="ana@lumio.io", signature=signature)
+    assert not Lead.objects.exists()
 
 
 def test_identifying_again_replaces_the_hosts_word_instead_of_adding_to_it(conversation):

@@ -113,3 +113,27 @@ def test_history_in_the_prompt_excludes_later_and_unfinished_messages(visitor_me
     reply_generate(message_id=later.id, task_id="b", model=model)
     assert [m.content for m in model.prompts[0][1:]] == ["Hello"]
     assert [m.content for m in model.prompts[1][1:]] == ["Hello", "You said: Hello", "Later"]
+
+
+@pytest.mark.parametrize(("max_attempts", "retryable"), [(3, True), (1, False)])
+def test_a_failed_reply_tells_the_widget_which_message_to_resend_and_whether_it_may(
+    visitor_message, settings, monkeypatch, max_attempts, retryable
+):
+    settings.REPLY_MAX_ATTEMPTS = max_attempts
+    sent = []
+    monkeypatch.setattr(
+        "leads.services.replies.frame_send", lambda **kwargs: sent.append(kwargs["frame"])
+    )
+    with pytest.raises(KeyError):
+        reply_generate(message_id=visitor_message.id, task_id="a", model=BrokenModel())
+    failed = next(f for f in sent if f["type"] == "error")
+    reply = Message.objects.get(in_reply_to=visitor_message)
+    assert failed == {
+        "type": "error",
+        "code": "reply_failed",
+        "detail": failed["detail"],
+        "message": reply.id,
+        "in_reply_to": visitor_message.id,
+        "retryable": retryable,
+    }
+    assert sent[-1] == {"type": "typing", "on": False}

@@ -128,3 +128,11 @@ def test_config_without_a_theme_uses_the_site_name_and_default_colour(client, db
     assert config["title"] == "Plain Co"
     assert config["colors"]["brand"] == "#1f5eff"
     assert config["privacy"] is None
+
+
+def test_a_theme_saved_before_it_was_checked_falls_back_to_the_defaults(client, db, caplog):
+    Site.objects.create(key="old", name="Old Co", allowed_origins=[PAGE], theme={"color": "blue"})
+    response = client.get("/api/widget/old/", headers={"Origin": PAGE})
+    assert response.status_code == 200
+    assert response.json()["colors"]["brand"] == "#1f5eff"
+    assert "site old: invalid theme" in caplog.text
