@@ -269,8 +269,9 @@
   var refused = false;
   var items = {};        // "c<client id>", "m<server id>", "greeting", "timeout" -> message item
   var lastSent = null;   // the visitor item showing "Sent"
-  var outbox = saved("outbox") || [];  // frames not yet acknowledged, in order; kept over reloads
-  var identity = saved("identity");    // {email, name, id, conversation} from identify()
+  var outbox = saved("outbox");  // frames not yet acknowledged, in order; kept over reloads
+  if (!Array.isArray(outbox)) outbox = [];
+  var identity = saved("identity");  // {email, name, signature, id, conversation}: identify()
   var consented = !!saved("consented");
   var mustConsent = false;  // the server asked for consent (the cached configuration did not)
   var conversation = null;
