@@ -10,9 +10,10 @@ COPY pyproject.toml README.md ./
 COPY salesbot ./salesbot
 COPY leads ./leads
 COPY llm ./llm
-# llama-cpp-python compiles llama.cpp here; for NVIDIA GPUs build with
-#   --build-arg CMAKE_ARGS="-DGGML_CUDA=on" on a CUDA base image (docs/deployment.md).
-ARG CMAKE_ARGS=""
+# llama-cpp-python compiles llama.cpp here, for AVX2 as the Makefile does (not -march=native:
+# the image runs on other CPUs than it was built on, and native builds crash on AMX CPUs). For
+# NVIDIA GPUs build with --build-arg CMAKE_ARGS="-DGGML_CUDA=on" on a CUDA base image.
+ARG CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 RUN CMAKE_ARGS="$CMAKE_ARGS" pip install --no-cache-dir -e .
 COPY manage.py ./
 COPY templates ./templates

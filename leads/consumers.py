@@ -173,7 +173,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         except ProtocolError:
             raise
         except Exception:
-            # A bug must not close the socket: the widget would reconnect and send it again.
+            # A database outage or a bug must not close the socket: the widget would reconnect
+            # and send the same frame again, in a loop.
             logger.exception("handling a %r frame failed", kind)
             raise ProtocolError(
                 ErrorCode.UNAVAILABLE, "The server could not handle this just now; retry.", frame_id
@@ -224,16 +225,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 frame_id,
             )
 
+    # A database error in these two is answered by _dispatch: "unavailable", retry.
     async def _consent(self, frame: Consent) -> None:
         frame_id = str(frame.id)
-        conversation = self._conversation(frame_id)
-        try:
-            self.conversation = await _consent(conversation, frame)
-        except DatabaseError:
-            logger.exception("recording consent failed")
-            raise ProtocolError(
-                ErrorCode.UNAVAILABLE, "Your consent could not be saved yet; retry.", frame_id
-            ) from None
+        self.conversation = await _consent(self._conversation(frame_id), frame)
         await self.send_json({"type": "ack", "id": frame_id})
 
     async def _identify(self, frame: Identify) -> None:
@@ -244,11 +239,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await _identify(conversation, frame)
         except IdentityInvalid as exc:
             raise ProtocolError(ErrorCode.BAD_FRAME, f"identify: {exc}.", frame_id) from None
-        except DatabaseError:
-            logger.exception("identify failed")
-            raise ProtocolError(
-                ErrorCode.UNAVAILABLE, "The visitor's identity could not be saved yet.", frame_id
-            ) from None
         await self.send_json({"type": "ack", "id": frame_id})
 
     async def _message(self, frame: ChatMessageFrame) -> None:

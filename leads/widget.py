@@ -33,7 +33,7 @@ class WidgetTheme(BaseModel):
     color: str = Field(DEFAULT_COLOR, description="Brand colour, #rrggbb.")
     title: str = Field("", max_length=60, description="Header title; the Site's name if empty.")
     position: Literal["right", "left"] = Field("right", description="Corner of the launcher.")
-    avatar_url: str = Field("", max_length=500, description="https URL of a square image.")
+    avatar_url: str = Field("", max_length=500, description="http(s) URL of a square image.")
 
     @field_validator("color")
     @classmethod

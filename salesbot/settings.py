@@ -142,7 +142,8 @@ CELERY_TASK_ROUTES = {"leads.tasks.lead_extract_task": {"queue": EXTRACTION_QUEU
 # The chat.
 CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=2000)
 CHAT_HISTORY_LIMIT = env.int("CHAT_HISTORY_LIMIT", default=50)
-# The widget pings this often and reconnects when two pings go unanswered (a half-open socket).
+# The widget pings this often and reconnects when a ping goes unanswered for as long (a
+# half-open socket).
 CHAT_HEARTBEAT_SECONDS = env.int("CHAT_HEARTBEAT_SECONDS", default=25)
 # The widget stops showing "typing" when a reply sends nothing for this long.
 CHAT_REPLY_TIMEOUT_SECONDS = env.int("CHAT_REPLY_TIMEOUT_SECONDS", default=90)
