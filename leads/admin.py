@@ -1,107 +1,222 @@
+"""The Django admin: every model, for the people who run salesbot. Writes go through the same
+services as the dashboard, so the admin and the dashboard behave the same."""
+
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
-from leads.models import Conversation, Evidence, Lead, Message, Notification, Site, Visitor
+from leads.models import (
+    FACT_FIELDS,
+    Conversation,
+    DashboardVisit,
+    Evidence,
+    Lead,
+    LeadEvent,
+    Message,
+    Notification,
+    Site,
+    Visitor,
+)
+from leads.selectors.dashboard import leads_visible
+from leads.services.extraction import lead_facts_correct
+from leads.services.leads import lead_erase
 from leads.services.scoring import lead_status_set, lead_status_unlock
+from leads.views.dashboard import csv_response
+
+
+class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Rows that are a record (what was said, what was read): shown, never edited here."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """A record of what happened: listed and searchable, written only by salesbot."""
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
 
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["name", "key", "created"]
-    search_fields = ["name", "key"]
+    list_display = ["name", "key", "consent_required", "qualified_score", "created"]
+    list_filter = ["consent_required"]
+    search_fields = ["name", "key", "description"]
+    date_hierarchy = "created"
+    filter_horizontal = ["team"]
 
 
 @admin.register(Visitor)
 class VisitorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["id", "site", "created", "last_seen"]
     list_filter = ["site"]
+    search_fields = ["leads__name", "leads__email"]
+    date_hierarchy = "created"
     readonly_fields = ["token"]
 
 
-class MessageInline(admin.TabularInline):  # type: ignore[type-arg]
+class MessageInline(ReadOnlyInline):
     model = Message
-    fields = ["created", "role", "status", "text"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
+    fields = ["created", "role", "author", "status", "text"]
     fk_name = "conversation"
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["id", "site", "visitor", "created", "consent_at"]
-    readonly_fields = ["consent_at", "consent_notice"]
-    list_filter = ["site"]
+    list_display = ["id", "site", "visitor", "created", "consent_at", "agent"]
+    readonly_fields = ["consent_at", "consent_notice", "agent", "agent_since"]
+    list_filter = ["site", ("agent", admin.EmptyFieldListFilter)]
+    search_fields = ["lead__name", "lead__email", "lead__company"]
     date_hierarchy = "created"
     inlines = [MessageInline]
 
 
-class EvidenceInline(admin.TabularInline):  # type: ignore[type-arg]
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "conversation",
+        "role",
+        "status",
+        "short_text",
+        "first_token_ms",
+        "created",
+    ]
+    list_filter = ["role", "status", "conversation__site"]
+    search_fields = ["text"]
+    date_hierarchy = "created"
+    list_select_related = ["conversation"]
+
+    @admin.display(description="text")
+    def short_text(self, obj: Message) -> str:
+        return obj.text if len(obj.text) <= 80 else obj.text[:79] + "…"
+
+
+class EvidenceInline(ReadOnlyInline):
     model = Evidence
     fields = [
-        "field",
-        "value",
-        "quote",
-        "extractor",
-        "confidence",
-        "current",
-        "conflict",
-        "superseded_by",
-        "message",
-    ]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
+        "field", "value", "quote", "extractor", "confidence", "current", "conflict",
+        "superseded_by", "message", "author",
+    ]  # fmt: skip
     fk_name = "lead"
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
-
-class NotificationInline(admin.TabularInline):  # type: ignore[type-arg]
+class NotificationInline(ReadOnlyInline):
     model = Notification
     fields = ["channel", "target", "status", "attempts", "last_error", "sent_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+
+class LeadEventInline(ReadOnlyInline):
+    model = LeadEvent
+    fields = ["created", "kind", "actor", "field", "old", "new", "text"]
+    show_change_link = False
 
 
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["__str__", "company", "site", "score", "status", "owner", "updated"]
-    list_filter = ["site", "status"]
+    list_filter = ["status", "site", "status_locked", ("owner", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "email", "company"]
+    date_hierarchy = "created"
+    list_select_related = ["site", "owner"]
     readonly_fields = [
         "conversation", "visitor", "score", "status_locked", "qualified_at", "declined_fields",
+        "erased_at",
     ]  # fmt: skip
-    inlines = [EvidenceInline, NotificationInline]
-    actions = ["status_unlock"]
+    inlines = [EvidenceInline, LeadEventInline, NotificationInline]
+    actions = ["export_csv", "mark_qualified", "mark_disqualified", "status_unlock", "erase"]
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
-        """A status set here is staff's: it is locked, and qualifying hands the lead off."""
+        """A status set here is staff's: it is locked, and qualifying hands the lead off. Facts
+        edited here are staff corrections, as on the dashboard: the extraction keeps them."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
         status = obj.status
-        if change and "status" in form.changed_data:
-            obj.status = form.initial["status"]
-            super().save_model(request, obj, form, change)
+        facts = {
+            name: getattr(obj, name) if getattr(obj, name) not in ("", None) else None
+            for name in form.changed_data
+            if name in FACT_FIELDS
+        }
+        for name in [*facts, "status"]:
+            setattr(obj, name, form.initial.get(name))
+        super().save_model(request, obj, form, change)
+        if facts:
+            lead_facts_correct(lead=obj, values=facts, by=request.user)
+        if "status" in form.changed_data:
             lead_status_set(lead=obj, status=status, by=request.user)
-        else:
-            super().save_model(request, obj, form, change)
 
-    @admin.action(description="Hand the status back to scoring")
+    @admin.action(description="Export selected leads to CSV")
+    def export_csv(self, request, queryset):  # type: ignore[no-untyped-def]
+        leads = leads_visible(user=request.user).filter(id__in=queryset.values("id"))
+        return csv_response(leads, f"leads-{timezone.localdate():%Y-%m-%d}.csv")
+
+    @admin.action(description="Mark selected leads qualified", permissions=["change"])
+    def mark_qualified(self, request, queryset):  # type: ignore[no-untyped-def]
+        for lead in queryset:
+            lead_status_set(lead=lead, status=Lead.Status.QUALIFIED, by=request.user)
+        self.message_user(request, f"{queryset.count()} lead(s) marked qualified.")
+
+    @admin.action(description="Mark selected leads disqualified", permissions=["change"])
+    def mark_disqualified(self, request, queryset):  # type: ignore[no-untyped-def]
+        for lead in queryset:
+            lead_status_set(lead=lead, status=Lead.Status.DISQUALIFIED, by=request.user)
+        self.message_user(request, f"{queryset.count()} lead(s) marked disqualified.")
+
+    @admin.action(description="Hand the status back to scoring", permissions=["change"])
     def status_unlock(self, request, queryset):  # type: ignore[no-untyped-def]
         for lead in queryset:
             lead_status_unlock(lead=lead)
+
+    @admin.action(description="Erase the personal data of selected leads", permissions=["delete"])
+    def erase(self, request, queryset):  # type: ignore[no-untyped-def]
+        count = 0
+        for lead in queryset.filter(erased_at__isnull=True):
+            lead_erase(lead=lead, by=request.user)
+            count += 1
+        self.message_user(
+            request, f"Erased the personal data of {count} lead(s).", level=messages.WARNING
+        )
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "field", "value", "extractor", "confidence", "current", "created"]
+    list_filter = ["extractor", "field", "current", "conflict"]
+    search_fields = ["quote", "lead__name", "lead__email"]
+    date_hierarchy = "created"
+
+
+@admin.register(LeadEvent)
+class LeadEventAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "kind", "field", "actor", "created"]
+    list_filter = ["kind", ("actor", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["lead__name", "lead__email", "text"]
+    date_hierarchy = "created"
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["lead", "channel", "event", "status", "attempts", "last_error", "sent_at"]
     list_filter = ["status", "channel"]
+    search_fields = ["lead__name", "lead__email", "target"]
+    date_hierarchy = "created"
     readonly_fields = ["lead", "channel", "event", "target", "attempts", "last_error", "sent_at"]
+
+
+@admin.register(DashboardVisit)
+class DashboardVisitAdmin(ReadOnlyAdmin):
+    list_display = ["user", "seen_at"]
+    date_hierarchy = "seen_at"

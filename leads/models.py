@@ -122,6 +122,12 @@ class Site(models.Model):
     sales_email = models.EmailField(
         blank=True, help_text="Told of qualified leads that have no owner."
     )
+    team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="sites",
+        help_text="Staff who work this site's leads on the dashboard; superusers see every site.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -174,6 +180,15 @@ class Conversation(models.Model):
     # When the visitor accepted the privacy notice, and which notice it was.
     consent_at = models.DateTimeField(null=True, blank=True)
     consent_notice = models.URLField(blank=True)
+    # A rep who has taken the conversation over: the assistant does not reply while one is set.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations_taken",
+    )
+    agent_since = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -187,6 +202,8 @@ class Message(models.Model):
     class Role(models.TextChoices):
         VISITOR = "visitor"
         ASSISTANT = "assistant"
+        # A person from the sales team who took the conversation over.
+        AGENT = "agent"
 
     class Status(models.TextChoices):
         COMPLETE = "complete"
@@ -214,6 +231,20 @@ class Message(models.Model):
     asked_field = models.CharField(max_length=32, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The rep who wrote an agent message.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages_written",
+    )
+    # How an assistant reply was made, for the metrics page.
+    model_name = models.CharField(max_length=200, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    first_token_ms = models.PositiveIntegerField(null=True, blank=True)
+    generation_ms = models.PositiveIntegerField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -273,11 +304,16 @@ class Lead(models.Model):
         related_name="leads",
     )
     qualified_at = models.DateTimeField(null=True, blank=True)
+    # Staff erased the person's data: the row stays for the counts on the metrics page.
+    erased_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["site", "status", "-updated"])]
+        indexes = [
+            models.Index(fields=["site", "status", "-updated"]),
+            models.Index(fields=["-updated"]),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or f"lead {self.pk}"
@@ -292,11 +328,13 @@ class Evidence(models.Model):
         MODEL = "model"
         # The host page said who its logged-in visitor is (salesbot.identify()).
         HOST = "host"
+        # A rep corrected the value on the dashboard: it stands until staff change it again.
+        STAFF = "staff"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="evidence")
     field = models.CharField(max_length=32)
-    value = models.JSONField()
-    # None when the value did not come from a message (the host page's identify()).
+    value = models.JSONField(null=True, help_text="Null: staff cleared the field.")
+    # None when the value did not come from a message (the host page, staff).
     message = models.ForeignKey(
         Message, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
     )
@@ -316,6 +354,14 @@ class Evidence(models.Model):
     conflict = models.BooleanField(default=False)
     # The value the lead holds now rests on this evidence.
     current = models.BooleanField(default=False)
+    # The rep who wrote a staff correction.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="corrections",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -364,3 +410,51 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.event} for lead {self.lead_id}: {self.status}"
+
+
+class LeadEvent(models.Model):
+    """One change to a lead, by the extraction, the scoring or a person: the lead's history."""
+
+    class Kind(models.TextChoices):
+        FIELD = "field"
+        STATUS = "status"
+        OWNER = "owner"
+        NOTE = "note"
+        TAKEOVER = "takeover"
+        HANDBACK = "handback"
+        ERASED = "erased"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    field = models.CharField(max_length=32, blank=True)
+    old = models.JSONField(null=True, blank=True)
+    new = models.JSONField(null=True, blank=True)
+    text = models.TextField(blank=True, help_text="A note's text.")
+    # None: the extraction or the scoring made the change.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lead_events",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["lead", "-created"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.field} on lead {self.lead_id}".replace("  ", " ")
+
+
+class DashboardVisit(models.Model):
+    """When a rep last looked at the lead list: leads since then carry a "new" badge."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dashboard_visit"
+    )
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user} looked at {self.seen_at:%Y-%m-%d %H:%M}"

@@ -19,6 +19,7 @@ from leads.services.notifications import (
     notification_send,
 )
 from leads.services.replies import reply_generate
+from leads.services.suggestions import reply_suggest
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,12 @@ def reply_generate_task(self: Task, message_id: int) -> None:
 def lead_extract_task(message_id: int) -> None:
     """Read the lead facts of one visitor message, rescore the lead, hand it off if qualified."""
     message_facts_extract(message_id=message_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def reply_suggest_task(conversation_id: int, request_id: str) -> None:
+    """Suggest a reply to the rep who has taken the conversation over."""
+    reply_suggest(conversation_id=conversation_id, request_id=request_id)
 
 
 # No autoretry_for/max_retries: the back-off and the last attempt follow the notification's own

@@ -74,6 +74,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "salesbot.urls"
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "dashboard:lead-list"
 ASGI_APPLICATION = "salesbot.asgi.application"
 
 TEMPLATES = [
@@ -166,6 +168,12 @@ NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
 NOTIFY_RETRY_BACKOFF = env.int("NOTIFY_RETRY_BACKOFF", default=30)
 # Below CELERY_VISIBILITY_TIMEOUT: Redis hands a task waiting longer than that to a second worker.
 NOTIFY_RETRY_BACKOFF_MAX = env.int("NOTIFY_RETRY_BACKOFF_MAX", default=1800)
+# The dashboard's metrics: what an hour of the model's generation costs (the GPU or CPU server
+# it runs on), to put a price on each qualified lead; 0 leaves the price out.
+LLM_COST_PER_HOUR = env.float("LLM_COST_PER_HOUR", default=0.0)
+LLM_COST_CURRENCY = env("LLM_COST_CURRENCY", default="USD")
+# Leads on the dashboard's list, per page.
+DASHBOARD_PAGE_SIZE = env.int("DASHBOARD_PAGE_SIZE", default=25)
 # The demo host page of `make run` (salesbot/demo_host.py); the demo site links its privacy page.
 DEMO_HOST_URL = env("DEMO_HOST_URL", default="http://127.0.0.1:8001").rstrip("/")
 # Links in emails point here.

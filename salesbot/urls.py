@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
-from leads import views
+from leads.views import api
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
-    path("api/widget/<str:site_key>/", views.widget_config_view, name="widget-config"),
+    path("healthz", api.healthz, name="healthz"),
+    path("api/widget/<str:site_key>/", api.widget_config_view, name="widget-config"),
+    path("dashboard/", include("leads.urls")),
     path("admin/", admin.site.urls),
 ]

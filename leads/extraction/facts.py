@@ -44,10 +44,10 @@ class Candidate:
     """
 
     field: str
-    value: Value
+    value: Value | None  # None only from staff, who cleared the field
     turn: int  # index into the conversation's turns
     quote: str
-    extractor: Literal["rules", "model", "host"]
+    extractor: Literal["rules", "model", "host", "staff"]
     confidence: float
     position: int = 0
     correction: bool = False

@@ -1,4 +1,5 @@
-"""Settling each field from its candidates: corrections supersede, confidence decides the rest."""
+"""Settling each field from its candidates: staff have the last word, the visitor's corrections
+supersede, confidence decides the rest."""
 
 from __future__ import annotations
 
@@ -36,6 +37,18 @@ def resolve(candidates: list[Candidate]) -> Resolution:
 
 def _resolve_field(result: Resolution, name: str, indices: list[int]) -> None:
     cands = result.candidates
+    staff = [i for i in indices if cands[i].extractor == "staff"]
+    if staff:
+        # A rep's correction is never overwritten by what is read later, only by another rep's;
+        # among staff candidates, `position` orders them (the evidence's id).
+        last = max(staff, key=lambda i: cands[i].position)
+        for j in indices:
+            if j != last:
+                result.superseded[j] = last
+        result.current[name] = [last]
+        if cands[last].value is not None:  # None: staff cleared the field
+            result.values[name] = cands[last].value  # type: ignore[assignment]
+        return
     order = sorted(indices, key=lambda i: (cands[i].turn, cands[i].position))
     live: list[list[int]] = []  # groups of candidates that say the same value
     for i in order:

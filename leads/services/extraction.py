@@ -15,12 +15,15 @@ from email_validator import EmailNotValidError, validate_email
 
 from leads import policy
 from leads.extraction import Candidate, Turn, message_extract, resolve
-from leads.extraction.facts import Value
-from leads.models import FACT_FIELDS, Conversation, Evidence, Lead, Message
+from leads.extraction.facts import Value, same_value
+from leads.models import FACT_FIELDS, Conversation, Evidence, Lead, LeadEvent, Message
+from leads.services.history import event_record, lead_changed
 from leads.services.notifications import lead_qualified_notify
 from leads.services.scoring import lead_rescore
 
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
     import llm
 
 logger = logging.getLogger(__name__)
@@ -28,10 +31,12 @@ logger = logging.getLogger(__name__)
 
 def lead_ensure(*, conversation: Conversation) -> Lead:
     """The conversation's lead, created on first need."""
-    lead, _ = Lead.objects.get_or_create(
+    lead, created = Lead.objects.get_or_create(
         conversation=conversation,
         defaults={"site_id": conversation.site_id, "visitor_id": conversation.visitor_id},
     )
+    if created:
+        lead_changed(lead=lead)
     return lead
 
 
@@ -41,7 +46,13 @@ def lead_facts(lead: Lead) -> dict[str, object]:
 
 
 def _turns(messages: list[Message]) -> list[Turn]:
-    return [Turn(id=m.id, role=m.role, text=m.text) for m in messages]
+    # A rep's question is read like the assistant's: the visitor's answer may follow it.
+    return [
+        Turn(
+            id=m.id, role="visitor" if m.role == Message.Role.VISITOR else "assistant", text=m.text
+        )
+        for m in messages
+    ]
 
 
 def _previous(message: Message) -> Message | None:
@@ -208,8 +219,9 @@ def _evidence_store(*, lead: Lead, message: Message, candidates: list[Candidate]
     message.evidence.exclude(id__in=kept).delete()
 
 
-def _facts_settle(*, lead: Lead) -> None:
-    """Recompute the lead's facts and each evidence's standing from all its evidence."""
+def _facts_settle(*, lead: Lead, actor: AbstractBaseUser | None = None) -> list[str]:
+    """Recompute the lead's facts and each evidence's standing from all its evidence; the
+    names of the facts that changed, each recorded in the lead's history (by `actor`)."""
     evidence = list(lead.evidence.order_by("message_id", "position", "id"))
     resolution = resolve(
         [
@@ -220,7 +232,8 @@ def _facts_settle(*, lead: Lead) -> None:
                 quote=e.quote,
                 extractor=e.extractor,  # type: ignore[arg-type]
                 confidence=e.confidence,
-                position=e.position,
+                # Staff corrections are ordered by when they were made.
+                position=e.id if e.extractor == Evidence.Extractor.STAFF else e.position,
                 correction=e.correction,
             )
             for e in evidence
@@ -239,19 +252,69 @@ def _facts_settle(*, lead: Lead) -> None:
         field = Lead._meta.get_field(name)
         empty = None if field.null else ""
         new = empty if value is None else value
-        if getattr(lead, name) != new:
+        old = getattr(lead, name)
+        if old != new:
             setattr(lead, name, new)
             changed.append(name)
+            event_record(
+                lead=lead, kind=LeadEvent.Kind.FIELD, actor=actor, field=name, old=old, new=new
+            )
     if changed:
         lead.save(update_fields=[*changed, "updated"])
         logger.info("lead %s now has %s", lead.id, ", ".join(changed))
+    return changed
 
 
 def _to_json(value: Value) -> object:
     return str(value) if isinstance(value, Decimal) else value
 
 
-def _from_json(field: str, value: object) -> Value:
+def _from_json(field: str, value: object) -> Value | None:
+    if value is None:
+        return None  # staff cleared the field
     if field == "budget_amount":
         return Decimal(str(value))
     return value  # type: ignore[return-value]
+
+
+STAFF_QUOTE = "corrected on the dashboard"
+
+
+def lead_facts_correct(
+    *, lead: Lead, values: dict[str, Value | None], by: AbstractBaseUser | None
+) -> list[str]:
+    """Set facts by hand (None clears one); the names of those that changed.
+
+    Each change is stored as staff evidence, which the extraction never overrides: a later
+    message can add evidence, but the lead keeps the rep's value until staff change it again.
+    """
+    unknown = sorted(set(values) - set(FACT_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown lead facts {', '.join(unknown)}: use {', '.join(FACT_FIELDS)}")
+    with transaction.atomic():
+        current = Lead.objects.select_for_update().get(pk=lead.pk)
+        if current.erased_at is not None:
+            raise ValueError("This lead's personal data was erased; it takes no new facts.")
+        facts = lead_facts(current)
+        for field, value in values.items():
+            old = facts[field] if facts[field] not in ("", None) else None
+            if old is not None and value is not None and same_value(field, old, value):
+                continue
+            if old is None and value is None:
+                continue
+            Evidence.objects.create(
+                lead=current,
+                message=None,
+                field=field,
+                value=_to_json(value) if value is not None else None,
+                quote=STAFF_QUOTE,
+                extractor=Evidence.Extractor.STAFF,
+                confidence=1.0,
+                author=by if by is not None and by.is_authenticated else None,
+            )
+        changed = _facts_settle(lead=current, actor=by)
+        if lead_rescore(lead=current):
+            lead_qualified_notify(lead=current)
+    for name in (*FACT_FIELDS, "score", "status", "updated"):
+        setattr(lead, name, getattr(current, name))
+    return changed

@@ -12,6 +12,7 @@ from kombu.exceptions import OperationalError
 
 from leads import selectors
 from leads.models import Conversation, Message
+from leads.services.history import conversation_changed
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ class ReplyNotQueued(Exception):
         self.message = message
 
 
-def reply_enqueue(message: Message) -> None:
+def reply_enqueue(message: Message, *, reply: bool = True, extract: bool = True) -> None:
     """Queue the reply and the lead extraction for `message`, side by side.
 
     `ReplyNotQueued` if the broker cannot take them: the visitor sends the message again, and
@@ -33,8 +34,10 @@ def reply_enqueue(message: Message) -> None:
     from leads.tasks import lead_extract_task, reply_generate_task
 
     try:
-        reply_generate_task.delay(message.id)
-        lead_extract_task.delay(message.id)
+        if reply:
+            reply_generate_task.delay(message.id)
+        if extract:
+            lead_extract_task.delay(message.id)
     except OperationalError as exc:
         logger.error("could not queue the reply to message %s: %s", message.id, exc)
         raise ReplyNotQueued(message) from exc
@@ -44,7 +47,8 @@ def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UU
     """Store a visitor message exactly once per client id and queue its reply after commit.
 
     A repeated client id returns the stored message, and queues its reply again if it still
-    needs one (never queued, failed, or abandoned). Raises `ReplyNotQueued` — with the message
+    needs one (never queued, failed, or abandoned). While a rep has taken the conversation over,
+    only the extraction is queued: the rep answers. Raises `ReplyNotQueued` — with the message
     committed — when the broker is unreachable, so that the client sends it again later.
     """
     existing = conversation.messages.filter(client_id=client_id).first()
@@ -57,7 +61,10 @@ def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UU
                     text=text,
                     client_id=client_id,
                 )
-                transaction.on_commit(lambda: reply_enqueue(message))
+                taken = Conversation.objects.filter(id=conversation.id, agent__isnull=False)
+                bot = not taken.exists()
+                transaction.on_commit(lambda: reply_enqueue(message, reply=bot))
+                conversation_changed(conversation_id=conversation.id, site_id=conversation.site_id)
             return message
         except IntegrityError:
             # Another connection stored the same client id between our check and insert.

@@ -24,7 +24,12 @@ FAILED_DETAIL = (
     "The assistant could not answer just now. Please send your message again in a moment."
 )
 
-ROLE_TO_CHAT = {Message.Role.VISITOR: "user", Message.Role.ASSISTANT: "assistant"}
+# A rep's messages are the seller's side of the chat, as the assistant's are.
+ROLE_TO_CHAT = {
+    Message.Role.VISITOR: "user",
+    Message.Role.ASSISTANT: "assistant",
+    Message.Role.AGENT: "assistant",
+}
 
 
 def reply_prompt(
@@ -126,6 +131,9 @@ def reply_generate(
         logger.warning("message %s no longer exists; no reply", message_id)
         return None
     conversation_id = message.conversation_id
+    if selectors.message_answered_by_agent(message=message):
+        logger.info("a rep answers message %s; no reply from the assistant", message_id)
+        return None
     reply, claim = _reply_claim(message=message, task_id=task_id)
     if claim == "given_up":
         logger.error(
@@ -156,11 +164,12 @@ def reply_generate(
         )
         Message.objects.filter(id=reply.id).update(asked_field=asked or "")
         frame_send(conversation_id=conversation_id, frame={"type": "typing", "on": True})
-        completion = None
+        completion, first_token_at = None, None
         for item in model.stream(prompt):
             if isinstance(item, llm.Completion):
                 completion = item
             else:
+                first_token_at = first_token_at or timezone.now()
                 frame_send(
                     conversation_id=conversation_id,
                     frame={"type": "delta", "message": reply.id, "text": item},
@@ -168,8 +177,16 @@ def reply_generate(
         if completion is None:
             raise llm.GenerationFailed("the model stream ended without a completion")
         text = completion.text.strip()
+        # What the visitor waited, from their message being stored (queueing included).
+        waited = (first_token_at or timezone.now()) - message.created
         if not Message.objects.filter(id=reply.id).update(
-            text=text, status=Message.Status.COMPLETE
+            text=text,
+            status=Message.Status.COMPLETE,
+            model_name=model.name[:200],
+            prompt_tokens=completion.usage.prompt_tokens,
+            completion_tokens=completion.usage.completion_tokens,
+            first_token_ms=max(0, round(waited.total_seconds() * 1000)),
+            generation_ms=round(completion.timings.total * 1000),
         ):
             logger.warning("conversation %s was erased while replying", conversation_id)
             return None

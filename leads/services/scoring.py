@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from leads.models import FACT_FIELDS, Lead, default_score_weights
+from leads.models import FACT_FIELDS, Lead, LeadEvent, default_score_weights
 from leads.scoring import score_compute, status_for
+from leads.services.history import event_record, lead_changed
 from leads.services.notifications import lead_qualified_notify
 
 if TYPE_CHECKING:
@@ -47,7 +48,14 @@ def lead_rescore(*, lead: Lead) -> bool:
             if status == Lead.Status.QUALIFIED and current.qualified_at is None:
                 changed["qualified_at"] = timezone.now()
                 first_qualified = current.status != Lead.Status.QUALIFIED
-        _save_changed(current, changed)
+        old_status = current.status
+        saved = _save_changed(current, changed)
+        if "status" in saved:
+            event_record(
+                lead=current, kind=LeadEvent.Kind.STATUS, old=old_status, new=current.status
+            )
+        elif saved:
+            lead_changed(lead=current)
     _copy_back(current, lead)
     return first_qualified
 
@@ -65,8 +73,11 @@ def lead_status_set(*, lead: Lead, status: str, by: AbstractBaseUser | None = No
         first_qualified = status == Lead.Status.QUALIFIED and current.qualified_at is None
         if first_qualified:
             changed["qualified_at"] = timezone.now()
-        if _save_changed(current, changed):
-            # No history table yet: the log is where "who moved this lead" can be found.
+        old_status = current.status
+        if "status" in _save_changed(current, changed):
+            event_record(
+                lead=current, kind=LeadEvent.Kind.STATUS, actor=by, old=old_status, new=status
+            )
             logger.info("lead %s status set to %s by %s", current.pk, status, by or "unknown")
         if first_qualified:  # qualified by hand is qualified: the hand-off goes out once
             lead_qualified_notify(lead=current)

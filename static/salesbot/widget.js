@@ -25,14 +25,16 @@
       "The chat is not available on this page.", "Sending\u2026", "Sent", "Not sent.", "Retry",
       "No answer yet. Please try again in a moment.",
       "We keep this conversation to answer you and to follow up.", "Privacy notice",
-      "Accept and chat", "Assistant", "Messages"],
+      "Accept and chat", "Assistant", "Messages", "{n} joined the chat.",
+      "The assistant is back."],
     es: ["Abrir el chat", "Cerrar el chat", "{n} nuevos", "Tu mensaje", "Escribe un mensaje\u2026",
       "Enviar", "Escribiendo\u2026",
       "Conectando\u2026 tus mensajes se enviar\u00e1n cuando vuelva la conexi\u00f3n.",
       "El chat no est\u00e1 disponible en esta p\u00e1gina.", "Enviando\u2026", "Enviado",
       "No enviado.", "Reintentar", "Todav\u00eda no hay respuesta. Int\u00e9ntalo de nuevo en un momento.",
       "Guardamos esta conversaci\u00f3n para responderte y hacer seguimiento.",
-      "Aviso de privacidad", "Aceptar y chatear", "Asistente", "Mensajes"],
+      "Aviso de privacidad", "Aceptar y chatear", "Asistente", "Mensajes",
+      "{n} se ha unido al chat.", "El asistente ha vuelto."],
     de: ["Chat \u00f6ffnen", "Chat schlie\u00dfen", "{n} neu", "Ihre Nachricht",
       "Nachricht eingeben\u2026", "Senden", "Schreibt\u2026",
       "Verbindung wird hergestellt\u2026 Ihre Nachrichten werden gesendet, sobald die Verbindung wieder steht.",
@@ -40,18 +42,20 @@
       "Nicht gesendet.", "Erneut versuchen",
       "Noch keine Antwort. Bitte versuchen Sie es gleich noch einmal.",
       "Wir speichern dieses Gespr\u00e4ch, um Ihnen zu antworten und uns bei Ihnen zu melden.",
-      "Datenschutzhinweis", "Zustimmen und chatten", "Assistent", "Nachrichten"],
+      "Datenschutzhinweis", "Zustimmen und chatten", "Assistent", "Nachrichten",
+      "{n} ist dem Chat beigetreten.", "Der Assistent ist zur\u00fcck."],
     fr: ["Ouvrir le chat", "Fermer le chat", "{n} nouveaux", "Votre message",
       "\u00c9crivez un message\u2026", "Envoyer", "En train d\u2019\u00e9crire\u2026",
       "Connexion\u2026 vos messages seront envoy\u00e9s d\u00e8s le retour de la connexion.",
       "Le chat n\u2019est pas disponible sur cette page.", "Envoi\u2026", "Envoy\u00e9",
       "Non envoy\u00e9.", "R\u00e9essayer", "Pas encore de r\u00e9ponse. Veuillez r\u00e9essayer dans un instant.",
       "Nous conservons cette conversation pour vous r\u00e9pondre et vous recontacter.",
-      "Politique de confidentialit\u00e9", "Accepter et discuter", "Assistant", "Messages"]
+      "Politique de confidentialit\u00e9", "Accepter et discuter", "Assistant", "Messages",
+      "{n} a rejoint le chat.", "L\u2019assistant est de retour."]
   };
   var NAMES = ["open", "close", "unread", "message", "placeholder", "send", "typing", "offline",
     "refused", "sending", "sent", "failed", "retry", "timeout", "notice", "privacy", "accept",
-    "assistant", "messages"];
+    "assistant", "messages", "joined", "left"];
 
   function language() {
     var wanted = [script.getAttribute("data-lang"), document.documentElement.lang]
@@ -182,6 +186,8 @@
     ".assistant,.agent{align-self:flex-start;background:#fff;border:1px solid #d9e2ec;",
     "border-bottom-left-radius:4px}",
     ".state{display:block;font-size:12px;margin-top:2px;text-align:right}",
+    ".who{display:block;font-size:12px;font-weight:600;margin-bottom:2px}",
+    ".system{align-self:center;font-size:12px;color:#52606d;background:none;border:0}",
     ".msg.failed{background:#fde8e8;color:#8a1c1c;border:1px solid #f5b5b5}",
     ".msg button,.notice button{font:600 13px system-ui,sans-serif;border-radius:6px;cursor:pointer;",
     "padding:4px 10px;margin:6px 0 0 6px;border:1px solid currentColor;background:#fff;color:#8a1c1c}",
@@ -275,6 +281,7 @@
   var consented = !!saved("consented");
   var mustConsent = false;  // the server asked for consent (the cached configuration did not)
   var conversation = null;
+  var agent = null;  // the name of the person from the team in the chat; null: the assistant
   var unread = 0;
   var ws = null, ready = false, attempts = 0, resends = 0, lastSeen = 0;
   var retryTimer = null, resendTimer = null, beat = null, replyTimer = null;
@@ -458,13 +465,17 @@
         setText(it, it.text + frame.text);
         expectReply(true);
         return;
+      case "agent":
+        setAgent(frame.status === "joined" ? frame.name || "" : null, true);
+        return;
       case "reply":
         var done = item("m" + frame.message, frame.role);
+        if (frame.role === "agent") label(done, frame.name);
         done.node.classList.remove("failed");
         if (done.button) { done.button.remove(); done.button = null; }
         setText(done, frame.text);
         replyDone();
-        announce((config.title || t("assistant")) + ": " + done.text);
+        announce((frame.role === "agent" && frame.name || config.title || t("assistant")) + ": " + done.text);
         if (panel.hidden) setUnread(unread + 1);
         return;
       case "pong":
@@ -479,9 +490,26 @@
     }
   }
 
+  // A person from the team joined (name) or left (null): no typing or reply timeout meanwhile.
+  function setAgent(name, tell) {
+    if (name === agent) return;
+    agent = name;
+    if (agent !== null) replyDone();
+    if (!tell) return;
+    var it = item("s" + Date.now(), "system");
+    it.node.className = "msg system";
+    setText(it, agent !== null ? t("joined", agent) : t("left"));
+    announce(it.text);
+  }
+
+  function label(it, name) {
+    if (!it.who && name) it.who = it.node.insertBefore(el("span", { class: "who" }, name), it.body);
+  }
+
   function welcome(frame) {
     saved("visitor", frame.visitor);
     conversation = frame.conversation;
+    setAgent(frame.agent ? frame.agent.name || "" : null, false);
     ready = true;
     banner.hidden = true;
     setConsented(!!frame.consent || outbox.some(function (f) { return f.type === "consent"; }));
@@ -494,6 +522,7 @@
         if (unqueue(m.client_id)) setState(it, "sent");  // stored; only its ack was lost
       }
       if (it.text !== m.text) setText(it, m.text);
+      if (m.role === "agent") label(it, m.name);
     });
     heartbeat();
     outbox.forEach(send);  // what was never acknowledged; the same ids make it exactly-once
@@ -515,7 +544,7 @@
       items["m" + frame.message] = it;
       setState(it, "sent");
     }
-    expectReply(false);
+    if (agent === null) expectReply(false);  // a person answers in their own time
   }
 
   function error(frame) {

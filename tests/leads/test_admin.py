@@ -27,6 +27,7 @@ def _form(lead, **changes):
         "job_title": "", "budget_currency": "", "need": "", "status": lead.status,
         "evidence-TOTAL_FORMS": 0, "evidence-INITIAL_FORMS": 0,
         "notifications-TOTAL_FORMS": 0, "notifications-INITIAL_FORMS": 0,
+        "events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0,
     }  # fmt: skip
     return data | changes
 

@@ -20,4 +20,5 @@ class Command(BaseCommand):
             username=username, credentials_file=settings.VAR_DIR / "dev-superuser.txt"
         )
         self.stdout.write(f"demo site: {site.key} ({', '.join(site.allowed_origins)})")
+        self.stdout.write(f"dashboard: {settings.SALESBOT_BASE_URL}/dashboard/ (log in as below)")
         self.stdout.write(f"admin login: {user} / {password}")

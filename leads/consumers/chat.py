@@ -33,6 +33,7 @@ from leads.services.conversations import (
 )
 from leads.services.extraction import IdentityInvalid, lead_identify
 from leads.services.messages import ReplyNotQueued, message_receive
+from leads.services.takeover import agent_display_name
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +50,15 @@ def _resume(site: Site, token: str | None) -> tuple[Conversation, str]:
 
 
 @database_sync_to_async
-def _history(conversation: Conversation) -> list[dict[str, Any]]:
+def _history(conversation: Conversation) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """The stored messages the widget shows, and the rep in the conversation (None: the bot)."""
     history = selectors.conversation_history(
         conversation=conversation, limit=settings.CHAT_HISTORY_LIMIT
     )
-    return [_message_json(m) for m in history]
+    agent = selectors.conversation_agent(conversation=conversation)
+    return [_message_json(m) for m in history], (
+        {"name": agent_display_name(agent)} if agent is not None else None
+    )
 
 
 @database_sync_to_async
@@ -83,6 +88,8 @@ def _message_json(message: Message) -> dict[str, Any]:
     if message.client_id is not None:
         # Lets a client whose ack was lost match the stored message to the one it shows.
         out["client_id"] = str(message.client_id)
+    if message.role == Message.Role.AGENT and message.author is not None:
+        out["name"] = agent_display_name(message.author)
     return out
 
 
@@ -192,7 +199,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 conversation_group(conversation.id), self.channel_name
             )
             self.conversation = conversation
-            history = await _history(conversation)
+            history, agent = await _history(conversation)
         except DatabaseError:
             logger.exception("hello failed")
             raise ProtocolError(
@@ -204,6 +211,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 "visitor": token,
                 "conversation": conversation.id,
                 "consent": conversation.consent_at.isoformat() if conversation.consent_at else None,
+                "agent": agent,
                 "history": history,
             }
         )

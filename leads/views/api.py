@@ -1,4 +1,4 @@
-"""HTTP interfaces: health check and the widget's configuration."""
+"""The public HTTP API: health check and the widget's configuration."""
 
 from __future__ import annotations
 

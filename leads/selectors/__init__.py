@@ -1,0 +1,96 @@
+"""Reads: every interface (consumer, task, views, admin) asks here. The dashboard's lead lists
+are in `leads.selectors.dashboard`, its numbers in `leads.selectors.metrics`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from leads.models import Conversation, Message, Site
+
+
+def site_get_by_key(*, key: str) -> Site | None:
+    return Site.objects.filter(key=key).first()
+
+
+def conversation_history(*, conversation: Conversation, limit: int) -> list[Message]:
+    """The latest `limit` finished messages, oldest first, as the widget shows them."""
+    recent = (
+        conversation.messages.filter(status=Message.Status.COMPLETE)
+        .exclude(text="")
+        .select_related("author")
+        .order_by("-created", "-id")[:limit]
+    )
+    return list(reversed(recent))
+
+
+def conversation_agent(*, conversation: Conversation) -> AbstractBaseUser | None:
+    """The rep who has taken the conversation over, read afresh; None while the bot answers."""
+    taken = Conversation.objects.filter(id=conversation.id).select_related("agent").first()
+    return taken.agent if taken is not None else None
+
+
+def conversation_turns_before(*, message: Message, limit: int) -> list[Message]:
+    """The context of the reply to `message`: the latest `limit` finished turns up to it.
+
+    Each earlier answer follows the message it answers, even when it was stored after later
+    visitor messages (two quick messages), and nothing the visitor said after `message` is seen.
+    """
+    turns = (
+        message.conversation.messages.filter(status=Message.Status.COMPLETE)
+        .filter(
+            Q(role=Message.Role.VISITOR, id__lte=message.id)
+            | Q(role=Message.Role.ASSISTANT, in_reply_to_id__lt=message.id)
+            | Q(role=Message.Role.AGENT, id__lt=message.id)
+        )
+        .exclude(text="")
+        .order_by("-id")[:limit]
+    )
+    return sorted(turns, key=lambda m: (m.in_reply_to_id or m.id, m.in_reply_to_id is not None))
+
+
+def visitor_messages_unanswered(*, created_after: datetime, created_before: datetime) -> QuerySet:
+    """Visitor messages from the window that have no reply, or one that failed or was abandoned.
+
+    A reply still inside its lease is being written and is left alone; one that used up its
+    attempts has been given up on. A rep answers those of a conversation they have taken over,
+    and those that a rep's message follows.
+    """
+    lease_start = timezone.now() - timedelta(seconds=settings.REPLY_LEASE_SECONDS)
+    return (
+        Message.objects.filter(
+            role=Message.Role.VISITOR, created__gt=created_after, created__lt=created_before
+        )
+        .filter(conversation__agent__isnull=True)
+        .exclude(Exists(_agent_after()))
+        .filter(
+            Q(reply__isnull=True)
+            | Q(
+                reply__status=Message.Status.FAILED, reply__attempts__lt=settings.REPLY_MAX_ATTEMPTS
+            )
+            | Q(
+                reply__status=Message.Status.GENERATING,
+                reply__claimed_at__lt=lease_start,
+                reply__attempts__lt=settings.REPLY_MAX_ATTEMPTS,
+            )
+        )
+    )
+
+
+def _agent_after() -> QuerySet:
+    """A rep's message after the outer visitor message, in its conversation."""
+    return Message.objects.filter(
+        conversation=OuterRef("conversation"), role=Message.Role.AGENT, id__gt=OuterRef("id")
+    )
+
+
+def message_answered_by_agent(*, message: Message) -> bool:
+    """Whether a rep answers `message`: they hold its conversation, or wrote after it."""
+    return (
+        Conversation.objects.filter(id=message.conversation_id, agent__isnull=False).exists()
+        or message.conversation.messages.filter(role=Message.Role.AGENT, id__gt=message.id).exists()
+    )

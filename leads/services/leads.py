@@ -1,0 +1,109 @@
+"""What staff do to a lead: assign it, annotate it, erase the person's data; and when they
+last looked at the list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from leads.models import FACT_FIELDS, DashboardVisit, Lead, LeadEvent, Message
+from leads.selectors.dashboard import user_sees_site
+from leads.services.conversations import visitor_token_new
+from leads.services.history import event_record
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+NOTE_MAX_CHARS = 5000
+
+
+class LeadActionRefused(ValueError):
+    """A change staff asked for that cannot be made; the message says why."""
+
+
+def _locked(lead: Lead) -> Lead:
+    return Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=lead.pk)
+
+
+def lead_owner_assign(
+    *, lead: Lead, owner: AbstractBaseUser | None, by: AbstractBaseUser | None
+) -> Lead:
+    """Make `owner` (None: nobody) the rep who follows the lead up."""
+    if owner is not None and not user_sees_site(user=owner, site_id=lead.site_id):
+        raise LeadActionRefused(
+            f"{owner.get_username()} is not on the team of this lead's site; "
+            "add them to the site's team first."
+        )
+    with transaction.atomic():
+        current = _locked(lead)
+        if current.owner_id == (owner.pk if owner is not None else None):
+            return current
+        old = current.owner.get_username() if current.owner is not None else None
+        current.owner = owner  # type: ignore[assignment]
+        current.save(update_fields=["owner", "updated"])
+        event_record(
+            lead=current,
+            kind=LeadEvent.Kind.OWNER,
+            actor=by,
+            old=old,
+            new=owner.get_username() if owner is not None else None,
+        )
+    lead.owner, lead.updated = current.owner, current.updated
+    return current
+
+
+def lead_note_add(*, lead: Lead, text: str, by: AbstractBaseUser) -> LeadEvent:
+    """Add a rep's note to the lead's history."""
+    text = text.strip()
+    if not text:
+        raise LeadActionRefused("The note is empty.")
+    if len(text) > NOTE_MAX_CHARS:
+        raise LeadActionRefused(f"Notes can be at most {NOTE_MAX_CHARS} characters long.")
+    with transaction.atomic():
+        current = _locked(lead)
+        if current.erased_at is not None:
+            raise LeadActionRefused("This lead's personal data was erased; it takes no notes.")
+        return event_record(lead=current, kind=LeadEvent.Kind.NOTE, actor=by, text=text)
+
+
+def lead_erase(*, lead: Lead, by: AbstractBaseUser | None) -> Lead:
+    """Erase the person behind the lead (a data subject's request); cannot be undone.
+
+    Their facts, the evidence and its quotes, the transcript's text, notes and the history of
+    values are removed, and the visitor's browser token stops working. What remains — status,
+    score, dates, reply timings — holds nothing about the person, so the metrics stay true.
+    """
+    with transaction.atomic():
+        current = _locked(lead)
+        for name in FACT_FIELDS:
+            setattr(current, name, None if Lead._meta.get_field(name).null else "")
+        current.declined_fields = []
+        current.erased_at = timezone.now()
+        current.save()
+        current.evidence.all().delete()
+        current.events.filter(kind__in=[LeadEvent.Kind.FIELD, LeadEvent.Kind.NOTE]).delete()
+        Message.objects.filter(conversation_id=current.conversation_id).update(
+            text="", client_id=None
+        )
+        current.visitor.token = visitor_token_new()
+        current.visitor.save(update_fields=["token"])
+        event_record(lead=current, kind=LeadEvent.Kind.ERASED, actor=by)
+    return current
+
+
+def dashboard_seen_mark(*, user: AbstractBaseUser) -> datetime | None:
+    """Record that `user` looks at the lead list now; when they looked before (None: never)."""
+    now = timezone.now()
+    with transaction.atomic():
+        visit, created = DashboardVisit.objects.select_for_update().get_or_create(
+            user=user, defaults={"seen_at": now}
+        )
+        if created:
+            return None
+        before = visit.seen_at
+        visit.seen_at = now
+        visit.save(update_fields=["seen_at"])
+    return before

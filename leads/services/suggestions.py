@@ -1,0 +1,78 @@
+"""Replies the model suggests to a rep who has taken a conversation over; never sent by itself."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from kombu.exceptions import OperationalError
+
+import llm
+from leads import selectors
+from leads.models import Conversation, Lead
+from leads.services.broadcast import staff_conversation_send
+from leads.services.extraction import lead_ensure, lead_facts
+from leads.services.replies import reply_prompt
+from leads.services.takeover import TakeoverRefused
+
+logger = logging.getLogger(__name__)
+
+# A suggestion nobody waits for any more is not worth the model's time.
+SUGGESTION_EXPIRES_SECONDS = 120
+SUGGESTION_FAILED = "The model could not suggest a reply just now; write your own."
+
+
+def suggestion_request(*, conversation: Conversation, request_id: str) -> None:
+    """Queue a suggestion; it streams to the dashboards watching the conversation."""
+    from leads.tasks import reply_suggest_task
+
+    try:
+        reply_suggest_task.apply_async(
+            (conversation.id, request_id), expires=SUGGESTION_EXPIRES_SECONDS
+        )
+    except OperationalError as exc:
+        logger.error("could not queue a suggestion for conversation %s: %s", conversation.id, exc)
+        raise TakeoverRefused("Suggestions are unavailable just now (no task queue).") from exc
+
+
+def reply_suggest(
+    *, conversation_id: int, request_id: str, model: llm.BaseLLM | None = None
+) -> str | None:
+    """Write the reply the assistant would give now, streamed as `suggestion` frames."""
+    conversation = Conversation.objects.select_related("site").filter(id=conversation_id).first()
+    if conversation is None:
+        return None
+
+    def send(text: str, done: bool, error: str = "") -> None:
+        frame = {"type": "suggestion", "request": request_id, "text": text, "done": done}
+        if error:
+            frame["error"] = error
+        staff_conversation_send(conversation_id=conversation_id, frame=frame)
+
+    try:
+        model = model or llm.get_llm(role="reply")
+        turns = selectors.conversation_history(
+            conversation=conversation, limit=settings.CHAT_HISTORY_LIMIT
+        )
+        lead = lead_ensure(conversation=conversation)
+        prompt, _ = reply_prompt(
+            site=conversation.site,
+            turns=turns,
+            family=model.template_family,
+            facts=lead_facts(lead),
+            declined=lead.declined_fields,
+            qualified=lead.status == Lead.Status.QUALIFIED,
+        )
+        text = ""
+        for item in model.stream(prompt):
+            if isinstance(item, llm.Completion):
+                text = item.text
+            else:
+                text += item
+                send(text, False)
+    except Exception as exc:
+        logger.error("suggestion for conversation %s failed: %s", conversation_id, exc)
+        send("", True, SUGGESTION_FAILED)
+        return None
+    send(text.strip(), True)
+    return text.strip()

@@ -1,0 +1,1 @@
+"""HTTP interfaces: the widget's API (`api`) and the sales dashboard (`dashboard`, `metrics`)."""
