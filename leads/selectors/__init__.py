@@ -65,8 +65,7 @@ def visitor_messages_unanswered(*, created_after: datetime, created_before: date
         Message.objects.filter(
             role=Message.Role.VISITOR, created__gt=created_after, created__lt=created_before
         )
-        .filter(conversation__agent__isnull=True)
-        .exclude(Exists(_agent_after()))
+        .exclude(_answered_by_agent())
         .filter(
             Q(reply__isnull=True)
             | Q(
@@ -81,16 +80,14 @@ def visitor_messages_unanswered(*, created_after: datetime, created_before: date
     )
 
 
-def _agent_after() -> QuerySet:
-    """A rep's message after the outer visitor message, in its conversation."""
-    return Message.objects.filter(
+def _answered_by_agent() -> Q:
+    """A visitor message a rep answers: they hold its conversation, or wrote after it."""
+    rep_wrote_after = Message.objects.filter(
         conversation=OuterRef("conversation"), role=Message.Role.AGENT, id__gt=OuterRef("id")
     )
+    return Q(conversation__agent__isnull=False) | Q(Exists(rep_wrote_after))
 
 
 def message_answered_by_agent(*, message: Message) -> bool:
-    """Whether a rep answers `message`: they hold its conversation, or wrote after it."""
-    return (
-        Conversation.objects.filter(id=message.conversation_id, agent__isnull=False).exists()
-        or message.conversation.messages.filter(role=Message.Role.AGENT, id__gt=message.id).exists()
-    )
+    """Whether a rep, not the assistant, answers visitor message `message`."""
+    return Message.objects.filter(_answered_by_agent(), id=message.id).exists()

@@ -83,7 +83,7 @@ def metrics_compute(*, user: AbstractBaseUser, days: int, site_id: int | None = 
     leads = Lead.objects.filter(site__in=sites, created__date__gte=start)
     per_day = dict(
         leads.annotate(day=TruncDate("created"))
-        .values_list("day")
+        .values("day")
         .annotate(n=Count("id"))
         .values_list("day", "n")
     )
@@ -91,13 +91,14 @@ def metrics_compute(*, user: AbstractBaseUser, days: int, site_id: int | None = 
         Q(status__in=[Lead.Status.ENGAGED, Lead.Status.QUALIFIED]) | Q(qualified_at__isnull=False)
     ).count()
     qualified = leads.filter(qualified_at__isnull=False).count()
-    by_site = {
-        row["site_id"]: row["n"]
-        for row in conversations.values("site_id").annotate(n=Count("id", distinct=True))
-    }
+    by_site = dict(
+        conversations.values("site_id")
+        .annotate(n=Count("id", distinct=True))
+        .values_list("site_id", "n")
+    )
     qualified_by_site = dict(
         leads.filter(qualified_at__isnull=False)
-        .values_list("site_id")
+        .values("site_id")
         .annotate(n=Count("id"))
         .values_list("site_id", "n")
     )
@@ -109,7 +110,9 @@ def metrics_compute(*, user: AbstractBaseUser, days: int, site_id: int | None = 
         generation_ms__isnull=False,
     )
     waits = list(replies.exclude(first_token_ms=None).values_list("first_token_ms", flat=True))
-    totals = replies.aggregate(tokens=Sum("completion_tokens"), ms=Sum("generation_ms"))
+    totals = replies.aggregate(
+        n=Count("id"), tokens=Sum("completion_tokens"), ms=Sum("generation_ms")
+    )
     tokens, ms = totals["tokens"] or 0, totals["ms"] or 0
     return Metrics(
         start=start,
@@ -131,7 +134,7 @@ def metrics_compute(*, user: AbstractBaseUser, days: int, site_id: int | None = 
         first_token_median_ms=statistics.median(waits) if waits else None,
         first_token_p95_ms=percentile(waits, 0.95),
         tokens_per_second=tokens / (ms / 1000) if tokens and ms else None,
-        replies=replies.count(),
+        replies=totals["n"],
         generation_hours=ms / 3_600_000,
         cost_per_hour=settings.LLM_COST_PER_HOUR,
         cost_currency=settings.LLM_COST_CURRENCY,

@@ -16,8 +16,8 @@ from email_validator import EmailNotValidError, validate_email
 from leads import policy
 from leads.extraction import Candidate, Turn, message_extract, resolve
 from leads.extraction.facts import Value, same_value
-from leads.models import FACT_FIELDS, Conversation, Evidence, Lead, LeadEvent, Message
-from leads.services.history import event_record, lead_changed
+from leads.models import FACT_FIELDS, Conversation, Evidence, Lead, Message
+from leads.services.history import fields_changed_record, lead_changed
 from leads.services.notifications import lead_qualified_notify
 from leads.services.scoring import lead_rescore
 
@@ -246,23 +246,20 @@ def _facts_settle(*, lead: Lead, actor: AbstractBaseUser | None = None) -> list[
         e.superseded_by_id = evidence[superseding].id if superseding is not None else None
         e.conflict = e.field in resolution.conflicts and superseding is None
     Evidence.objects.bulk_update(evidence, ["current", "superseded_by", "conflict"])
-    changed = []
+    changes = {}
     for name in FACT_FIELDS:
         value = resolution.values.get(name)
         field = Lead._meta.get_field(name)
         empty = None if field.null else ""
         new = empty if value is None else value
-        old = getattr(lead, name)
-        if old != new:
+        if getattr(lead, name) != new:
+            changes[name] = (getattr(lead, name), new)
             setattr(lead, name, new)
-            changed.append(name)
-            event_record(
-                lead=lead, kind=LeadEvent.Kind.FIELD, actor=actor, field=name, old=old, new=new
-            )
-    if changed:
-        lead.save(update_fields=[*changed, "updated"])
-        logger.info("lead %s now has %s", lead.id, ", ".join(changed))
-    return changed
+    if changes:
+        lead.save(update_fields=[*changes, "updated"])
+        fields_changed_record(lead=lead, changes=changes, actor=actor)
+        logger.info("lead %s now has %s", lead.id, ", ".join(changes))
+    return list(changes)
 
 
 def _to_json(value: Value) -> object:

@@ -37,6 +37,24 @@ def event_record(
     return event
 
 
+def fields_changed_record(
+    *, lead: Lead, changes: dict[str, tuple[Any, Any]], actor: AbstractBaseUser | None = None
+) -> None:
+    """Add one history entry per changed fact (name: (old, new)); dashboards are told once."""
+    LeadEvent.objects.bulk_create(
+        LeadEvent(
+            lead=lead,
+            kind=LeadEvent.Kind.FIELD,
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            field=name,
+            old=_json(old),
+            new=_json(new),
+        )
+        for name, (old, new) in changes.items()
+    )
+    lead_changed(lead=lead)
+
+
 def lead_changed(*, lead: Lead) -> None:
     """Tell open dashboards, after commit, that the lead changed (their lists refresh)."""
     frame = {"type": "lead", "lead": lead.id, "site": lead.site_id}

@@ -61,8 +61,7 @@ def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UU
                     text=text,
                     client_id=client_id,
                 )
-                taken = Conversation.objects.filter(id=conversation.id, agent__isnull=False)
-                bot = not taken.exists()
+                bot = not selectors.message_answered_by_agent(message=message)
                 transaction.on_commit(lambda: reply_enqueue(message, reply=bot))
                 conversation_changed(conversation_id=conversation.id, site_id=conversation.site_id)
             return message
@@ -74,6 +73,9 @@ def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UU
     ).filter(id=existing.id)
     if needs_reply.exists():
         reply_enqueue(existing)
+    elif selectors.message_answered_by_agent(message=existing):
+        # A rep answers it, but its extraction may have been lost with the first attempt.
+        reply_enqueue(existing, reply=False)
     return existing
 
 

@@ -71,8 +71,6 @@ def conversation_handback(*, conversation: Conversation, by: AbstractBaseUser) -
 
     A visitor message the rep left unanswered is answered by the assistant at once.
     """
-    from leads.services.messages import reply_enqueue
-
     with transaction.atomic():
         current = _locked(conversation)
         if current.agent_id is None:
@@ -87,8 +85,19 @@ def conversation_handback(*, conversation: Conversation, by: AbstractBaseUser) -
             )
         )
         if last is not None and last.role == Message.Role.VISITOR:
-            transaction.on_commit(lambda: reply_enqueue(last, extract=False))
+            transaction.on_commit(lambda: _answer(last))
     return current
+
+
+def _answer(message: Message) -> None:
+    """Queue the assistant's reply to a message the rep left; with the broker down, the worker
+    queues it again when it starts (`replies_requeue`)."""
+    from leads.services.messages import ReplyNotQueued, reply_enqueue
+
+    try:
+        reply_enqueue(message, extract=False)
+    except ReplyNotQueued:
+        logger.warning("message %s waits for the assistant until the broker is back", message.id)
 
 
 def agent_message_send(*, conversation: Conversation, text: str, by: AbstractBaseUser) -> Message:

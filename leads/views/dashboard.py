@@ -21,15 +21,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from leads import selectors
 from leads.forms import EDITABLE, LABELS, FactForm, LeadFilterForm
 from leads.models import Lead
 from leads.selectors import dashboard as leads_selectors
@@ -93,9 +94,7 @@ def _lead(request: HttpRequest, lead_id: int) -> Lead:
 @staff_required
 def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     """The leads the rep sees, filtered and sorted; the table alone for htmx."""
-    form = LeadFilterForm(request.GET, user=request.user)
-    form.is_valid()
-    leads = leads_selectors.lead_list(user=request.user, filters=form.filters())
+    form, filters, leads = _filtered(request)
     page = Paginator(leads, settings.DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     if request.htmx:
         # A refresh of the open page keeps the "new" badges it was first shown with.
@@ -106,7 +105,6 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     else:
         # The first visit marks nothing new; what arrives while the page is open is.
         since = dashboard_seen_mark(user=request.user) or timezone.now()
-    filters = form.filters()
     query = request.GET.copy()
     query.pop("page", None)
     query["since"] = since.isoformat() if since else ""
@@ -122,6 +120,15 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "lead-table":
         return render(request, "leads/dashboard/_lead_table.html", context)
     return render(request, "leads/dashboard/lead_list.html", context)
+
+
+def _filtered(request: HttpRequest) -> tuple[LeadFilterForm, LeadFilters, QuerySet[Lead]]:
+    """The list's filters as the query string gives them (invalid parts left out), and the
+    leads the rep sees that match them: the page and the CSV export show the same leads."""
+    form = LeadFilterForm(request.GET, user=request.user)
+    form.is_valid()
+    filters = form.filters()
+    return form, filters, leads_selectors.lead_list(user=request.user, filters=filters)
 
 
 def _without(query: Any, *names: str) -> str:
@@ -199,9 +206,7 @@ def csv_response(leads: Any, filename: str) -> StreamingHttpResponse:
 @staff_required
 def lead_export(request: HttpRequest) -> StreamingHttpResponse:
     """The current filtered list as CSV, all pages."""
-    form = LeadFilterForm(request.GET, user=request.user)
-    form.is_valid()
-    leads = leads_selectors.lead_list(user=request.user, filters=form.filters())
+    _, _, leads = _filtered(request)
     return csv_response(leads, f"leads-{timezone.localdate():%Y-%m-%d}.csv")
 
 
@@ -234,17 +239,21 @@ def _shown(value: object) -> str:
 
 
 def _detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
+    """What the lead's page shows. Each part is read only when a template uses it: a live
+    refresh renders one panel, and should not read the other four's rows."""
     conversation = lead.conversation
     return {
         "lead": lead,
         "conversation": conversation,
-        "messages": leads_selectors.lead_transcript(lead=lead),
-        "facts": _facts(lead),
-        "history": leads_selectors.lead_history(lead=lead),
-        "owners": leads_selectors.owners_for(user=request.user, site_id=lead.site_id),
+        "messages": SimpleLazyObject(lambda: leads_selectors.lead_transcript(lead=lead)),
+        "facts": SimpleLazyObject(lambda: _facts(lead)),
+        "history": SimpleLazyObject(lambda: leads_selectors.lead_history(lead=lead)),
+        "owners": SimpleLazyObject(
+            lambda: list(leads_selectors.owners_for(user=request.user, site_id=lead.site_id))
+        ),
         "statuses": Lead.Status.choices,
         "mine": conversation.agent_id == request.user.pk,
-        "agent": selectors.conversation_agent(conversation=conversation),
+        "agent": SimpleLazyObject(lambda: conversation.agent) if conversation.agent_id else None,
         "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
         **extra,
     }
@@ -283,13 +292,10 @@ def _done(
             context = _detail_context(request, _lead(request, lead.id), error=error, **extra)
             return render(request, "leads/dashboard/lead_detail.html", context, status=422)
         return redirect("dashboard:lead-detail", lead_id=lead.id)
+    # The other panels of this page, and other reps' pages, follow through the live socket: the
+    # change sends a "lead" frame once it commits.
     context = _detail_context(request, _lead(request, lead.id), error=error, **extra)
-    response = render(request, PANELS[panel], context, status=422 if error else 200)
-    if not error:
-        # The other panels of this page (and other reps' pages) follow through the live socket;
-        # this page refreshes at once.
-        trigger_client_event(response, "sb:lead", {"lead": lead.id})
-    return response
+    return render(request, PANELS[panel], context, status=422 if error else 200)
 
 
 @require_POST

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 import redis
 from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from leads import selectors
@@ -21,7 +20,6 @@ from leads.models import (
     LeadEvent,
     Message,
     Site,
-    Visitor,
 )
 from leads.services.extraction import _facts_settle, lead_facts_correct
 from leads.services.leads import (
@@ -43,6 +41,7 @@ from leads.services.takeover import (
 )
 from llm.backends.fake import FakeLLM
 from salesbot.embedded_redis import EmbeddedRedis
+from tests.leads.factories import lead_create, message_add, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -59,18 +58,6 @@ def _queued(server: EmbeddedRedis, task: str) -> int:
     )
     raw = redis.Redis.from_url(server.url).lrange(queue, 0, -1)
     return sum(json.loads(item)["headers"]["task"] == task for item in raw)
-
-
-def _staff(username: str, *, site: Site | None = None):  # type: ignore[no-untyped-def]
-    user = get_user_model().objects.create_user(username=username, is_staff=True)
-    if site is not None:
-        site.team.add(user)
-    return user
-
-
-def _say(conversation: Conversation, text: str, **fields: object) -> Message:
-    fields.setdefault("role", Message.Role.VISITOR)
-    return Message.objects.create(conversation=conversation, text=text, **fields)
 
 
 def _evidence(lead: Lead, message: Message, field: str, value: object, quote: str) -> Evidence:
@@ -92,29 +79,28 @@ def site(demo_site: Site) -> Site:
 
 @pytest.fixture
 def rep(site: Site):  # type: ignore[no-untyped-def]
-    return _staff("rita", site=site)
+    return staff_user("rita", site=site)
 
 
 @pytest.fixture
 def other_rep(site: Site):  # type: ignore[no-untyped-def]
-    return _staff("oscar", site=site)
+    return staff_user("oscar", site=site)
 
 
 @pytest.fixture
-def conversation(site: Site) -> Conversation:
-    visitor = Visitor.objects.create(site=site, token="dashboard-services")
-    return Conversation.objects.create(site=site, visitor=visitor)
+def lead(site: Site) -> Lead:
+    return lead_create(site)
 
 
 @pytest.fixture
-def lead(site: Site, conversation: Conversation) -> Lead:
-    return Lead.objects.create(site=site, visitor=conversation.visitor, conversation=conversation)
+def conversation(lead: Lead) -> Conversation:
+    return lead.conversation
 
 
 @pytest.fixture
 def known_lead(lead: Lead, conversation: Conversation) -> Lead:
     """A lead whose name, email and company rest on evidence from a visitor message."""
-    message = _say(conversation, "I'm Ana Torres from Globex, ana@globex.com")
+    message = message_add(conversation, "I'm Ana Torres from Globex, ana@globex.com")
     _evidence(lead, message, "name", "Ana Torres", "I'm Ana Torres")
     _evidence(lead, message, "email", "ana@globex.com", "ana@globex.com")
     _evidence(lead, message, "company", "Globex", "from Globex")
@@ -143,7 +129,7 @@ def test_a_correction_gives_the_lead_the_value(known_lead, rep):
 
 def test_a_later_extraction_does_not_override_a_staff_correction(known_lead, rep, conversation):
     lead_facts_correct(lead=known_lead, values={"company": "Initech"}, by=rep)
-    later = _say(conversation, "Actually we are Globex Corp")
+    later = message_add(conversation, "Actually we are Globex Corp")
     _evidence(known_lead, later, "company", "Globex Corp", "we are Globex Corp")
     _facts_settle(lead=known_lead)
     known_lead.refresh_from_db()
@@ -160,7 +146,7 @@ def test_clearing_a_fact_empties_it(known_lead, rep):
 
 def test_a_cleared_fact_stays_empty_after_a_later_extraction(known_lead, rep, conversation):
     lead_facts_correct(lead=known_lead, values={"email": None}, by=rep)
-    later = _say(conversation, "write to ana@initech.com")
+    later = message_add(conversation, "write to ana@initech.com")
     _evidence(known_lead, later, "email", "ana@initech.com", "ana@initech.com")
     _facts_settle(lead=known_lead)
     known_lead.refresh_from_db()
@@ -200,7 +186,7 @@ def test_assigning_an_owner_is_recorded_in_the_history(lead, rep, other_rep):
 
 
 def test_a_rep_not_on_the_sites_team_cannot_own_its_lead(lead, rep):
-    stranger = _staff("sam")
+    stranger = staff_user("sam")
     with pytest.raises(LeadActionRefused, match="sam is not on the team"):
         lead_owner_assign(lead=lead, owner=stranger, by=rep)
     lead.refresh_from_db()
@@ -253,7 +239,7 @@ def test_a_note_is_stored_in_the_history(lead, rep):
 def erased(known_lead, rep, conversation):  # type: ignore[no-untyped-def]
     """`known_lead` with a score, a locked status, a note and a reply, then erased."""
     Lead.objects.filter(id=known_lead.id).update(score=45, status=Lead.Status.ENGAGED)
-    _say(conversation, "Nice to meet you, Ana!", role=Message.Role.ASSISTANT)
+    message_add(conversation, "Nice to meet you, Ana!", role=Message.Role.ASSISTANT)
     lead_note_add(lead=known_lead, text="Ana prefers email", by=rep)
     lead_status_set(lead=known_lead, status=Lead.Status.QUALIFIED, by=rep)
     lead_erase(lead=known_lead, by=rep)
@@ -410,17 +396,17 @@ def _unanswered() -> list[Message]:
 
 
 def test_messages_of_a_taken_over_conversation_are_not_left_unanswered(conversation, rep):
-    _say(conversation, "Hello?")
+    message_add(conversation, "Hello?")
     conversation_takeover(conversation=conversation, by=rep)
     assert _unanswered() == []
 
 
 def test_a_message_a_rep_answered_is_not_left_unanswered(conversation, rep):
-    answered = _say(conversation, "Hello?")
+    answered = message_add(conversation, "Hello?")
     conversation_takeover(conversation=conversation, by=rep)
     agent_message_send(conversation=conversation, text="Hi!", by=rep)
     conversation_handback(conversation=conversation, by=rep)
-    later = _say(conversation, "Thanks")
+    later = message_add(conversation, "Thanks")
     assert _unanswered() == [later]
     assert answered not in _unanswered()
 
@@ -438,18 +424,46 @@ def test_handing_back_queues_a_reply_to_a_trailing_visitor_message(
     broker, conversation, rep, django_capture_on_commit_callbacks
 ):
     conversation_takeover(conversation=conversation, by=rep)
-    _say(conversation, "Still there?")
+    message_add(conversation, "Still there?")
     with django_capture_on_commit_callbacks(execute=True):
         conversation_handback(conversation=conversation, by=rep)
     assert _queued(broker, REPLY_TASK) == 1
     assert _queued(broker, EXTRACT_TASK) == 0  # it was extracted when it came in
 
 
+def test_handing_back_with_the_broker_down_still_hands_back(
+    broker, conversation, rep, django_capture_on_commit_callbacks
+):
+    conversation_takeover(conversation=conversation, by=rep)
+    question = message_add(conversation, "Still there?")
+    broker.stop()
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation_handback(conversation=conversation, by=rep)
+    conversation.refresh_from_db()
+    assert conversation.agent is None
+    # The worker queues it again when it starts (replies_requeue).
+    window = {"created_after": question.created - timedelta(seconds=1)}
+    assert question in selectors.visitor_messages_unanswered(
+        **window, created_before=timezone.now()
+    )
+
+
+def test_a_visitor_message_sent_again_while_taken_over_is_extracted_again(
+    broker, conversation, rep, django_capture_on_commit_callbacks
+):
+    conversation_takeover(conversation=conversation, by=rep)
+    client_id = uuid.uuid4()
+    message_receive(conversation=conversation, text="Ana here", client_id=client_id)
+    # Its first queueing was lost (nothing captured the commit); the widget sends it again.
+    message_receive(conversation=conversation, text="Ana here", client_id=client_id)
+    assert (_queued(broker, REPLY_TASK), _queued(broker, EXTRACT_TASK)) == (0, 1)
+
+
 def test_handing_back_after_the_rep_answered_queues_nothing(
     broker, conversation, rep, django_capture_on_commit_callbacks
 ):
     conversation_takeover(conversation=conversation, by=rep)
-    _say(conversation, "Still there?")
+    message_add(conversation, "Still there?")
     agent_message_send(conversation=conversation, text="Yes!", by=rep)
     with django_capture_on_commit_callbacks(execute=True):
         conversation_handback(conversation=conversation, by=rep)
@@ -457,7 +471,7 @@ def test_handing_back_after_the_rep_answered_queues_nothing(
 
 
 def test_the_assistant_does_not_reply_in_a_taken_over_conversation(conversation, rep):
-    message = _say(conversation, "Hello?")
+    message = message_add(conversation, "Hello?")
     conversation_takeover(conversation=conversation, by=rep)
     model = FakeLLM()
     assert reply_generate(message_id=message.id, task_id="t", model=model) is None

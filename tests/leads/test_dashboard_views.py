@@ -3,25 +3,25 @@ actions a rep takes there, the CSV export, the metrics page, and the admin."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
 import json
 import re
-import uuid
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import redis
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
 from leads import charts
 from leads.models import (
-    Conversation,
     DashboardVisit,
     Evidence,
     Lead,
@@ -29,14 +29,15 @@ from leads.models import (
     Message,
     Notification,
     Site,
-    Visitor,
 )
 from leads.selectors.metrics import percentile
+from leads.services.broadcast import staff_group
 from leads.services.extraction import _facts_settle, lead_facts_correct
 from leads.services.leads import lead_note_add
 from leads.services.takeover import conversation_takeover
 from leads.views.dashboard import EXPORT_COLUMNS
 from salesbot.embedded_redis import EmbeddedRedis
+from tests.leads.factories import lead_create, message_add, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -58,22 +59,8 @@ ACTIONS = {
 }
 
 
-def _user(username: str, *, staff: bool = True, site: Site | None = None):  # type: ignore[no-untyped-def]
-    user = get_user_model().objects.create_user(username=username, is_staff=staff)
-    if site is not None:
-        site.team.add(user)
-    return user
-
-
-def _lead(site: Site, **fields: object) -> Lead:
-    visitor = Visitor.objects.create(site=site, token=uuid.uuid4().hex)
-    conversation = Conversation.objects.create(site=site, visitor=visitor)
-    return Lead.objects.create(site=site, visitor=visitor, conversation=conversation, **fields)
-
-
 def _say(lead: Lead, text: str, **fields: object) -> Message:
-    fields.setdefault("role", Message.Role.VISITOR)
-    return Message.objects.create(conversation=lead.conversation, text=text, **fields)
+    return message_add(lead.conversation, text, **fields)
 
 
 def _created(obj: Lead | Message, when) -> None:  # type: ignore[no-untyped-def]
@@ -122,18 +109,18 @@ def other_site(db: None) -> Site:
 
 @pytest.fixture
 def rep(site: Site):  # type: ignore[no-untyped-def]
-    return _user("rita", site=site)
+    return staff_user("rita", site=site)
 
 
 @pytest.fixture
 def colleague(site: Site):  # type: ignore[no-untyped-def]
-    return _user("oscar", site=site)
+    return staff_user("oscar", site=site)
 
 
 @pytest.fixture
 def outsider(other_site: Site):  # type: ignore[no-untyped-def]
     """Staff, but on another site's team only."""
-    return _user("sam", site=other_site)
+    return staff_user("sam", site=other_site)
 
 
 @pytest.fixture
@@ -144,13 +131,13 @@ def rep_client(client, rep):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def lead(site: Site) -> Lead:
-    return _lead(site)
+    return lead_create(site)
 
 
 @pytest.fixture
 def known_lead(site: Site) -> Lead:
     """A lead with a transcript, facts resting on evidence, and a note."""
-    lead = _lead(site)
+    lead = lead_create(site)
     message = _say(lead, "My name is Ana Torres, write to ana@globex.com")
     _say(lead, "Thanks Ana! What does Globex need?", role=Message.Role.ASSISTANT)
     for field, value, quote in [
@@ -167,7 +154,7 @@ def known_lead(site: Site) -> Lead:
             confidence=0.9,
         )
     _facts_settle(lead=lead)
-    lead_note_add(lead=lead, text="Prefers a call on Mondays", by=_user("nora", site=site))
+    lead_note_add(lead=lead, text="Prefers a call on Mondays", by=staff_user("nora", site=site))
     lead.refresh_from_db()
     return lead
 
@@ -199,21 +186,21 @@ def test_an_anonymous_htmx_request_keeps_the_whole_page_url_in_next(client):
     ids=["list", "export", "metrics", "detail"],
 )
 def test_a_signed_in_user_who_is_not_staff_is_forbidden(client, lead, url):
-    client.force_login(_user("customer", staff=False))
+    client.force_login(staff_user("customer", staff=False))
     response = client.get(_detail(lead) if url == "detail" else url)
     assert response.status_code == 403
 
 
 @pytest.mark.parametrize("name", [*ACTIONS, "lead-fact"])
 def test_a_user_who_is_not_staff_cannot_act_on_a_lead(client, lead, name):
-    client.force_login(_user("customer", staff=False))
+    client.force_login(staff_user("customer", staff=False))
     url = _fact(lead, "name") if name == "lead-fact" else _action(name, lead)
     assert client.post(url, ACTIONS.get(name, {"name": "X"})).status_code == 403
 
 
 def test_a_rep_does_not_see_the_leads_of_a_site_they_are_not_on(client, outsider, lead):
     client.force_login(outsider)
-    mine = _lead(outsider.sites.get())
+    mine = lead_create(outsider.sites.get())
     assert _shown(client.get(LIST_URL)) == [mine.id]
 
 
@@ -237,7 +224,7 @@ def test_a_rep_on_the_team_sees_the_sites_leads(rep_client, lead):
 
 
 def test_a_superuser_sees_the_leads_of_every_site(admin_client, lead, other_site):
-    other = _lead(other_site)
+    other = lead_create(other_site)
     assert set(_shown(admin_client.get(LIST_URL))) == {lead.id, other.id}
 
 
@@ -245,33 +232,33 @@ def test_a_superuser_sees_the_leads_of_every_site(admin_client, lead, other_site
 
 
 def test_the_list_filters_by_status(rep_client, site):
-    qualified = _lead(site, status=Lead.Status.QUALIFIED)
-    _lead(site, status=Lead.Status.NEW)
+    qualified = lead_create(site, status=Lead.Status.QUALIFIED)
+    lead_create(site, status=Lead.Status.NEW)
     assert _shown(rep_client.get(LIST_URL, {"status": "qualified"})) == [qualified.id]
 
 
 def test_the_list_filters_by_score_range(rep_client, site):
-    leads = {score: _lead(site, score=score) for score in (10, 40, 60, 90)}
+    leads = {score: lead_create(site, score=score) for score in (10, 40, 60, 90)}
     shown = _shown(rep_client.get(LIST_URL, {"score_min": 30, "score_max": 60}))
     assert set(shown) == {leads[40].id, leads[60].id}
 
 
 def test_the_list_filters_by_site(admin_client, lead, other_site):
-    other = _lead(other_site)
+    other = lead_create(other_site)
     assert _shown(admin_client.get(LIST_URL, {"site": other_site.id})) == [other.id]
 
 
 @pytest.mark.parametrize("owner", ["me", "none", "colleague"])
 def test_the_list_filters_by_owner(rep_client, site, rep, colleague, owner):
-    leads = {"me": _lead(site, owner=rep), "colleague": _lead(site, owner=colleague)}
-    leads["none"] = _lead(site)
+    leads = {"me": lead_create(site, owner=rep), "colleague": lead_create(site, owner=colleague)}
+    leads["none"] = lead_create(site)
     value = str(colleague.id) if owner == "colleague" else owner
     assert _shown(rep_client.get(LIST_URL, {"owner": value})) == [leads[owner].id]
 
 
 def test_the_list_filters_by_creation_date(rep_client, site):
     now = timezone.now()
-    leads = [_lead(site) for _ in range(3)]
+    leads = [lead_create(site) for _ in range(3)]
     for lead, days in zip(leads, (10, 3, 0), strict=True):
         _created(lead, now - timedelta(days=days))
     today = timezone.localdate()
@@ -281,20 +268,20 @@ def test_the_list_filters_by_creation_date(rep_client, site):
 
 @pytest.mark.parametrize("q", ["torres", "GLOBEX.COM", "initech", "ana initech"])
 def test_the_list_searches_name_email_and_company(rep_client, site, q):
-    found = _lead(site, name="Ana Torres", email="ana@globex.com", company="Initech")
-    _lead(site, name="Bob Stone", email="bob@example.com", company="Umbrella")
+    found = lead_create(site, name="Ana Torres", email="ana@globex.com", company="Initech")
+    lead_create(site, name="Bob Stone", email="bob@example.com", company="Umbrella")
     assert _shown(rep_client.get(LIST_URL, {"q": q})) == [found.id]
 
 
 def test_the_list_sorts_by_score(rep_client, site):
-    leads = {score: _lead(site, score=score) for score in (10, 90, 50)}
+    leads = {score: lead_create(site, score=score) for score in (10, 90, 50)}
     shown = _shown(rep_client.get(LIST_URL, {"sort": "score"}))
     assert shown == [leads[90].id, leads[50].id, leads[10].id]
 
 
 def test_the_list_is_paginated(rep_client, site, settings):
     settings.DASHBOARD_PAGE_SIZE = 2
-    leads = [_lead(site) for _ in range(3)]
+    leads = [lead_create(site) for _ in range(3)]
     first = rep_client.get(LIST_URL, {"sort": "created"})
     second = rep_client.get(LIST_URL, {"sort": "created", "page": 2})
     assert _shown(first) == [leads[2].id, leads[1].id]
@@ -319,7 +306,7 @@ def test_an_htmx_refresh_of_the_table_returns_the_table_alone(rep_client, lead):
 
 def test_an_htmx_refresh_badges_the_leads_created_since_the_page_opened(rep_client, site):
     since = timezone.now() - timedelta(hours=1)
-    old, new = _lead(site), _lead(site)
+    old, new = lead_create(site), lead_create(site)
     _created(old, since - timedelta(minutes=5))
     response = rep_client.get(LIST_URL, {"since": since.isoformat()}, **TABLE)
     rows = _rows(response)
@@ -346,7 +333,7 @@ def test_the_first_visit_marks_nothing_new(rep_client, lead):
 def test_a_later_visit_badges_and_counts_the_leads_since_the_last(rep_client, rep, site):
     seen = timezone.now() - timedelta(hours=1)
     DashboardVisit.objects.create(user=rep, seen_at=seen)
-    old, new = _lead(site), _lead(site)
+    old, new = lead_create(site), lead_create(site)
     _created(old, seen - timedelta(hours=1))
     response = rep_client.get(LIST_URL)
     rows = _rows(response)
@@ -424,11 +411,19 @@ def test_a_budget_needs_a_currency(rep_client, known_lead):
     assert known_lead.budget_amount is None
 
 
-def test_a_saved_fact_refreshes_the_panel_and_tells_the_page(rep_client, known_lead, rep):
+def test_a_saved_fact_refreshes_the_panel_and_tells_the_dashboards(
+    rep_client, known_lead, rep, django_capture_on_commit_callbacks
+):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(staff_group(known_lead.site_id), channel)
     body = {"budget_amount": "5000", "budget_currency": "eur"}
-    response = rep_client.post(_fact(known_lead, "budget"), body, **HTMX)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = rep_client.post(_fact(known_lead, "budget"), body, **HTMX)
     assert response.status_code == 200
-    assert json.loads(response["HX-Trigger"]) == {"sb:lead": {"lead": known_lead.id}}
+    assert 'id="facts"' in response.content.decode()
+    frame = async_to_sync(asyncio.wait_for)(layer.receive(channel), 10)["frame"]
+    assert frame == {"type": "lead", "lead": known_lead.id, "site": known_lead.site_id}
     known_lead.refresh_from_db()
     assert (str(known_lead.budget_amount), known_lead.budget_currency) == ("5000.00", "EUR")
     assert known_lead.evidence.filter(extractor=Evidence.Extractor.STAFF, author=rep).count() == 2
@@ -487,7 +482,7 @@ def test_a_lead_cannot_go_to_someone_off_the_sites_team(rep_client, lead, outsid
 
 
 def test_an_empty_owner_unassigns_the_lead(rep_client, site, colleague):
-    lead = _lead(site, owner=colleague)
+    lead = lead_create(site, owner=colleague)
     rep_client.post(_action("lead-owner", lead), {"owner": ""}, **HTMX)
     lead.refresh_from_db()
     assert lead.owner is None
@@ -625,20 +620,20 @@ def test_the_export_streams_a_csv_attachment(rep_client, lead):
 
 def test_the_export_has_every_filtered_lead_not_just_the_first_page(rep_client, site, settings):
     settings.DASHBOARD_PAGE_SIZE = 2
-    qualified = {_lead(site, status=Lead.Status.QUALIFIED).id for _ in range(3)}
-    _lead(site, status=Lead.Status.NEW)
+    qualified = {lead_create(site, status=Lead.Status.QUALIFIED).id for _ in range(3)}
+    lead_create(site, status=Lead.Status.NEW)
     rows = _csv(rep_client.get(EXPORT_URL, {"status": "qualified", "page": 1}))[1:]
     assert {int(row[0]) for row in rows} == qualified
 
 
 def test_the_export_leaves_out_sites_the_rep_is_not_on(rep_client, lead, other_site):
-    _lead(other_site)
+    lead_create(other_site)
     rows = _csv(rep_client.get(EXPORT_URL))[1:]
     assert [int(row[0]) for row in rows] == [lead.id]
 
 
 def test_the_export_defuses_cells_a_spreadsheet_would_run(rep_client, site):
-    _lead(site, company='=HYPERLINK("http://evil.example","x")', name="@SUM(A1)")
+    lead_create(site, company='=HYPERLINK("http://evil.example","x")', name="@SUM(A1)")
     header, row = _csv(rep_client.get(EXPORT_URL))
     values = dict(zip(header, row, strict=True))
     assert values["company"] == '\'=HYPERLINK("http://evil.example","x")'
@@ -646,7 +641,7 @@ def test_the_export_defuses_cells_a_spreadsheet_would_run(rep_client, site):
 
 
 def test_the_export_has_the_first_and_last_contact(rep_client, site, rep):
-    lead = _lead(site, owner=rep)
+    lead = lead_create(site, owner=rep)
     first, last = _say(lead, "Hi"), _say(lead, "Bye")
     start = timezone.now() - timedelta(days=2)
     _created(first, start)
@@ -680,9 +675,9 @@ def _replies(
 @pytest.fixture
 def measured(site: Site, other_site: Site) -> Lead:
     """Five replies and a qualified lead on the rep's site; a slow reply on another site."""
-    lead = _lead(site, status=Lead.Status.QUALIFIED, qualified_at=timezone.now())
+    lead = lead_create(site, status=Lead.Status.QUALIFIED, qualified_at=timezone.now())
     _replies(lead, [300, 100, 1000, 200, 400])
-    _replies(_lead(other_site), [90_000], generation_ms=50_000, completion_tokens=9)
+    _replies(lead_create(other_site), [90_000], generation_ms=50_000, completion_tokens=9)
     return lead
 
 
@@ -816,7 +811,7 @@ def _admin_action(admin_client, action: str, *leads: Lead):  # type: ignore[no-u
 
 
 def test_the_admin_exports_the_selected_leads_as_csv(admin_client, site):
-    chosen, _ = _lead(site, name="Ana"), _lead(site, name="Bob")
+    chosen, _ = lead_create(site, name="Ana"), lead_create(site, name="Bob")
     response = _admin_action(admin_client, "export_csv", chosen)
     assert response.streaming is True
     rows = _csv(response)
@@ -829,7 +824,7 @@ def test_the_admin_exports_the_selected_leads_as_csv(admin_client, site):
     [("mark_qualified", "qualified"), ("mark_disqualified", "disqualified")],
 )
 def test_the_admin_sets_the_status_of_the_selected_leads(admin_client, site, action, status):
-    leads = [_lead(site), _lead(site)]
+    leads = [lead_create(site), lead_create(site)]
     assert _admin_action(admin_client, action, *leads).status_code == 302
     assert set(Lead.objects.values_list("status", "status_locked")) == {(status, True)}
 
