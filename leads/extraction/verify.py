@@ -76,5 +76,6 @@ def _plausible(field: str, value: str) -> bool:
     if field == "name":
         return len(words) <= 4 and all(w[:1].isupper() or w in _PARTICLES for w in words)
     if field == "company":
-        return len(words) <= 6 and words[0][:1].isupper()
+        # "Initech Worldwide Logistics and Freight Solutions GmbH" is a name, not a sentence.
+        return len(words) <= 8 and words[0][:1].isupper()
     return len(words) <= 8 and any(title_word(w) for w in words)

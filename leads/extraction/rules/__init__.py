@@ -28,10 +28,14 @@ def rules_extract(turns: list[Turn], index: int, *, region: str) -> list[Candida
     for nth, sentence in enumerate(sentences(text)):
         before = text[: sentence.start]
         s = sentence.text
-        for address, start, end, fix in contact.emails(sentence, before):
-            found.append((Found("email", address, start, end, 0.95, fix), sentence.start))
-        for number, start, end, fix in contact.phones(sentence, region, before):
-            found.append((Found("phone", number, start, end, 0.9, fix), sentence.start))
+        contacts = [
+            Found("email", address, start, end, 0.95, fix)
+            for address, start, end, fix in contact.emails(sentence, before)
+        ] + [
+            Found("phone", number, start, end, 0.9, fix)
+            for number, start, end, fix in contact.phones(sentence, region, before)
+        ]
+        found.extend((item, sentence.start) for item in contacts)
         items = [
             *people.people(sentence, asked_name=asked["name"] and nth == 0, before_text=before),
             *quantities.seats(s, asked_count=asked["count"], before_text=before),
@@ -41,7 +45,12 @@ def rules_extract(turns: list[Turn], index: int, *, region: str) -> list[Candida
             *authority.need(sentence),
             *people.from_entities(sentence, entities),
         ]
-        found.extend((item, sentence.start) for item in items)
+        # The digits of a phone number or an address are never a count, amount or date.
+        found.extend(
+            (item, sentence.start)
+            for item in items
+            if not any(item.start < c.end and c.start < item.end for c in contacts)
+        )
     found.extend((item, 0) for item in people.companies_named_after(text))
     found.extend((item, 0) for item in people.labelled(text))
     found.extend((item, 0) for item in quantities.labelled_seats(text))
@@ -51,7 +60,7 @@ def rules_extract(turns: list[Turn], index: int, *, region: str) -> list[Candida
             field=item.field,
             value=item.value,
             turn=index,
-            quote=text[offset + item.start : offset + item.end],
+            quote=text[offset + item.start : offset + item.end].strip(),
             extractor="rules",
             confidence=item.confidence,
             position=offset + item.start,

@@ -75,6 +75,13 @@ _BARE_COUNT = re.compile(
     re.IGNORECASE,
 )
 
+# Words before "one" that make it a pronoun ("this one", "the new one"), not a number.
+_PRONOUN_ONE = re.compile(
+    r"\b(?:this|that|the|which|each|every|any|no|another|same|other|a|an|new|right|big|"
+    r"good|next|last|first|current|old)\s+$",
+    re.IGNORECASE,
+)
+
 
 def seats(text: str, *, asked_count: bool, before_text: str) -> Iterator[Found]:
     """How many people would use the product."""
@@ -120,6 +127,8 @@ def seats(text: str, *, asked_count: bool, before_text: str) -> Iterator[Found]:
     if not found and asked_count and not before_text.strip() and len(text.split()) <= 8:
         # A short answer to "how many?": "Yep, all 6."
         for match in _BARE_COUNT.finditer(text):
+            if _PRONOUN_ONE.search(text[: match.start()]) and match["n"].casefold() == "one":
+                continue  # "like this one" points at a thing, it counts nobody
             item = candidate(match, "n", 0.7)
             near = text[max(0, match.start() - 2) : match.end() + 2]
             if item is not None and not re.search(r"[$€£¥₹]", near):

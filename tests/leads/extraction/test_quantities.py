@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from leads.extraction.facts import Value
+from leads.extraction.facts import Turn, Value
+from leads.extraction.rules import rules_extract
 
 if TYPE_CHECKING:
     from tests.leads.extraction.conftest import Facts
@@ -73,6 +74,24 @@ def test_bare_number_answering_how_many_is_a_seat_count(facts: Facts) -> None:
     assert facts("14", question="How many people would use it?").get("seats") == 14
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Call me on +49 30 901820.",
+        "Reach me at team42@lumen.io",
+        "I sign off on purchases like this one.",
+    ],
+)
+def test_a_phone_number_address_or_pronoun_answering_how_many_is_no_count(
+    facts: Facts, answer: str
+) -> None:
+    assert "seats" not in facts(answer, question="How many people would use it?")
+
+
+def test_one_answering_how_many_is_a_count(facts: Facts) -> None:
+    assert facts("Just one for now", question="How many people would use it?").get("seats") == 1
+
+
 def test_corrected_seat_count_replaces_the_first(facts: Facts) -> None:
     assert facts("Let's say 30 seats. Actually make that 35.").get("seats") == 35
 
@@ -105,6 +124,12 @@ def test_budget_is_read_in_local_formats(
 ) -> None:
     expected = {"budget_amount": amount, "budget_currency": currency}
     assert _budget(facts(text, region=region)) == expected
+
+
+def test_a_budget_is_quoted_without_the_space_after_it() -> None:
+    turns = [Turn(0, "visitor", "Our budget is €45,000 and we start soon.")]
+    quotes = {c.quote for c in rules_extract(turns, 0, region="DE") if c.field.startswith("budget")}
+    assert quotes == {"€45,000"}
 
 
 def test_budget_in_rupees_written_rs_dot(facts: Facts) -> None:

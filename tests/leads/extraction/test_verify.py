@@ -122,6 +122,7 @@ def test_phone_is_read_in_the_sites_region() -> None:
         ("name", "Anna-Lena de Vries"),
         ("name", "María José García López"),
         ("company", "Acme Widgets GmbH"),
+        ("company", "Initech Worldwide Logistics and Freight Solutions GmbH"),
         ("job_title", "Head of Growth"),
         ("job_title", "directora financiera"),
     ],
