@@ -25,7 +25,8 @@ class Resolution:
 
 
 def resolve(candidates: list[Candidate]) -> Resolution:
-    """Settle every field of `candidates` (from any extractor, in any order)."""
+    """Settle every field of `candidates` (from any extractor, in any order, except that staff
+    corrections of one field come in the order they were made)."""
     result = Resolution(candidates=list(candidates))
     by_field: dict[str, list[int]] = {}
     for index, candidate in enumerate(result.candidates):
@@ -39,9 +40,9 @@ def _resolve_field(result: Resolution, name: str, indices: list[int]) -> None:
     cands = result.candidates
     staff = [i for i in indices if cands[i].extractor == "staff"]
     if staff:
-        # A rep's correction is never overwritten by what is read later, only by another rep's;
-        # among staff candidates, `position` orders them (the evidence's id).
-        last = max(staff, key=lambda i: cands[i].position)
+        # A rep's correction is never overwritten by what is read later, only by another rep's:
+        # the last one made stands. Staff speak in no turn, so only their order tells.
+        last = staff[-1]
         for j in indices:
             if j != last:
                 result.superseded[j] = last

@@ -222,6 +222,7 @@ def _evidence_store(*, lead: Lead, message: Message, candidates: list[Candidate]
 def _facts_settle(*, lead: Lead, actor: AbstractBaseUser | None = None) -> list[str]:
     """Recompute the lead's facts and each evidence's standing from all its evidence; the
     names of the facts that changed, each recorded in the lead's history (by `actor`)."""
+    # Staff corrections have no message: among themselves, `id` keeps them in the order made.
     evidence = list(lead.evidence.order_by("message_id", "position", "id"))
     resolution = resolve(
         [
@@ -232,8 +233,7 @@ def _facts_settle(*, lead: Lead, actor: AbstractBaseUser | None = None) -> list[
                 quote=e.quote,
                 extractor=e.extractor,  # type: ignore[arg-type]
                 confidence=e.confidence,
-                # Staff corrections are ordered by when they were made.
-                position=e.id if e.extractor == Evidence.Extractor.STAFF else e.position,
+                position=e.position,
                 correction=e.correction,
             )
             for e in evidence

@@ -9,14 +9,14 @@ from leads.extraction.merge import resolve
 
 
 def _said(
-    value: Value,
+    value: Value | None,
     *,
     turn: int,
     position: int = 0,
     field: str = "email",
     confidence: float = 0.9,
     correction: bool = False,
-    extractor: Literal["rules", "model"] = "rules",
+    extractor: Literal["rules", "model", "staff"] = "rules",
 ) -> Candidate:
     return Candidate(
         field=field,
@@ -156,3 +156,32 @@ def test_fields_are_settled_independently() -> None:
 def test_no_candidates_settle_nothing() -> None:
     result = resolve([])
     assert (result.values, result.conflicts, result.superseded) == ({}, set(), {})
+
+
+def test_a_staff_correction_stands_against_anything_read_later() -> None:
+    result = resolve(
+        [
+            _said("jo@lumen.io", turn=1),
+            _said("jo.park@lumen.io", turn=0, extractor="staff", confidence=1.0),
+            _said("jo@lumen.io", turn=5, correction=True, confidence=0.95),
+        ]
+    )
+    assert result.values["email"] == "jo.park@lumen.io"
+    assert (result.current["email"], result.superseded) == ([1], {0: 1, 2: 1})
+    assert not result.conflicts
+
+
+def test_of_several_staff_corrections_the_last_made_stands() -> None:
+    result = resolve(
+        [
+            _said("b@lumen.io", turn=0, extractor="staff", position=9),
+            _said("a@lumen.io", turn=0, extractor="staff", position=0),
+        ]
+    )
+    assert result.values["email"] == "a@lumen.io"
+
+
+def test_a_staff_correction_to_nothing_clears_the_field() -> None:
+    result = resolve([_said("jo@lumen.io", turn=1), _said(None, turn=0, extractor="staff")])
+    assert "email" not in result.values
+    assert result.superseded == {0: 1}
