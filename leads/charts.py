@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 40, 12, 12, 28
+MARKER_LABEL_W = 48  # room a marker's label takes beside its line
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class Tick:
 class Marker:
     x: float
     label: str
+    anchor: str = "start"  # the label's side of the line: "start" right of it, "end" left
+
+    @property
+    def dx(self) -> int:
+        return 3 if self.anchor == "start" else -3
 
 
 @dataclass(frozen=True)
@@ -113,10 +119,24 @@ def column_chart(
         bars=bars,
         y_ticks=y_ticks,
         x_ticks=x_ticks,
-        markers=[Marker(LEFT + slot * pos, text) for pos, text in markers],
+        markers=_markers([(LEFT + slot * pos, text) for pos, text in markers]),
         title=title,
         baseline=TOP + plot_h,
     )
+
+
+def _markers(lines: Sequence[tuple[float, str]]) -> list[Marker]:
+    """Markers left to right; of two close ones, the first is labelled on its left, so that
+    "median" and "p95" never print over each other."""
+    ordered = sorted(lines)
+    return [
+        Marker(
+            x,
+            text,
+            "end" if i + 1 < len(ordered) and ordered[i + 1][0] - x < MARKER_LABEL_W else "start",
+        )
+        for i, (x, text) in enumerate(ordered)
+    ]
 
 
 def bar_chart(

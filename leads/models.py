@@ -4,7 +4,7 @@ qualified from them with the evidence behind every fact."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -316,7 +316,8 @@ class Lead(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name or self.email or f"lead {self.pk}"
+        # Before the visitor says who they are, the number is all there is to tell them apart.
+        return self.name or self.email or self.phone or f"Visitor #{self.pk}"
 
 
 class Evidence(models.Model):
@@ -446,6 +447,14 @@ class LeadEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.field} on lead {self.lead_id}".replace("  ", " ")
+
+    @property
+    def field_label(self) -> str:
+        """The changed fact as people read it ("job title"), not as the code spells it."""
+        try:
+            return str(Lead._meta.get_field(self.field).verbose_name)
+        except FieldDoesNotExist:
+            return self.field
 
 
 class DashboardVisit(models.Model):

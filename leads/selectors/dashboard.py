@@ -44,13 +44,14 @@ def user_sees_site(*, user: AbstractBaseUser, site_id: int) -> bool:
 
 def leads_visible(*, user: AbstractBaseUser) -> QuerySet[Lead]:
     """Every lead `user` may see and act on, with the times of its first and last message."""
-    return (
-        Lead.objects.filter(site__in=sites_visible(user=user))
-        .select_related("site", "owner", "conversation")
-        .annotate(
-            first_contact=Min("conversation__messages__created"),
-            last_contact=Max("conversation__messages__created"),
-        )
+    return lead_rows(Lead.objects.filter(site__in=sites_visible(user=user)))
+
+
+def lead_rows(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    """`leads` as the list and the CSV show them: with site, owner and first and last contact."""
+    return leads.select_related("site", "owner", "conversation").annotate(
+        first_contact=Min("conversation__messages__created"),
+        last_contact=Max("conversation__messages__created"),
     )
 
 

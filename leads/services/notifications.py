@@ -280,7 +280,7 @@ def lead_summary_text(*, lead: Lead) -> str:
 
 def _email_deliver(notification: Notification) -> None:
     lead = notification.lead
-    who = lead.name or lead.email or f"lead {lead.id}"
+    who = str(lead)
     if lead.company:
         who += f" ({lead.company})"
     # Visitors choose these words: a line break in a subject is refused by Django.

@@ -32,7 +32,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from leads.forms import EDITABLE, LABELS, FactForm, LeadFilterForm
-from leads.models import Lead
+from leads.models import Evidence, Lead
 from leads.selectors import dashboard as leads_selectors
 from leads.selectors.dashboard import LeadFilters
 from leads.services.extraction import lead_facts_correct
@@ -226,10 +226,23 @@ def _facts(lead: Lead) -> list[dict[str, Any]]:
                 "fact": fact,
                 "label": LABELS[fact],
                 "value": shown,
-                "evidence": [e for e in evidence if e.field in names],
+                "evidence": _one_per_quote([e for e in evidence if e.field in names]),
             }
         )
     return rows
+
+
+def _one_per_quote(evidence: list[Evidence]) -> list[Evidence]:
+    """A quote behind several fields of one fact ("$20,000": amount and currency) shows once."""
+    seen, kept = set(), []
+    for e in evidence:
+        made = e.created.replace(microsecond=0) if e.extractor == Evidence.Extractor.STAFF else None
+        state = (e.current, e.superseded_by_id is not None, e.conflict)
+        key = (e.message_id, e.extractor, e.quote, e.author_id, made, state)
+        if key not in seen:
+            seen.add(key)
+            kept.append(e)
+    return kept
 
 
 def _shown(value: object) -> str:

@@ -3,14 +3,20 @@ against the real stack (ASGI server, workers, bundled model), two browser contex
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from leads.models import Message, Site
+from leads.models import Evidence, Lead, Message, Site
+from leads.services.extraction import lead_facts_correct, message_facts_extract
+from leads.services.leads import lead_note_add, lead_owner_assign
+from leads.services.messages import message_receive
+from leads.services.takeover import conversation_takeover
 from tests.e2e.conftest import in_thread
 from tests.e2e.test_widget_browser import open_demo, replies, say, wait_until
+from tests.leads.factories import lead_create, message_add
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -99,3 +105,195 @@ def test_a_lead_appears_live_and_a_rep_takes_the_conversation_over(live_stack, r
         timeout=120,
     )
     visitor.context.close()
+
+
+# ---- a rep's edits, in the browser ----------------------------------------------------------
+
+
+def chatted_lead(site: Site, *lines: str) -> Lead:
+    """A lead whose visitor said `lines` (the assistant answering each), read by the rules."""
+    lead = lead_create(site)
+    for line in lines:
+        message = message_add(lead.conversation, line)
+        message_facts_extract(message_id=message.id, extractor="rules")
+        message_add(
+            lead.conversation,
+            "Thanks! How many people would use it?",
+            role=Message.Role.ASSISTANT,
+            in_reply_to=message,
+            status=Message.Status.COMPLETE,
+            first_token_ms=850,
+            generation_ms=2400,
+            prompt_tokens=310,
+            completion_tokens=48,
+            model_name="smollm2-135m",
+        )
+    lead.refresh_from_db()
+    return lead
+
+
+def test_a_rep_corrects_a_fact_notes_assigns_and_qualifies_and_the_bot_keeps_the_correction(
+    live_stack, rep, demo_site, page
+):
+    lead = in_thread(
+        lambda: chatted_lead(demo_site, "I'm Ana Torres from Initech, ana@initech.example")
+    )
+    assert lead.company == "Initech"
+    log_in(page, live_stack.base_url)
+    page.goto(f"{live_stack.base_url}/dashboard/leads/{lead.id}/")
+    page.wait_for_selector("body[data-watching]")
+    page.evaluate("window.notReloaded = true")
+
+    # The company, corrected in place.
+    facts = page.locator("#facts")
+    facts.get_by_role("button", name="Edit company").click()
+    facts.get_by_label("Company", exact=True).fill("Initech Europe")
+    facts.get_by_role("button", name="Save").click()
+    company = page.locator("#fact-company")
+    company.locator(".value", has_text="Initech Europe").wait_for()
+    assert "set by rita" in company.inner_text()
+    # A wrong value is refused with a sentence, and the form keeps what was typed.
+    facts.get_by_role("button", name="Edit phone").click()
+    facts.get_by_label("Phone", exact=True).fill("call me maybe")
+    facts.get_by_role("button", name="Save").click()
+    facts.locator(".error", has_text="Not a phone number").wait_for()
+    assert facts.get_by_label("Phone", exact=True).input_value() == "call me maybe"
+    facts.get_by_role("button", name="Cancel").click()
+    page.locator("#fact-phone .value", has_text="—").wait_for()
+
+    # A note, the owner and the status: each lands in the history, live.
+    page.get_by_label("Add a note").fill("Wants a call on Monday.\n<b>not bold</b>")
+    page.get_by_role("button", name="Add note").click()
+    history = page.locator("#history")
+    history.locator("blockquote", has_text="Wants a call on Monday.").wait_for()
+    assert history.locator("b").count() == 0  # a note is text, never markup
+    page.get_by_label("Owner").select_option(label="rita")
+    history.get_by_text("assigned the lead to").wait_for()
+    page.get_by_label("Status").select_option(label="Qualified")
+    page.locator("#summary .sub", has_text="(set by staff)").wait_for()
+    history.get_by_text("moved the status from").wait_for()
+    assert "set company from “Initech” to “Initech Europe”" in history.inner_text()
+
+    # The visitor names the old company again: the worker's extraction reads it, and the
+    # rep's correction still stands, on the page and in the database.
+    message = in_thread(
+        lambda: message_receive(
+            conversation=Lead.objects.get(id=lead.id).conversation,
+            text="As I said, I work at Initech.",
+            client_id=uuid.uuid4(),
+        )
+    )
+    wait_until(
+        page,
+        lambda: in_thread(
+            lambda: Evidence.objects.filter(message_id=message.id, field="company").exists()
+        ),
+        timeout=120,
+    )
+    page.locator("#transcript").get_by_text("As I said, I work at Initech.").wait_for()
+    stored = in_thread(lambda: Lead.objects.get(id=lead.id))
+    assert (stored.company, stored.status, stored.owner_id) == (
+        "Initech Europe",
+        "qualified",
+        rep.id,
+    )
+    assert company.locator(".value").inner_text() == "Initech Europe"
+    assert page.evaluate("window.notReloaded") is True
+
+
+# ---- laptop and tablet layouts, and accessibility ---------------------------------------------
+
+VIEWPORTS = {
+    "laptop": {"width": 1366, "height": 768},
+    "tablet-landscape": {"width": 1024, "height": 768},
+    "tablet-portrait": {"width": 768, "height": 1024},
+}
+
+# What sticks out of the viewport sideways (the page scrolling, or a control cut off), and
+# what a scrolling box hides: the lead table must fit without a sideways scroll.
+OVERFLOW = """() => {
+  const root = document.documentElement, width = root.clientWidth, out = [];
+  if (root.scrollWidth > width) out.push(`the page is ${root.scrollWidth}px wide`);
+  for (const el of document.querySelectorAll('main *, header *')) {
+    if (!el.checkVisibility() || (el.closest('svg') && el.tagName !== 'svg')) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width && (box.left < -1 || box.right > width + 1)) {
+      const name = `${el.tagName.toLowerCase()}#${el.id}.${el.className}`;
+      out.push(`${name} spans ${Math.round(box.left)} to ${Math.round(box.right)}px`);
+    }
+  }
+  for (const box of document.querySelectorAll('.scroll')) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      out.push(`a table ${box.scrollWidth}px wide in ${box.clientWidth}px`);
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.fixture
+def busy_lead(demo_site: Site, rep: Any) -> Lead:
+    """A site with a page of leads and one that has everything: a long transcript, facts with
+    quotes, a correction, notes, an owner, a rep in the chat, and replies with timings."""
+
+    def build() -> Lead:
+        for n in range(30):
+            lead_create(demo_site, name=f"Visitor Number {n}", score=n * 3)
+        lead = chatted_lead(
+            demo_site,
+            "Hi, I'm Maximiliane Oberhauser-Lindqvist, Head of Revenue Operations at "
+            "Initech Worldwide Logistics and Freight Solutions GmbH.",
+            "Reach me at maximiliane.oberhauser-lindqvist@initech-worldwide-logistics.example "
+            "or +49 30 901820.",
+            "We need a CRM for 120 seats, our budget is €45,000 and we want to start in 2 months.",
+            "I sign off on purchases like this one.",
+        )
+        lead_facts_correct(lead=lead, values={"job_title": "VP Revenue Operations"}, by=rep)
+        lead_note_add(lead=lead, text="Spoke on the phone; sending a proposal.", by=rep)
+        lead_owner_assign(lead=lead, owner=rep, by=rep)
+        conversation_takeover(conversation=lead.conversation, by=rep)
+        message_add(
+            lead.conversation,
+            "Hi Maximiliane, Rita here.",
+            role=Message.Role.AGENT,
+            author=rep,
+            status=Message.Status.COMPLETE,
+        )
+        return lead
+
+    return in_thread(build)
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_every_dashboard_page_fits_a_laptop_and_a_tablet(live_stack, busy_lead, browser, viewport):
+    page = browser.new_context(viewport=VIEWPORTS[viewport]).new_page()
+    log_in(page, live_stack.base_url)
+    for path in ["/dashboard/", f"/dashboard/leads/{busy_lead.id}/", "/dashboard/metrics/"]:
+        page.goto(f"{live_stack.base_url}{path}")
+        page.wait_for_selector("body[data-live='on']")
+        assert page.evaluate(OVERFLOW) == [], f"{path} at {viewport}"
+    # The filters, the table and the pages are all there to use.
+    page.goto(f"{live_stack.base_url}/dashboard/")
+    for name in ["Search", "Site", "Owner", "Sort by"]:
+        assert page.get_by_label(name, exact=True).is_visible()
+    assert page.get_by_role("link", name="Next").is_visible()
+
+
+def test_the_dashboard_pages_have_no_accessibility_violations(live_stack, busy_lead, page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    log_in(page, live_stack.base_url)
+    checked: set[str] = set()
+    for path in ["/dashboard/", f"/dashboard/leads/{busy_lead.id}/", "/dashboard/metrics/"]:
+        page.goto(f"{live_stack.base_url}{path}")
+        page.wait_for_selector("body[data-live='on']")
+        results = Axe().run(page)
+        assert results.violations_count == 0, f"{path}: {results.generate_report()}"
+        checked |= {rule["id"] for rule in results.response["passes"]}
+    assert {
+        "color-contrast",
+        "label",
+        "button-name",
+        "landmark-one-main",
+        "page-has-heading-one",
+    } <= checked

@@ -10,6 +10,7 @@ import io
 import json
 import re
 from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,6 +18,7 @@ import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings as django_settings
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,7 +34,7 @@ from leads.models import (
 )
 from leads.selectors.metrics import percentile
 from leads.services.broadcast import staff_group
-from leads.services.extraction import _facts_settle, lead_facts_correct
+from leads.services.extraction import _facts_settle, lead_facts_correct, message_facts_extract
 from leads.services.leads import lead_note_add
 from leads.services.takeover import conversation_takeover
 from leads.views.dashboard import EXPORT_COLUMNS
@@ -359,10 +361,38 @@ def test_the_lead_page_shows_each_facts_quote_confidence_and_source(rep_client, 
     assert "Rules · 90%" in html
 
 
+def test_a_quote_behind_the_budgets_amount_and_currency_shows_once(rep_client, lead):
+    message = _say(lead, "Our budget is $20,000.")
+    message_facts_extract(message_id=message.id, extractor="rules")
+    assert set(lead.evidence.values_list("field", flat=True)) == {
+        "budget_amount",
+        "budget_currency",
+    }
+    html = rep_client.get(_detail(lead), {"panel": "facts"}, **HTMX).content.decode()
+    budget = html[html.index('id="fact-budget"') : html.index('id="fact-seats"')]
+    assert "20,000 USD" in budget
+    assert budget.count("<q>$20,000</q>") == 1
+
+
+def test_each_staff_correction_of_the_budget_shows_once(rep_client, lead, rep):
+    lead_facts_correct(
+        lead=lead, values={"budget_amount": Decimal(5000), "budget_currency": "EUR"}, by=rep
+    )
+    html = rep_client.get(_detail(lead), {"panel": "facts"}, **HTMX).content.decode()
+    budget = html[html.index('id="fact-budget"') : html.index('id="fact-seats"')]
+    assert budget.count(f"set by {rep.username}") == 1
+
+
 def test_the_lead_page_shows_the_history(rep_client, known_lead):
     html = rep_client.get(_detail(known_lead)).content.decode()
     assert "Prefers a call on Mondays" in html
     assert "set <strong>name</strong>" in html
+
+
+def test_the_history_names_a_fact_as_people_read_it(rep_client, lead, rep):
+    lead_facts_correct(lead=lead, values={"job_title": "CTO"}, by=rep)
+    html = rep_client.get(_detail(lead), {"panel": "history"}, **HTMX).content.decode()
+    assert "set <strong>job title</strong> to “CTO”" in html
 
 
 @pytest.mark.parametrize("panel", ["transcript", "facts", "summary", "history", "takeover"])
@@ -766,6 +796,20 @@ def test_nice_max_rounds_an_axis_up(value, expected):
     assert charts.nice_max(value) == pytest.approx(expected)
 
 
+def test_close_markers_are_labelled_on_either_side_of_their_lines():
+    chart = charts.histogram(
+        [0.8] * 4, bins=20, title="Wait", markers=[(0.85, "p95"), (0.84, "median")]
+    )
+    assert [(m.label, m.anchor) for m in chart.markers] == [("median", "end"), ("p95", "start")]
+
+
+def test_distant_markers_are_labelled_on_their_right():
+    chart = charts.histogram(
+        [0.1, 0.9], bins=20, title="Wait", markers=[(0.1, "median"), (0.9, "p95")]
+    )
+    assert [m.anchor for m in chart.markers] == ["start", "start"]
+
+
 # ---- the admin ----------------------------------------------------------------------------------
 
 
@@ -817,6 +861,15 @@ def test_the_admin_exports_the_selected_leads_as_csv(admin_client, site):
     rows = _csv(response)
     assert rows[0] == EXPORT_COLUMNS
     assert [(int(row[0]), row[2]) for row in rows[1:]] == [(chosen.id, "Ana")]
+
+
+def test_staff_with_admin_rights_export_what_the_admin_shows_them_on_no_team(client, site):
+    clerk = staff_user("clerk")  # on no site's team: the dashboard shows them nothing
+    clerk.user_permissions.add(Permission.objects.get(codename="view_lead"))
+    client.force_login(clerk)
+    lead = lead_create(site, name="Ana")
+    rows = _csv(_admin_action(client, "export_csv", lead))
+    assert [int(row[0]) for row in rows[1:]] == [lead.id]
 
 
 @pytest.mark.parametrize(
