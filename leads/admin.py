@@ -4,6 +4,9 @@ services as the dashboard, so the admin and the dashboard behave the same."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db import models
 from django.utils import timezone
 
 from leads.models import (
@@ -22,6 +25,12 @@ from leads.selectors.dashboard import lead_rows
 from leads.services.extraction import lead_facts_correct
 from leads.services.leads import lead_erase
 from leads.services.scoring import lead_status_set, lead_status_unlock
+from leads.services.teams import (
+    ACCESS_FIELDS,
+    site_team_changed,
+    user_access_changed,
+    users_deleted,
+)
 from leads.views.dashboard import csv_response
 
 
@@ -56,6 +65,14 @@ class SiteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ["name", "key", "description"]
     date_hierarchy = "created"
     filter_horizontal = ["team"]
+    # A URL typed without a scheme is https (Django 6's default, without its warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+        site = form.instance
+        before = set(site.team.values_list("id", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        site_team_changed(site=site, before=before)
 
 
 @admin.register(Visitor)
@@ -221,3 +238,28 @@ class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class DashboardVisitAdmin(ReadOnlyAdmin):
     list_display = ["user", "seen_at"]
     date_hierarchy = "seen_at"
+
+
+User = get_user_model()
+admin.site.unregister(User)  # Django's own, registered by django.contrib.auth.admin
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):  # type: ignore[type-arg]
+    """Django's user admin; a user made inactive or no longer staff leaves open dashboards."""
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        before = {name: form.initial.get(name) for name in ACCESS_FIELDS} if change else {}
+        super().save_model(request, obj, form, change)
+        if change:
+            user_access_changed(user=obj, before=before)
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        user_id = obj.pk
+        super().delete_model(request, obj)
+        users_deleted(user_ids=[user_id])
+
+    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        user_ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        users_deleted(user_ids=user_ids)

@@ -29,6 +29,17 @@ def staff_send(*, site_id: int, frame: dict[str, Any]) -> None:
     _group_send(staff_group(site_id), frame)
 
 
+def staff_user_group(user_id: int) -> str:
+    """One staff user's dashboards listen here for changes to what they may see."""
+    return f"{STAFF_GROUP}.user.{user_id}"
+
+
+def staff_sites_changed(*, user_id: int) -> None:
+    """Tell the user's open dashboards that their sites changed: they join the new sites'
+    groups, leave the old ones', and refresh."""
+    _group_send(staff_user_group(user_id), {"type": "sites"}, event="staff.sites")
+
+
 def staff_conversation_group(conversation_id: int) -> str:
     """Dashboards watching a conversation listen here for what only staff see (suggestions)."""
     return f"{STAFF_GROUP}.conversation.{conversation_id}"
@@ -47,11 +58,12 @@ def frame_send(*, conversation_id: int, frame: dict[str, Any]) -> None:
     _group_send(conversation_group(conversation_id), frame)
 
 
-def _group_send(group: str, frame: dict[str, Any]) -> None:
+def _group_send(group: str, frame: dict[str, Any], *, event: str = "chat.frame") -> None:
+    """`event` names the consumers' handler: "chat.frame" forwards `frame` to the client."""
     layer = get_channel_layer()
     if layer is None:  # pragma: no cover - CHANNEL_LAYERS is always configured
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": "chat.frame", "frame": frame})
+        async_to_sync(layer.group_send)(group, {"type": event, "frame": frame})
     except Exception:
         logger.warning("could not send a %s frame to %s", frame.get("type"), group, exc_info=True)

@@ -68,6 +68,7 @@
         return;
       case "watching": body.dataset.watching = String(frame.conversation); return;
       case "lead": fire("sb:leads"); fire("sb:lead-" + frame.lead); return;
+      case "sites": refreshAll(); return;  // joined or left a site's team
       case "message": fire("sb:conversation-" + frame.conversation, 50); return;
       case "typing": return frame.on ? live("") : live(null);
       case "delta": return live((liveText() || "") + frame.text);

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from channels.layers import channel_layers
 
 from salesbot.celery import app as celery_app
 from salesbot.embedded_redis import EmbeddedRedis
@@ -30,3 +31,18 @@ def _forget_connections() -> None:
     # keep publishing to the previous broker.
     celery_app.close()
     celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+async def own_channel_layer():  # type: ignore[no-untyped-def]
+    """A channel layer for this test alone, closed inside its event loop.
+
+    channels-redis keeps receive state (a lock, a count, the loop it belongs to) on the layer
+    object, and each test runs in a new event loop: a layer shared between tests can carry a
+    cancelled receive from one loop into the next and hang its teardown.
+    """
+    channel_layers.backends.clear()
+    yield
+    for layer in list(channel_layers.backends.values()):
+        await layer.close_pools()
+    channel_layers.backends.clear()

@@ -7,7 +7,6 @@ import uuid
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.db import transaction
 
@@ -18,23 +17,8 @@ from leads.services.scoring import lead_status_set
 from llm.backends.fake import FakeLLM
 from salesbot.asgi import application
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("own_channel_layer")]
 ORIGIN = (b"origin", b"http://localhost:8000")
-
-
-@pytest.fixture(autouse=True)
-async def own_channel_layer():
-    """A channel layer for this test alone, closed inside its event loop.
-
-    channels-redis keeps receive state (a lock, a count, the loop it belongs to) on the layer
-    object, and each test runs in a new event loop: a layer shared between tests can carry a
-    cancelled receive from one loop into the next and hang its teardown.
-    """
-    channel_layers.backends.clear()
-    yield
-    for layer in list(channel_layers.backends.values()):
-        await layer.close_pools()
-    channel_layers.backends.clear()
 
 
 @pytest.fixture
