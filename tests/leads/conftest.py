@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from channels.layers import channel_layers
 
+from leads.models import Lead, Site
 from salesbot.celery import app as celery_app
 from salesbot.embedded_redis import EmbeddedRedis
 from salesbot.redis_urls import celery_broker_url
+from tests.leads.factories import lead_create, staff_user
 
 
 @pytest.fixture
@@ -46,3 +48,31 @@ async def own_channel_layer():  # type: ignore[no-untyped-def]
     for layer in list(channel_layers.backends.values()):
         await layer.close_pools()
     channel_layers.backends.clear()
+
+
+@pytest.fixture
+def site(demo_site: Site) -> Site:
+    return demo_site
+
+
+@pytest.fixture
+def other_site(db: None) -> Site:
+    """Another team's site."""
+    return Site.objects.create(key="other", name="Other Co")
+
+
+@pytest.fixture
+def rep(site: Site):  # type: ignore[no-untyped-def]
+    """A staff rep on `site`'s team only."""
+    return staff_user("rita", site=site)
+
+
+@pytest.fixture
+def colleague(site: Site):  # type: ignore[no-untyped-def]
+    """Another rep on the same team."""
+    return staff_user("oscar", site=site)
+
+
+@pytest.fixture
+def lead(site: Site) -> Lead:
+    return lead_create(site)

@@ -21,13 +21,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 ORIGIN = (b"origin", b"http://localhost:8000")
 
 
-@pytest.fixture
-def site(transactional_db):
-    from leads.services.setup import demo_site_ensure
-
-    return demo_site_ensure()
-
-
 async def _connect(path="/ws/chat/demo/", headers=(ORIGIN,)):
     communicator = WebsocketCommunicator(application, path, headers=list(headers))
     connected, _ = await communicator.connect()

@@ -31,25 +31,6 @@ WAIT = 5  # seconds a frame that must arrive may take
 
 
 @pytest.fixture
-def site(transactional_db):
-    from leads.services.setup import demo_site_ensure
-
-    return demo_site_ensure()
-
-
-@pytest.fixture
-def other_site(transactional_db) -> Site:
-    """Another team's site."""
-    return Site.objects.create(key="other", name="Other Co")
-
-
-@pytest.fixture
-def rep(site):
-    """A staff rep on `site`'s team only."""
-    return staff_user("rita", site=site)
-
-
-@pytest.fixture
 def loner(transactional_db):
     """A staff rep on no team yet."""
     return staff_user("lou")

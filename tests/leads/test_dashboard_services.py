@@ -19,7 +19,6 @@ from leads.models import (
     Lead,
     LeadEvent,
     Message,
-    Site,
 )
 from leads.services.extraction import _facts_settle, lead_facts_correct
 from leads.services.leads import (
@@ -41,7 +40,7 @@ from leads.services.takeover import (
 )
 from llm.backends.fake import FakeLLM
 from salesbot.embedded_redis import EmbeddedRedis
-from tests.leads.factories import lead_create, message_add, staff_user
+from tests.leads.factories import message_add, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -70,26 +69,6 @@ def _evidence(lead: Lead, message: Message, field: str, value: object, quote: st
         extractor=Evidence.Extractor.RULES,
         confidence=0.9,
     )
-
-
-@pytest.fixture
-def site(demo_site: Site) -> Site:
-    return demo_site
-
-
-@pytest.fixture
-def rep(site: Site):  # type: ignore[no-untyped-def]
-    return staff_user("rita", site=site)
-
-
-@pytest.fixture
-def other_rep(site: Site):  # type: ignore[no-untyped-def]
-    return staff_user("oscar", site=site)
-
-
-@pytest.fixture
-def lead(site: Site) -> Lead:
-    return lead_create(site)
 
 
 @pytest.fixture
@@ -173,14 +152,14 @@ def test_a_correction_to_the_same_value_changes_nothing(known_lead, rep):
 # ---- owners -------------------------------------------------------------------------------------
 
 
-def test_assigning_an_owner_sets_it(lead, rep, other_rep):
-    lead_owner_assign(lead=lead, owner=other_rep, by=rep)
+def test_assigning_an_owner_sets_it(lead, rep, colleague):
+    lead_owner_assign(lead=lead, owner=colleague, by=rep)
     lead.refresh_from_db()
-    assert lead.owner == other_rep
+    assert lead.owner == colleague
 
 
-def test_assigning_an_owner_is_recorded_in_the_history(lead, rep, other_rep):
-    lead_owner_assign(lead=lead, owner=other_rep, by=rep)
+def test_assigning_an_owner_is_recorded_in_the_history(lead, rep, colleague):
+    lead_owner_assign(lead=lead, owner=colleague, by=rep)
     event = lead.events.get(kind=LeadEvent.Kind.OWNER)
     assert (event.actor, event.old, event.new) == (rep, None, "oscar")
 
@@ -199,8 +178,8 @@ def test_a_superuser_can_own_a_lead_of_any_site(lead, rep, admin_user):
     assert lead.owner == admin_user
 
 
-def test_assigning_nobody_unassigns(lead, rep, other_rep):
-    lead_owner_assign(lead=lead, owner=other_rep, by=rep)
+def test_assigning_nobody_unassigns(lead, rep, colleague):
+    lead_owner_assign(lead=lead, owner=colleague, by=rep)
     lead_owner_assign(lead=lead, owner=None, by=rep)
     lead.refresh_from_db()
     assert lead.owner is None
@@ -325,25 +304,25 @@ def test_taking_over_is_recorded_in_the_leads_history(conversation, rep):
     assert lead.events.filter(kind=LeadEvent.Kind.TAKEOVER, actor=rep).exists()
 
 
-def test_a_second_rep_cannot_take_over_a_held_conversation(conversation, rep, other_rep):
+def test_a_second_rep_cannot_take_over_a_held_conversation(conversation, rep, colleague):
     conversation_takeover(conversation=conversation, by=rep)
     with pytest.raises(TakeoverRefused, match="already in this conversation"):
-        conversation_takeover(conversation=conversation, by=other_rep)
+        conversation_takeover(conversation=conversation, by=colleague)
     conversation.refresh_from_db()
     assert conversation.agent == rep
 
 
-def test_a_second_rep_can_take_over_by_force(conversation, rep, other_rep):
+def test_a_second_rep_can_take_over_by_force(conversation, rep, colleague):
     conversation_takeover(conversation=conversation, by=rep)
-    conversation_takeover(conversation=conversation, by=other_rep, force=True)
+    conversation_takeover(conversation=conversation, by=colleague, force=True)
     conversation.refresh_from_db()
-    assert conversation.agent == other_rep
+    assert conversation.agent == colleague
 
 
-def test_only_the_rep_holding_the_conversation_may_write(conversation, rep, other_rep):
+def test_only_the_rep_holding_the_conversation_may_write(conversation, rep, colleague):
     conversation_takeover(conversation=conversation, by=rep)
     with pytest.raises(TakeoverRefused, match="Take the conversation over"):
-        agent_message_send(conversation=conversation, text="Hello", by=other_rep)
+        agent_message_send(conversation=conversation, text="Hello", by=colleague)
     assert not conversation.messages.exists()
 
 

@@ -100,26 +100,6 @@ def _csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def site(demo_site: Site) -> Site:
-    return demo_site
-
-
-@pytest.fixture
-def other_site(db: None) -> Site:
-    return Site.objects.create(key="other", name="Other Co")
-
-
-@pytest.fixture
-def rep(site: Site):  # type: ignore[no-untyped-def]
-    return staff_user("rita", site=site)
-
-
-@pytest.fixture
-def colleague(site: Site):  # type: ignore[no-untyped-def]
-    return staff_user("oscar", site=site)
-
-
-@pytest.fixture
 def outsider(other_site: Site):  # type: ignore[no-untyped-def]
     """Staff, but on another site's team only."""
     return staff_user("sam", site=other_site)
@@ -129,11 +109,6 @@ def outsider(other_site: Site):  # type: ignore[no-untyped-def]
 def rep_client(client, rep):  # type: ignore[no-untyped-def]
     client.force_login(rep)
     return client
-
-
-@pytest.fixture
-def lead(site: Site) -> Lead:
-    return lead_create(site)
 
 
 @pytest.fixture
