@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from leads.models import Evidence, Lead, LeadEvent, Message, Site
 
@@ -49,9 +49,12 @@ def leads_visible(*, user: AbstractBaseUser) -> QuerySet[Lead]:
 
 def lead_rows(leads: QuerySet[Lead]) -> QuerySet[Lead]:
     """`leads` as the list and the CSV show them: with site, owner and first and last contact."""
+    # Subqueries, not Min/Max over a join: a GROUP BY over every message would also be paid
+    # by count() and by each single-lead lookup, which read neither.
+    messages = Message.objects.filter(conversation=OuterRef("conversation_id")).values("created")
     return leads.select_related("site", "owner", "conversation").annotate(
-        first_contact=Min("conversation__messages__created"),
-        last_contact=Max("conversation__messages__created"),
+        first_contact=Subquery(messages.order_by("created")[:1]),
+        last_contact=Subquery(messages.order_by("-created")[:1]),
     )
 
 
@@ -114,8 +117,7 @@ def lead_for_user(*, user: AbstractBaseUser, lead_id: int) -> Lead | None:
 
 def leads_new_count(*, user: AbstractBaseUser, since: datetime | None) -> int:
     """How many leads `user` sees that were created after `since` (all of them if None)."""
-    # Not leads_visible(): its first/last contact annotations would join every message to count.
-    leads = Lead.objects.filter(site__in=sites_visible(user=user))
+    leads = leads_visible(user=user)
     return leads.filter(created__gt=since).count() if since is not None else leads.count()
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from leads.models import FACT_FIELDS, DashboardVisit, Lead, LeadEvent, Message
+from leads.models import FACT_FIELDS, Conversation, DashboardVisit, Lead, LeadEvent, Message
 from leads.selectors.dashboard import user_sees_site
 from leads.services.conversations import visitor_token_new
 from leads.services.history import event_record
@@ -88,6 +88,8 @@ def lead_erase(*, lead: Lead, by: AbstractBaseUser | None) -> Lead:
         Message.objects.filter(conversation_id=current.conversation_id).update(
             text="", client_id=None
         )
+        # The conversation is closed: no rep stays in it (and none can join it again).
+        Conversation.objects.filter(id=current.conversation_id).update(agent=None, agent_since=None)
         current.visitor.token = visitor_token_new()
         current.visitor.save(update_fields=["token"])
         event_record(lead=current, kind=LeadEvent.Kind.ERASED, actor=by)

@@ -74,11 +74,14 @@ def lead_status_set(*, lead: Lead, status: str, by: AbstractBaseUser | None = No
         if first_qualified:
             changed["qualified_at"] = timezone.now()
         old_status = current.status
-        if "status" in _save_changed(current, changed):
+        saved = _save_changed(current, changed)
+        if "status" in saved:
             event_record(
                 lead=current, kind=LeadEvent.Kind.STATUS, actor=by, old=old_status, new=status
             )
             logger.info("lead %s status set to %s by %s", current.pk, status, by or "unknown")
+        elif saved:  # only locked: the dashboards show "set by staff"
+            lead_changed(lead=current)
         if first_qualified:  # qualified by hand is qualified: the hand-off goes out once
             lead_qualified_notify(lead=current)
     _copy_back(current, lead)
@@ -93,7 +96,8 @@ def lead_status_unlock(*, lead: Lead) -> Lead:
     """
     with transaction.atomic():
         current = _locked(lead)
-        _save_changed(current, {"status_locked": False})
+        if _save_changed(current, {"status_locked": False}):
+            lead_changed(lead=current)
         _copy_back(current, lead)
         if lead_rescore(lead=lead):
             lead_qualified_notify(lead=lead)

@@ -37,6 +37,11 @@ def _locked(conversation: Conversation) -> Conversation:
     )
 
 
+def _refuse_if_erased(conversation: Conversation) -> None:
+    if Lead.objects.filter(conversation=conversation, erased_at__isnull=False).exists():
+        raise TakeoverRefused("This lead's personal data was erased; the conversation is closed.")
+
+
 def conversation_takeover(
     *, conversation: Conversation, by: AbstractBaseUser, force: bool = False
 ) -> Conversation:
@@ -47,10 +52,7 @@ def conversation_takeover(
     """
     with transaction.atomic():
         current = _locked(conversation)
-        if Lead.objects.filter(conversation=current, erased_at__isnull=False).exists():
-            raise TakeoverRefused(
-                "This lead's personal data was erased; the conversation is closed."
-            )
+        _refuse_if_erased(current)
         if current.agent_id == by.pk:
             return current
         if current.agent is not None and not force:
@@ -110,6 +112,7 @@ def agent_message_send(*, conversation: Conversation, text: str, by: AbstractBas
         raise TakeoverRefused(f"Messages can be at most {limit} characters long.")
     with transaction.atomic():
         current = _locked(conversation)
+        _refuse_if_erased(current)
         if current.agent_id != by.pk:
             raise TakeoverRefused("Take the conversation over before you write to the visitor.")
         message = Message.objects.create(

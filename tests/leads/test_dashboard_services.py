@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 import redis
 from django.conf import settings as django_settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leads import selectors
@@ -20,6 +22,8 @@ from leads.models import (
     LeadEvent,
     Message,
 )
+from leads.selectors.dashboard import leads_visible
+from leads.services import history
 from leads.services.extraction import _facts_settle, lead_facts_correct
 from leads.services.leads import (
     NOTE_MAX_CHARS,
@@ -31,7 +35,7 @@ from leads.services.leads import (
 )
 from leads.services.messages import message_receive
 from leads.services.replies import reply_generate
-from leads.services.scoring import lead_status_set
+from leads.services.scoring import lead_status_set, lead_status_unlock
 from leads.services.takeover import (
     TakeoverRefused,
     agent_message_send,
@@ -262,6 +266,50 @@ def test_erasing_keeps_the_status_and_score(erased):
 def test_erasing_records_when_and_by_whom(erased, rep):
     assert erased.erased_at is not None
     assert erased.events.filter(kind=LeadEvent.Kind.ERASED, actor=rep).count() == 1
+
+
+def test_erasing_takes_the_rep_out_of_the_conversation_and_they_cannot_write(
+    known_lead, rep, conversation
+):
+    conversation_takeover(conversation=conversation, by=rep)
+    lead_erase(lead=known_lead, by=rep)
+    conversation.refresh_from_db()
+    assert conversation.agent_id is None
+    with pytest.raises(TakeoverRefused, match="erased"):
+        agent_message_send(conversation=conversation, text="Still there?", by=rep)
+    assert not conversation.messages.filter(role=Message.Role.AGENT).exists()
+
+
+def test_counting_the_visible_leads_reads_no_messages(rep, lead):
+    with CaptureQueriesContext(connection) as queries:
+        assert leads_visible(user=rep).count() == 1
+    assert "leads_message" not in queries[-1]["sql"]
+
+
+@pytest.fixture
+def staff_frames(monkeypatch):  # type: ignore[no-untyped-def]
+    """The frames sent to the staff dashboards (the channel layer is tested elsewhere)."""
+    sent: list[dict] = []
+    monkeypatch.setattr(history, "staff_send", lambda *, site_id, frame: sent.append(frame))
+    return sent
+
+
+def test_locking_the_status_as_it_is_tells_the_dashboards(
+    lead, rep, staff_frames, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_status_set(lead=lead, status=lead.status, by=rep)
+    assert staff_frames == [{"type": "lead", "lead": lead.id, "site": lead.site_id}]
+
+
+def test_unlocking_the_status_tells_the_dashboards(
+    lead, staff_frames, django_capture_on_commit_callbacks
+):
+    Lead.objects.filter(id=lead.id).update(status_locked=True)
+    lead.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_status_unlock(lead=lead)
+    assert {"type": "lead", "lead": lead.id, "site": lead.site_id} in staff_frames
 
 
 # ---- the list's "new since last visit" ----------------------------------------------------------
