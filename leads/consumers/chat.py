@@ -9,7 +9,6 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.db import DatabaseError
 from pydantic import ValidationError
 
 from leads import selectors
@@ -181,7 +180,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             raise
         except Exception:
             # A database outage or a bug must not close the socket: the widget would reconnect
-            # and send the same frame again, in a loop.
+            # and send the same frame again, in a loop. "unavailable": the widget retries.
             logger.exception("handling a %r frame failed", kind)
             raise ProtocolError(
                 ErrorCode.UNAVAILABLE, "The server could not handle this just now; retry.", frame_id
@@ -191,20 +190,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         assert self.site is not None
         if self.conversation is not None:
             await self.disconnect(0)
-        try:
-            conversation, token = await _resume(self.site, frame.visitor)
-            # Join before reading the history, so that no reply falls between the two: one
-            # finished in between arrives both live and in the history (same id, no harm).
-            await self.channel_layer.group_add(
-                conversation_group(conversation.id), self.channel_name
-            )
-            self.conversation = conversation
-            history, agent = await _history(conversation)
-        except DatabaseError:
-            logger.exception("hello failed")
-            raise ProtocolError(
-                ErrorCode.UNAVAILABLE, "The chat is temporarily unavailable; please retry."
-            ) from None
+        conversation, token = await _resume(self.site, frame.visitor)
+        # Join before reading the history, so that no reply falls between the two: one
+        # finished in between arrives both live and in the history (same id, no harm).
+        await self.channel_layer.group_add(conversation_group(conversation.id), self.channel_name)
+        self.conversation = conversation
+        history, agent = await _history(conversation)
         await self.send_json(
             {
                 "type": "welcome",
@@ -233,7 +224,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 frame_id,
             )
 
-    # A database error in these two is answered by _dispatch: "unavailable", retry.
     async def _consent(self, frame: Consent) -> None:
         frame_id = str(frame.id)
         self.conversation = await _consent(self._conversation(frame_id), frame)
@@ -260,13 +250,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             raise ProtocolError(ErrorCode.TOO_LONG, self._too_long_detail(), frame_id)
         try:
             message = await _receive(conversation, frame.model_copy(update={"text": text}))
-        except DatabaseError:
-            logger.exception("storing a message failed")
-            raise ProtocolError(
-                ErrorCode.UNAVAILABLE,
-                "Your message could not be saved yet; it will be sent again.",
-                frame_id,
-            ) from None
         except ReplyNotQueued:
             # Stored, but nobody will answer it yet: no ack, so the client sends it again.
             raise ProtocolError(
