@@ -27,7 +27,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import SimpleLazyObject
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
@@ -273,6 +273,7 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str,
 
 
 # Which template renders each part of the lead page that htmx refreshes on its own.
+DETAIL = "leads/dashboard/lead_detail.html"
 PANELS = {
     "transcript": "leads/dashboard/_transcript.html",
     "facts": "leads/dashboard/_facts.html",
@@ -292,7 +293,7 @@ def lead_detail(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
         if panel not in PANELS:
             raise Http404(f"No panel {panel!r}; use one of {', '.join(PANELS)}.")
         return render(request, PANELS[panel], _detail_context(request, lead))
-    return render(request, "leads/dashboard/lead_detail.html", _detail_context(request, lead))
+    return render(request, DETAIL, _detail_context(request, lead))
 
 
 def _done(
@@ -303,7 +304,7 @@ def _done(
         # Without JavaScript the error is shown on the page it came from.
         if error:
             context = _detail_context(request, _lead(request, lead.id), error=error, **extra)
-            return render(request, "leads/dashboard/lead_detail.html", context, status=422)
+            return render(request, DETAIL, context, status=422)
         return redirect("dashboard:lead-detail", lead_id=lead.id)
     # The other panels of this page, and other reps' pages, follow through the live socket: the
     # change sends a "lead" frame once it commits.
@@ -354,11 +355,11 @@ def lead_note(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
     return _done(request, lead, "history")
 
 
+@require_http_methods(["GET", "POST"])
 @staff_required
 def lead_fact(request: HtmxHttpRequest, lead_id: int, fact: str) -> HttpResponse:
-    """GET: the edit form of one fact. POST: save it as a staff correction."""
-    if request.method not in ("GET", "POST"):
-        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    """GET: the edit form of one fact (the facts panel, or the page without JavaScript).
+    POST: save it as a staff correction."""
     lead = _lead(request, lead_id)
     if fact not in EDITABLE:
         raise Http404(f"No fact {fact!r}; use one of {', '.join(EDITABLE)}.")
@@ -367,7 +368,7 @@ def lead_fact(request: HtmxHttpRequest, lead_id: int, fact: str) -> HttpResponse
         initial = {name: getattr(lead, name) for name in EDITABLE[fact]}
         form = FactForm(initial=initial, fact=fact, region=region)
         context = _detail_context(request, lead, edit=fact, fact_form=form)
-        return render(request, PANELS["facts"], context)
+        return render(request, PANELS["facts"] if request.htmx else DETAIL, context)
     form = FactForm(request.POST, fact=fact, region=region)
     if not form.is_valid():
         errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)

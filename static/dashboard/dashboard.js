@@ -67,7 +67,9 @@
         if (missed) { missed = false; refreshAll(); }  // what changed while the socket was down
         return;
       case "watching": body.dataset.watching = String(frame.conversation); return;
-      case "lead": fire("sb:leads"); fire("sb:lead-" + frame.lead); return;
+      case "lead":
+        if (frame.lead == null) return;  // the widget's own "lead" frame, of a watched chat
+        fire("sb:leads"); fire("sb:lead-" + frame.lead); return;
       case "sites": refreshAll(); return;  // joined or left a site's team
       case "message": fire("sb:conversation-" + frame.conversation, 50); return;
       case "typing": return frame.on ? live("") : live(null);
@@ -108,7 +110,10 @@
           if (pending === "?") pending = response.headers.get("X-Suggestion");
           return;
         }
-        return response.text().then(function (text) { suggestion({ done: true, error: text || "Suggestions are unavailable." }); });
+        var plain = !response.redirected && /^text\/plain/.test(response.headers.get("Content-Type") || "");
+        return response.text().then(function (text) {
+          suggestion({ done: true, error: (plain && text) || "Suggestions are unavailable (" + response.status + ")." });
+        });
       })
       .catch(function () { suggestion({ done: true, error: "Could not reach the server." }); });
   }
@@ -135,7 +140,8 @@
 
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-suggest]")) requestSuggestion();
-    if (event.target.closest("[data-use-suggestion]")) {
+    var box = document.getElementById("suggestion");
+    if (event.target.closest("[data-use-suggestion]") && box.dataset.state === "done") {
       var composer = document.getElementById("composer");
       composer.value = document.querySelector("#suggestion .text").textContent;
       composer.focus();
@@ -143,8 +149,23 @@
   });
 
   // ---- htmx ------------------------------------------------------------------------------------
+  // The newest message in view: the transcript scrolls, and each refresh replaces it.
+  function toLatest() {
+    var list = document.querySelector("#transcript .messages");
+    if (list) list.scrollTop = list.scrollHeight;
+  }
+
+  // Whether the rep is busy in the takeover panel (a draft, a suggestion): a live refresh
+  // would throw that away, so it waits (a send or hand-back refreshes it anyway).
+  window.salesbotComposing = function () {
+    var composer = document.getElementById("composer");
+    var box = document.getElementById("suggestion");
+    return Boolean((composer && composer.value.trim()) || (box && !box.hidden));
+  };
+
   body.addEventListener("htmx:afterSettle", function (event) {
     var id = event.detail.elt && event.detail.elt.id;
+    if (id === "transcript") toLatest();
     if (id === "transcript" || id === "takeover") maybeSuggest();
   });
   body.addEventListener("htmx:responseError", function (event) {
@@ -159,5 +180,6 @@
   });
 
   connect();
+  toLatest();
   maybeSuggest();
 })();

@@ -146,19 +146,19 @@ def test_a_rep_corrects_a_fact_notes_assigns_and_qualifies_and_the_bot_keeps_the
 
     # The company, corrected in place.
     facts = page.locator("#facts")
-    facts.get_by_role("button", name="Edit company").click()
+    facts.get_by_role("link", name="Edit company").click()
     facts.get_by_label("Company", exact=True).fill("Initech Europe")
     facts.get_by_role("button", name="Save").click()
     company = page.locator("#fact-company")
     company.locator(".value", has_text="Initech Europe").wait_for()
     assert "set by rita" in company.inner_text()
     # A wrong value is refused with a sentence, and the form keeps what was typed.
-    facts.get_by_role("button", name="Edit phone").click()
+    facts.get_by_role("link", name="Edit phone").click()
     facts.get_by_label("Phone", exact=True).fill("call me maybe")
     facts.get_by_role("button", name="Save").click()
     facts.locator(".error", has_text="Not a phone number").wait_for()
     assert facts.get_by_label("Phone", exact=True).input_value() == "call me maybe"
-    facts.get_by_role("button", name="Cancel").click()
+    facts.get_by_role("link", name="Cancel").click()
     page.locator("#fact-phone .value", has_text="—").wait_for()
 
     # A note, the owner and the status: each lands in the history, live.
@@ -231,6 +231,13 @@ OVERFLOW = """() => {
 }"""
 
 
+AT_THE_NEWEST = """() => {
+  const list = document.querySelector('#transcript .messages');
+  const bottom = list.scrollTop + list.clientHeight;
+  return list.scrollHeight > list.clientHeight && bottom >= list.scrollHeight - 2;
+}"""
+
+
 @pytest.fixture
 def busy_lead(demo_site: Site, rep: Any) -> Lead:
     """A site with a page of leads and one that has everything: a long transcript, facts with
@@ -272,6 +279,10 @@ def test_every_dashboard_page_fits_a_laptop_and_a_tablet(live_stack, busy_lead, 
         page.goto(f"{live_stack.base_url}{path}")
         page.wait_for_selector("body[data-live='on']")
         assert page.evaluate(OVERFLOW) == [], f"{path} at {viewport}"
+    # A long transcript opens on its newest message.
+    page.goto(f"{live_stack.base_url}/dashboard/leads/{busy_lead.id}/")
+    page.wait_for_selector("body[data-live='on']")
+    assert page.evaluate(AT_THE_NEWEST)
     # The filters, the table and the pages are all there to use.
     page.goto(f"{live_stack.base_url}/dashboard/")
     for name in ["Search", "Site", "Owner", "Sort by"]:

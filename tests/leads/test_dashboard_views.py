@@ -392,6 +392,21 @@ def test_editing_a_fact_shows_its_form(rep_client, known_lead):
     assert 'name="email"' in html and 'value="ana@globex.com"' in html
 
 
+def test_without_javascript_editing_a_fact_opens_the_page_with_its_form(rep_client, known_lead):
+    response = rep_client.get(_fact(known_lead, "email"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html and 'id="transcript"' in html
+    assert f'action="{_fact(known_lead, "email")}"' in html
+    assert 'name="email"' in html and 'value="ana@globex.com"' in html
+
+
+def test_without_javascript_a_saved_fact_returns_to_the_page(rep_client, known_lead):
+    response = rep_client.post(_fact(known_lead, "company"), {"company": "Globex"})
+    assert response.status_code == 302
+    assert response["Location"] == _detail(known_lead)
+
+
 def test_an_invalid_email_is_refused_with_its_error(rep_client, known_lead):
     response = rep_client.post(_fact(known_lead, "email"), {"email": "ana at globex"}, **HTMX)
     assert response.status_code == 422
