@@ -93,6 +93,7 @@ class MessageInline(ReadOnlyInline):
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["id", "site", "visitor", "created", "consent_at", "agent"]
+    list_select_related = ["site", "visitor__site", "agent"]  # agent is nullable: not automatic
     readonly_fields = ["consent_at", "consent_notice", "agent", "agent_since"]
     list_filter = ["site", ("agent", admin.EmptyFieldListFilter)]
     search_fields = ["lead__name", "lead__email", "lead__company"]
@@ -220,6 +221,7 @@ class EvidenceAdmin(ReadOnlyAdmin):
 @admin.register(LeadEvent)
 class LeadEventAdmin(ReadOnlyAdmin):
     list_display = ["lead", "kind", "field", "actor", "created"]
+    list_select_related = ["lead", "actor"]  # actor is nullable: not automatic
     list_filter = ["kind", ("actor", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["lead__name", "lead__email", "text"]
     date_hierarchy = "created"

@@ -156,7 +156,8 @@ def lead_identify(
         values["name"] = name
     if not values:
         raise IdentityInvalid("identify() needs an email or a name")
-    confidence = HOST_VERIFIED if secret and "email" in values else HOST_UNVERIFIED
+    # The signature vouches for the email only: a name sent beside it is the page's word.
+    confidence = {"email": HOST_VERIFIED if secret else HOST_UNVERIFIED, "name": HOST_UNVERIFIED}
     with transaction.atomic():
         lead = lead_ensure(conversation=conversation)
         lead = Lead.objects.select_for_update().get(id=lead.id)
@@ -166,7 +167,7 @@ def lead_identify(
                 message=None,
                 field=field,
                 extractor=Evidence.Extractor.HOST,
-                defaults={"value": value, "quote": HOST_QUOTE, "confidence": confidence},
+                defaults={"value": value, "quote": HOST_QUOTE, "confidence": confidence[field]},
             )
         _facts_settle(lead=lead)
         if lead_rescore(lead=lead):

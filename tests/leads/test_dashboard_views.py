@@ -19,6 +19,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -829,6 +831,24 @@ def test_every_admin_changelist_renders(admin_client, everything, model):
     response = admin_client.get(reverse(f"admin:leads_{model}_changelist"))
     assert response.status_code == 200
     assert 'id="result_list"' in response.content.decode()
+
+
+@pytest.mark.parametrize("model", ["leadevent", "conversation"])
+def test_an_admin_changelist_reads_the_same_queries_for_more_rows(
+    admin_client, site, rep, model, django_assert_max_num_queries
+):
+    def rows(n: int) -> None:
+        for _ in range(n):
+            lead = lead_create(site)
+            conversation_takeover(conversation=lead.conversation, by=rep)  # an event, an agent
+
+    url = reverse(f"admin:leads_{model}_changelist")
+    rows(2)
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(url)
+    rows(6)
+    with django_assert_max_num_queries(len(few)):
+        admin_client.get(url)
 
 
 def test_the_admin_lead_page_renders(admin_client, everything):

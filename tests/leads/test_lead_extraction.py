@@ -166,6 +166,22 @@ def test_an_identity_the_host_signed_outranks_what_the_visitor_typed(conversatio
     assert (host.message, host.current, typed.current, typed.conflict) == (None, True, False, True)
 
 
+def test_a_signed_email_does_not_vouch_for_the_name_sent_beside_it(conversation):
+    conversation.site.identity_secret = "s3cret"
+    conversation.site.save()
+    message = _say(conversation, "visitor", "Hi, I'm Ana Torres")
+    message_facts_extract(message_id=message.id, extractor="rules")
+    signature = identity_signature(secret="s3cret", email="ana@lumio.io")
+    lead = lead_identify(
+        conversation=conversation, email="ana@lumio.io", name="Somebody Else", signature=signature
+    )
+    assert (lead.email, lead.name) == ("ana@lumio.io", "Ana Torres")
+    confidence = dict(
+        Evidence.objects.filter(lead=lead, extractor="host").values_list("field", "confidence")
+    )
+    assert confidence == {"email": 1.0, "name": 0.5}
+
+
 def test_an_unsigned_identity_is_a_hint_that_loses_to_what_the_visitor_typed(conversation):
     message = _say(conversation, "visitor", "Write to ana@old.example please")
     message_facts_extract(message_id=message.id, extractor="rules")
