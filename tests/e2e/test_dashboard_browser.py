@@ -162,9 +162,14 @@ def test_a_rep_corrects_a_fact_notes_assigns_and_qualifies_and_the_bot_keeps_the
     page.locator("#fact-phone .value", has_text="—").wait_for()
 
     # A note, the owner and the status: each lands in the history, live.
-    page.get_by_label("Add a note").fill("Wants a call on Monday.\n<b>not bold</b>")
-    page.get_by_role("button", name="Add note").click()
+    note = page.get_by_label("Add a note")
+    note.fill("Wants a call on Monday.\n<b>not bold</b>")
     history = page.locator("#history")
+    # A colleague's note refreshes the history live; the one being written here stays.
+    in_thread(lambda: lead_note_add(lead=Lead.objects.get(id=lead.id), text="Called them.", by=rep))
+    history.locator("blockquote", has_text="Called them.").wait_for()
+    assert note.input_value() == "Wants a call on Monday.\n<b>not bold</b>"
+    page.get_by_role("button", name="Add note").click()
     history.locator("blockquote", has_text="Wants a call on Monday.").wait_for()
     assert history.locator("b").count() == 0  # a note is text, never markup
     page.get_by_label("Owner").select_option(label="rita")
