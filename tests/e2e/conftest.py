@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -71,6 +72,47 @@ def live_stack(stack_env: dict[str, str], redis_url: str) -> Iterator[Stack]:
         yield stack
     finally:
         stack.stop()
+
+
+# A session of the stack's processes inside a query or a transaction (a worker finishing a
+# task the test set off, the server answering the page's last refresh).
+_BUSY_SESSIONS = """
+    SELECT count(*) FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'
+"""
+
+
+@pytest.fixture(autouse=True)
+def stack_off_the_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test on the live stack, wait for its processes to leave the database alone.
+
+    The test database is flushed (TRUNCATE) after each test: on PostgreSQL, a stack process
+    still reading the tables takes locks the flush then deadlocks with. Set up after the
+    database (so torn down before its flush); waits up to a minute, then ends those sessions.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if "live_stack" not in request.fixturenames or not (
+        marker and marker.kwargs.get("transaction")
+    ):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    if connection.vendor == "postgresql":
+        in_thread(_database_quiet)
+
+
+def _database_quiet() -> None:
+    with connection.cursor() as cursor:
+        for _ in range(120):
+            cursor.execute(_BUSY_SESSIONS)
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.5)
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
