@@ -252,10 +252,11 @@ def test_the_host_page_identifies_its_visitor_and_hears_of_the_qualified_lead(li
 
 def test_keyboard_alone_opens_sends_and_closes(live_stack, page):
     page.goto(f"{live_stack.demo_url}/")
-    page.get_by_role("button", name="Log in as Jane Doe").focus()
-    page.keyboard.press("Tab")  # the next stop is the launcher, inside the shadow root
     widget = page.locator("#salesbot-widget")
     launcher = widget.get_by_role("button", name="Open chat")
+    launcher.wait_for()  # drawn once its configuration has loaded: Tab must find it there
+    page.get_by_role("button", name="Log in as Jane Doe").focus()
+    page.keyboard.press("Tab")  # the next stop is the launcher, inside the shadow root
     assert launcher.evaluate(f"b => {ROOT_JS}.activeElement === b")
     page.keyboard.press("Enter")
     box = widget.get_by_label("Your message")
