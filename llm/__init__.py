@@ -1,6 +1,6 @@
 """The local-LLM layer. Knows nothing of Django: callers reach models through `get_llm`."""
 
-from llm.base import BaseLLM, ChatMessage, Completion, Finish, Options, Timings, Usage
+from llm.base import BaseLLM
 from llm.config import ModelConfig
 from llm.errors import (
     BackendTimeout,
@@ -11,9 +11,13 @@ from llm.errors import (
     InvalidOptions,
     LLMError,
     ModelNotFound,
+    ServerFailed,
+    ServerUnreachable,
+    TransientError,
     UnknownModel,
 )
 from llm.registry import get_llm, preflight, register_backend
+from llm.types import ChatMessage, Completion, Finish, Options, Timings, Usage
 
 __all__ = [
     "BackendTimeout",
@@ -30,7 +34,10 @@ __all__ = [
     "ModelConfig",
     "ModelNotFound",
     "Options",
+    "ServerFailed",
+    "ServerUnreachable",
     "Timings",
+    "TransientError",
     "UnknownModel",
     "Usage",
     "get_llm",

@@ -1,4 +1,4 @@
-"""The model abstraction: small value types, validated options, and BaseLLM."""
+"""The model abstraction: `BaseLLM`, written once over each backend's `_generate`."""
 
 from __future__ import annotations
 
@@ -8,62 +8,18 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
+from llm.config import ModelConfig
 from llm.errors import ContextWindowExceeded, ExtractionFailed, InvalidOptions
-
-if TYPE_CHECKING:
-    from llm.config import ModelConfig
+from llm.types import ChatMessage, Completion, Finish, JsonSchema, Options, Timings
 
 logger = logging.getLogger(__name__)
 
-Role = Literal["system", "user", "assistant"]
-JsonSchema = dict[str, Any]
-T = TypeVar("T", bound=BaseModel)
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    role: Role
-    content: str
-
-
-@dataclass(frozen=True)
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-@dataclass(frozen=True)
-class Timings:
-    time_to_first_token: float | None
-    total: float
-
-
-@dataclass(frozen=True)
-class Finish:
-    """What a backend yields last: why it stopped and what it counted."""
-
-    reason: str = "stop"
-    usage: Usage = field(default_factory=Usage)
-
-
-@dataclass(frozen=True)
-class Completion:
-    text: str
-    finish_reason: str
-    usage: Usage
-    timings: Timings
-
-    @property
-    def tokens_per_second(self) -> float | None:
-        """Generation speed over the whole call, or None when nothing was generated."""
-        tokens, seconds = self.usage.completion_tokens, self.timings.total
-        return tokens / seconds if tokens and seconds > 0 else None
+T = TypeVar("T", bound=BaseModel)
 
 
 def fold_system_prompt(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
@@ -79,21 +35,6 @@ def fold_system_prompt(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
     return [ChatMessage("user", system), *rest]
 
 
-class Options(BaseModel):
-    """Generation options shared by every backend."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    max_tokens: int = Field(256, ge=1, le=32768, description="Most tokens to generate.")
-    temperature: float = Field(0.7, ge=0.0, le=2.0, description="Sampling temperature.")
-    top_p: float = Field(0.95, gt=0.0, le=1.0, description="Nucleus sampling mass.")
-    top_k: int = Field(40, ge=0, le=1000, description="Sample from the k likeliest (0: all).")
-    repeat_penalty: float = Field(1.1, ge=0.5, le=2.0, description="Penalty on repeated tokens.")
-    greedy: bool = Field(False, description="Always take the likeliest token.")
-    stop: tuple[str, ...] = Field((), max_length=16, description="Strings that end generation.")
-    seed: int | None = Field(None, ge=0, description="Random seed for reproducible sampling.")
-
-
 class BaseLLM(ABC):
     """A chat model: subclasses implement `_generate`; everything else is written once here."""
 
@@ -104,21 +45,36 @@ class BaseLLM(ABC):
 
     # Template tokens a chat format adds around each message; an upper bound for the common ones.
     per_message_overhead: ClassVar[int] = 8
-    # Set from ModelConfig by the registry: "mistral" folds system prompts into the first user
-    # turn, because Mistral's chat template rejects a system role.
-    template_family: str | None = None
 
     def __init__(
-        self, *, name: str, defaults: Options | None = None, context_window: int | None = None
+        self,
+        *,
+        name: str,
+        defaults: Options | None = None,
+        context_window: int | None = None,
+        template_family: str | None = None,
     ) -> None:
         self.name = name
         self.defaults = defaults or Options()
         self.context_window = context_window
+        # The prompt family (ModelConfig.template_family): picks per-family prompt files, and
+        # "mistral" folds system prompts into the first user turn, because Mistral's chat
+        # template rejects a system role.
+        self.template_family = template_family
 
     @classmethod
     def from_config(cls, config: ModelConfig) -> BaseLLM:
         """Build the model a `ModelConfig` describes."""
-        return cls(name=config.name, defaults=config.defaults, context_window=config.n_ctx)
+        return cls(**cls.base_kwargs(config), context_window=config.n_ctx)
+
+    @staticmethod
+    def base_kwargs(config: ModelConfig) -> dict[str, Any]:
+        """What every backend takes from a `ModelConfig`: name, default options, prompt family."""
+        return {
+            "name": config.name,
+            "defaults": config.defaults,
+            "template_family": config.template_family,
+        }
 
     @classmethod
     def preflight(cls, config: ModelConfig) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from llm.base import ChatMessage
 from llm.errors import InvalidOptions
+from llm.types import ChatMessage
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from llm.base import BaseLLM, ChatMessage, Completion
+from llm.base import BaseLLM
 from llm.errors import LLMError
+from llm.types import ChatMessage, Completion
 
 HELP = """\
 Commands:

@@ -10,8 +10,8 @@ from typing import Any, Literal, TypeVar
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from llm import bundled
-from llm.base import Options
 from llm.errors import InvalidOptions
+from llm.types import Options
 
 
 class Price(BaseModel):

@@ -7,6 +7,14 @@ class LLMError(Exception):
     """Base class of every error the model layer raises."""
 
 
+class TransientError(LLMError):
+    """An error that may pass: the same call may succeed later, or on another model.
+
+    Retries and failover key on this type (never on a message): a server that is down or slow
+    is transient; a missing file, a bad option or a prompt too long for the model is not.
+    """
+
+
 class UnknownModel(LLMError):
     """A model or backend name that the registry does not know."""
 
@@ -32,12 +40,21 @@ class ContextWindowExceeded(LLMError):
     """The prompt does not fit the model's context window."""
 
 
-class BackendTimeout(LLMError):
+class ServerUnreachable(BackendUnavailable, TransientError):
+    """A model server could not be reached (not running, restarting, a network fault)."""
+
+
+class BackendTimeout(TransientError):
     """The backend (usually a server) did not answer in time."""
 
 
 class GenerationFailed(LLMError):
     """The backend failed while producing output."""
+
+
+class ServerFailed(GenerationFailed, TransientError):
+    """A model server failed a request it may serve later: HTTP 429 or 5xx, or a connection
+    that broke mid-reply."""
 
 
 class ExtractionFailed(LLMError):

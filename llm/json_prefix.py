@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 
-from llm.base import JsonSchema
+from llm.types import JsonSchema
 
 _PARTIAL = -1  # the text ended inside a value: it can still be completed
 _Part = Callable[[str, int], Iterator[int]]

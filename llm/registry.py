@@ -11,7 +11,7 @@ import time
 from llm.base import BaseLLM
 from llm.config import ModelConfig
 from llm.errors import BackendUnavailable, InvalidOptions, UnknownModel
-from llm.settings import LLMSettings, Role, load_settings
+from llm.settings import LLMSettings, ModelRole, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,6 @@ def build(config: ModelConfig) -> BaseLLM:
     cls = backend_class(config.backend)
     started = time.perf_counter()
     model = cls.from_config(config)
-    model.template_family = config.template_family
     logger.info(
         "built model %s (%s) in %.1fs", config.name, config.backend, time.perf_counter() - started
     )
@@ -96,7 +95,7 @@ def set_log_level(level: str | None) -> None:
     logging.getLogger("llm").setLevel(name)
 
 
-def get_llm(model: str | ModelConfig | None = None, *, role: Role = "reply") -> BaseLLM:
+def get_llm(model: str | ModelConfig | None = None, *, role: ModelRole = "reply") -> BaseLLM:
     """A model by name (from the settings file) or configuration, else the one for `role`.
 
     Each configuration is built once per process and then shared.

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from llm.config import ModelConfig, _validate, env_overrides
 from llm.errors import InvalidOptions, UnknownModel
 
-Role = Literal["reply", "extraction", "summary"]
+# The jobs a model does for salesbot; config/llm.yaml maps each to a model under `roles:`.
+ModelRole = Literal["reply", "extraction", "summary"]
 DEFAULT_PATH = Path("config") / "llm.yaml"
 
 
@@ -29,7 +30,7 @@ class LLMSettings(BaseModel):
 
     default_model: str = Field("default", description="The model roles use unless mapped.")
     models: dict[str, ModelConfig] = Field(default_factory=dict)
-    roles: dict[Role, str] = Field(default_factory=dict)
+    roles: dict[ModelRole, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _names_exist(self) -> LLMSettings:
@@ -47,7 +48,7 @@ class LLMSettings(BaseModel):
         except KeyError:
             raise UnknownModel(name, list(self.models)) from None
 
-    def for_role(self, role: Role) -> ModelConfig:
+    def for_role(self, role: ModelRole) -> ModelConfig:
         return self.model(self.roles.get(role, self.default_model))
 
 

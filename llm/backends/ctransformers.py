@@ -18,7 +18,7 @@ import ctransformers  # type: ignore[import-untyped]
 import ctransformers.lib  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field
 
-from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
+from llm.base import BaseLLM
 from llm.chat_formats import ChatFormat, chat_format
 from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
@@ -27,6 +27,7 @@ from llm.errors import (
     GenerationFailed,
     ModelNotFound,
 )
+from llm.types import ChatMessage, Finish, JsonSchema, Options, Usage
 
 DEFAULT_CHAT_FORMAT = "mistral"
 # The architectures ctransformers knows for old GGML files ("mistral" files are GGUF only).
@@ -294,8 +295,7 @@ def _chat_format(name: str | None) -> ChatFormat:
 
 def _settings(config: ModelConfig) -> dict[str, Any]:
     return {
-        "name": config.name,
-        "defaults": config.defaults,
+        **CTransformersLLM.base_kwargs(config),
         "model_path": config.resolved_model_path(),
         "n_ctx": config.n_ctx,
         "n_threads": config.n_threads,

@@ -7,8 +7,9 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
+from llm.base import BaseLLM
 from llm.errors import GenerationFailed
+from llm.types import ChatMessage, Finish, JsonSchema, Options, Usage
 
 
 class FakeLLM(BaseLLM):

@@ -18,7 +18,7 @@ import llama_cpp
 from llama_cpp.llama_cache import LlamaRAMCache
 from pydantic import BaseModel, ConfigDict, Field
 
-from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
+from llm.base import BaseLLM
 from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
     BackendUnavailable,
@@ -26,6 +26,7 @@ from llm.errors import (
     GenerationFailed,
     ModelNotFound,
 )
+from llm.types import ChatMessage, Finish, JsonSchema, Options, Usage
 
 
 class LlamaCppOptions(BaseModel):
@@ -107,8 +108,7 @@ class LlamaCppLLM(BaseLLM):
     @classmethod
     def from_config(cls, config: ModelConfig) -> LlamaCppLLM:
         return cls(
-            name=config.name,
-            defaults=config.defaults,
+            **cls.base_kwargs(config),
             model_path=config.resolved_model_path(),
             n_ctx=config.n_ctx,
             n_threads=config.n_threads,

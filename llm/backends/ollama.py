@@ -9,14 +9,17 @@ from typing import Annotated, Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
+from llm.base import BaseLLM
 from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
     BackendTimeout,
     BackendUnavailable,
     GenerationFailed,
     InvalidOptions,
+    ServerFailed,
+    ServerUnreachable,
 )
+from llm.types import ChatMessage, Finish, JsonSchema, Options, Usage
 
 DEFAULT_BASE_URL = "http://127.0.0.1:11434"
 
@@ -124,8 +127,7 @@ class OllamaLLM(BaseLLM):
     @classmethod
     def from_config(cls, config: ModelConfig) -> OllamaLLM:
         return cls(
-            name=config.name,
-            defaults=config.defaults,
+            **cls.base_kwargs(config),
             model=_model_name(config),
             base_url=_base_url(config),
             timeout=config.timeout,
@@ -181,7 +183,7 @@ class OllamaLLM(BaseLLM):
                         yield finish
                         return
         except httpx.ConnectError as exc:
-            raise BackendUnavailable(
+            raise ServerUnreachable(
                 f"cannot reach Ollama at {url}: {exc} — start it with `ollama serve`, "
                 "or set LLM_BASE_URL to where it listens"
             ) from exc
@@ -191,7 +193,7 @@ class OllamaLLM(BaseLLM):
                 f"({type(exc).__name__}); raise LLM_TIMEOUT or use a smaller model"
             ) from exc
         except httpx.HTTPError as exc:
-            raise GenerationFailed(f"the connection to Ollama at {url} failed: {exc}") from exc
+            raise ServerFailed(f"the connection to Ollama at {url} failed: {exc}") from exc
         raise GenerationFailed(f"Ollama at {url} ended the stream without a final `done` line")
 
     def _http_error(self, response: httpx.Response) -> BackendUnavailable | GenerationFailed:
@@ -201,9 +203,10 @@ class OllamaLLM(BaseLLM):
                 f"Ollama at {self.base_url} has no model {self.model!r} ({message}) — "
                 f"run `ollama pull {self.model}`, or set LLM_MODEL to one `ollama list` shows"
             )
-        return GenerationFailed(
-            f"Ollama at {self.base_url} answered HTTP {response.status_code}: {message}"
-        )
+        # Overloaded or failing servers may answer later; any other status is this request's fault.
+        status = response.status_code
+        failed = ServerFailed if status == 429 or status >= 500 else GenerationFailed
+        return failed(f"Ollama at {self.base_url} answered HTTP {response.status_code}: {message}")
 
     def close(self) -> None:
         self._client.close()

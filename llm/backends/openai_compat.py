@@ -18,7 +18,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
+from llm.base import BaseLLM
 from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
     BackendTimeout,
@@ -27,7 +27,10 @@ from llm.errors import (
     GenerationFailed,
     InvalidOptions,
     LLMError,
+    ServerFailed,
+    ServerUnreachable,
 )
+from llm.types import ChatMessage, Finish, JsonSchema, Options, Usage
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # where vLLM and llama_cpp.server listen by default
 # How servers word "the prompt is too long" in a 400: OpenAI and llama-cpp-python
@@ -167,8 +170,7 @@ class OpenAICompatLLM(BaseLLM):
         # `name` defaults to the bundled model's; an unset one should name the served model.
         name = config.name if "name" in config.model_fields_set else settings.model
         return cls(
-            name=name,
-            defaults=config.defaults,
+            **(cls.base_kwargs(config) | {"name": name}),
             context_window=config.n_ctx,
             url=settings.url,
             model=settings.model,
@@ -230,12 +232,12 @@ class OpenAICompatLLM(BaseLLM):
                 "raise LLM_TIMEOUT or check the server's load"
             ) from exc
         except httpx.ConnectError as exc:
-            raise BackendUnavailable(
+            raise ServerUnreachable(
                 f"cannot reach {self.url}: {exc} — check that the server is running and that "
                 "LLM_BASE_URL points at it"
             ) from exc
         except httpx.HTTPError as exc:
-            raise GenerationFailed(f"{self.url} failed mid-reply: {exc!r}") from exc
+            raise ServerFailed(f"{self.url} failed mid-reply: {exc!r}") from exc
 
     def _read_events(self, response: httpx.Response) -> Iterator[str | Finish]:
         reason: str | None = None
@@ -310,7 +312,9 @@ class OpenAICompatLLM(BaseLLM):
                 f"serves a model named {self.model!r} (LLM_MODEL)"
             )
         if status == 503:
-            return BackendUnavailable(f"{self.url} is not ready (HTTP 503: {message})")
+            return ServerUnreachable(f"{self.url} is not ready (HTTP 503: {message})")
+        if status == 429 or status >= 500:
+            return ServerFailed(f"{self.url} failed with HTTP {status}: {message}")
         return GenerationFailed(f"{self.url} failed with HTTP {status}: {message}")
 
     def close(self) -> None:

@@ -6,7 +6,6 @@ import importlib.util
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -14,7 +13,7 @@ import torch
 import transformers
 from pydantic import BaseModel, ConfigDict, Field
 
-from llm.base import BaseLLM, ChatMessage, Finish, JsonSchema, Options, Usage
+from llm.base import BaseLLM
 from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
     BackendUnavailable,
@@ -22,7 +21,8 @@ from llm.errors import (
     GenerationFailed,
     ModelNotFound,
 )
-from llm.json_prefix import JsonPrefix
+from llm.json_logits import SchemaConstraint, Vocabulary
+from llm.types import ChatMessage, Finish, JsonSchema, Options, Usage
 
 Device = Literal["auto", "cuda", "mps", "cpu"]
 _FIX_DEVICE = "set LLM_DEVICE=cpu, or LLM_DEVICE=auto to use the best device present"
@@ -141,63 +141,6 @@ def _looks_local(model: str) -> bool:
     return model.startswith((".", "/", "~")) or model.count("/") > 1 or Path(model).exists()
 
 
-@dataclass(frozen=True)
-class _Vocabulary:
-    """Every token's text, and the tokens grouped by their first character."""
-
-    pieces: list[str]
-    by_first: dict[str, list[int]]
-
-    @classmethod
-    def of(cls, tokenizer: Any) -> _Vocabulary:
-        ids = [[token] for token in range(len(tokenizer))]
-        pieces = tokenizer.batch_decode(ids, skip_special_tokens=True)
-        by_first: dict[str, list[int]] = {}
-        for token, piece in enumerate(pieces):
-            if piece and "\ufffd" not in piece:  # not a fragment of a multi-byte character
-                by_first.setdefault(piece[0], []).append(token)
-        return cls(pieces, by_first)
-
-
-class _SchemaConstraint(transformers.LogitsProcessor):
-    """Masks every token that would take the output off the schema; EOS once it is complete."""
-
-    def __init__(
-        self, schema: JsonSchema, vocabulary: _Vocabulary, prompt_tokens: int, eos: set[int]
-    ) -> None:
-        self.json = JsonPrefix(schema)
-        self.vocabulary = vocabulary
-        self.prompt_tokens = prompt_tokens
-        self.eos = eos
-
-    def _fits(self, text: str, token: int, done: bool) -> bool:
-        if token in self.eos:
-            return done
-        piece = self.vocabulary.pieces[token] if token < len(self.vocabulary.pieces) else ""
-        return bool(piece) and "\ufffd" not in piece and self.json.viable(text + piece)
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        pieces = self.vocabulary.pieces
-        text = "".join(pieces[int(t)] for t in input_ids[0, self.prompt_tokens :])
-        done = self.json.complete(text)
-        row = scores[0]
-        # The likeliest tokens usually include one that fits; keep those that do.
-        top = torch.topk(row, min(64, row.shape[-1])).indices.tolist()
-        allowed = [t for t in top if not row[t].isinf() and self._fits(text, t, done)]
-        if not allowed:
-            # Where the schema dictates the text (a key), look among the tokens that start right.
-            starts = [c for c in self.vocabulary.by_first if self.json.viable(text + c)]
-            candidates = [t for c in starts for t in self.vocabulary.by_first[c]]
-            candidates.sort(key=lambda t: float(row[t]), reverse=True)
-            allowed = next(([t] for t in candidates if self._fits(text, t, done)), [])
-        if done or not allowed:  # complete, or nothing fits at all: ending is allowed
-            allowed += sorted(self.eos)
-        masked = torch.full_like(scores, float("-inf"))
-        kept = scores[0, allowed]
-        masked[0, allowed] = torch.where(kept.isinf(), torch.zeros_like(kept), kept)
-        return cast(torch.FloatTensor, masked)
-
-
 class _Cancel(transformers.StoppingCriteria):
     """Ends `generate` when the reader has what it wants or has gone away."""
 
@@ -214,7 +157,7 @@ class TransformersLLM(BaseLLM):
     """A causal LM loaded once; generation is serialised because one model runs one batch here."""
 
     backend = "transformers"
-    supports_schema = True  # a logits processor keeps the output on the schema (_JsonPrefix)
+    supports_schema = True  # a logits processor keeps the output on the schema (json_logits)
 
     def __init__(
         self,
@@ -261,7 +204,7 @@ class TransformersLLM(BaseLLM):
         eos = model.generation_config.eos_token_id
         eos = [*(eos if isinstance(eos, list) else [eos]), self._tokenizer.eos_token_id]
         self._eos = {int(token) for token in eos if token is not None}
-        self._vocabulary: _Vocabulary | None = None  # built on the first constrained call
+        self._vocabulary: Vocabulary | None = None  # built on the first constrained call
         positions = getattr(model.config, "max_position_embeddings", None)
         if isinstance(positions, int) and positions < n_ctx:
             self.context_window = positions
@@ -307,8 +250,7 @@ class TransformersLLM(BaseLLM):
             source = str(Path(config.model).expanduser()) if local else config.model
             gguf_file = None
         return cls(
-            name=config.name,
-            defaults=config.defaults,
+            **cls.base_kwargs(config),
             source=source,
             gguf_file=gguf_file,
             device=config.device,
@@ -371,9 +313,9 @@ class TransformersLLM(BaseLLM):
             constraint = []
             if schema is not None:
                 if self._vocabulary is None:
-                    self._vocabulary = _Vocabulary.of(self._tokenizer)
+                    self._vocabulary = Vocabulary.of(self._tokenizer)
                 constraint.append(
-                    _SchemaConstraint(schema, self._vocabulary, prompt_tokens, self._eos)
+                    SchemaConstraint(schema, self._vocabulary, prompt_tokens, self._eos)
                 )
             result: dict[str, Any] = {}
 

@@ -1,0 +1,71 @@
+"""The model layer's values: chat messages, options, and what a generation returns.
+
+Frozen dataclasses and one pydantic model, with no behaviour beyond cheap properties, so that
+`base`, `config` and every backend can share them without importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Who speaks in a chat message (a Message.Role of the domain maps onto one of these).
+ChatRole = Literal["system", "user", "assistant"]
+JsonSchema = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: ChatRole
+    content: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Timings:
+    time_to_first_token: float | None
+    total: float
+
+
+@dataclass(frozen=True)
+class Finish:
+    """What a backend yields last: why it stopped and what it counted."""
+
+    reason: str = "stop"
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    finish_reason: str
+    usage: Usage
+    timings: Timings
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Generation speed over the whole call, or None when nothing was generated."""
+        tokens, seconds = self.usage.completion_tokens, self.timings.total
+        return tokens / seconds if tokens and seconds > 0 else None
+
+
+class Options(BaseModel):
+    """Generation options shared by every backend."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_tokens: int = Field(256, ge=1, le=32768, description="Most tokens to generate.")
+    temperature: float = Field(0.7, ge=0.0, le=2.0, description="Sampling temperature.")
+    top_p: float = Field(0.95, gt=0.0, le=1.0, description="Nucleus sampling mass.")
+    top_k: int = Field(40, ge=0, le=1000, description="Sample from the k likeliest (0: all).")
+    repeat_penalty: float = Field(1.1, ge=0.5, le=2.0, description="Penalty on repeated tokens.")
+    greedy: bool = Field(False, description="Always take the likeliest token.")
+    stop: tuple[str, ...] = Field((), max_length=16, description="Strings that end generation.")
+    seed: int | None = Field(None, ge=0, description="Random seed for reproducible sampling.")
