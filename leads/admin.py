@@ -9,8 +9,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.db import models
 from django.utils import timezone
 
+from leads.exports import csv_response
+from leads.fields import FACT_NAMES
 from leads.models import (
-    FACT_FIELDS,
     Conversation,
     DashboardVisit,
     Evidence,
@@ -21,17 +22,16 @@ from leads.models import (
     Site,
     Visitor,
 )
-from leads.selectors.dashboard import lead_rows
-from leads.services.extraction import lead_facts_correct
+from leads.selectors.leads import leads_with_contact_times
+from leads.services.facts import lead_facts_correct
 from leads.services.leads import lead_erase
-from leads.services.scoring import lead_status_set, lead_status_unlock
+from leads.services.qualification import lead_status_set, lead_status_unlock
 from leads.services.teams import (
     ACCESS_FIELDS,
     site_team_changed,
     user_access_changed,
     users_deleted,
 )
-from leads.views.dashboard import csv_response
 
 
 class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -166,7 +166,7 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         facts = {
             name: getattr(obj, name) if getattr(obj, name) not in ("", None) else None
             for name in form.changed_data
-            if name in FACT_FIELDS
+            if name in FACT_NAMES
         }
         for name in [*facts, "status"]:
             setattr(obj, name, form.initial.get(name))
@@ -179,7 +179,7 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.action(description="Export selected leads to CSV")
     def export_csv(self, request, queryset):  # type: ignore[no-untyped-def]
         # What the admin lists, its model permissions allow: the export shows the same rows.
-        leads = lead_rows(Lead.objects.filter(id__in=queryset.values("id")))
+        leads = leads_with_contact_times(Lead.objects.filter(id__in=queryset.values("id")))
         return csv_response(leads, f"leads-{timezone.localdate():%Y-%m-%d}.csv")
 
     @admin.action(description="Mark selected leads qualified", permissions=["change"])

@@ -10,46 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from leads.models import LEAD_FIELDS
-
-# Which stored facts answer each qualification field.
-FIELD_FACTS: dict[str, tuple[str, ...]] = {
-    "name": ("name",),
-    "company": ("company",),
-    "job_title": ("job_title",),
-    "need": ("need",),
-    "seats": ("seats",),
-    "budget": ("budget_amount", "budget_currency"),
-    "timeline": ("timeline_months",),
-    "decision_maker": ("is_decision_maker",),
-    "email": ("email",),
-    "phone": ("phone", "email"),  # one way to reach them is enough
-}
-QUESTIONS: dict[str, str] = {
-    "name": "ask for their name",
-    "company": "ask which company they are with",
-    "job_title": "ask what their role is",
-    "need": "ask what they are looking for",
-    "seats": "ask how many people would use it",
-    "budget": "ask whether they have a budget in mind",
-    "timeline": "ask when they would like to get started",
-    "decision_maker": "ask who decides on the purchase",
-    "email": "ask for the best email address to reach them",
-    "phone": "ask for a phone number, if they prefer a call",
-}
-LABELS: dict[str, str] = {
-    "name": "name",
-    "email": "email",
-    "phone": "phone",
-    "company": "company",
-    "job_title": "role",
-    "budget_amount": "budget",
-    "budget_currency": "budget currency",
-    "seats": "seats",
-    "timeline_months": "months until they start",
-    "is_decision_maker": "decides on the purchase",
-    "need": "looking for",
-}
+from leads.errors import FieldsInvalid
+from leads.fields import DEFAULT_QUALIFICATION_ORDER, TOPIC_NAMES, prompt_label, topic
 
 
 def known(facts: Mapping[str, object]) -> dict[str, object]:
@@ -59,8 +21,10 @@ def known(facts: Mapping[str, object]) -> dict[str, object]:
 
 def answered(field: str, facts: Mapping[str, object]) -> bool:
     """Whether `facts` already answer qualification field `field`."""
+    if field not in TOPIC_NAMES:
+        return False
     have = known(facts)
-    return any(f in have for f in FIELD_FACTS.get(field, ()))
+    return any(f in have for f in topic(field).answered_by)
 
 
 def next_field(
@@ -69,7 +33,7 @@ def next_field(
     """The first field of `order` neither answered nor declined, or None when all are."""
     skip = set(declined)
     for field in order:
-        if field in FIELD_FACTS and field not in skip and not answered(field, facts):
+        if field in TOPIC_NAMES and field not in skip and not answered(field, facts):
             return field
     return None
 
@@ -85,7 +49,7 @@ def instruction(*, field: str | None, qualified: bool, next_step: str) -> str:
     if field is None:
         return "do not ask for more details."
     return (
-        f"{QUESTIONS[field]}, and only that, in one short question. If they would rather not "
+        f"{topic(field).question}, and only that, in one short question. If they would rather not "
         "say, accept it politely and move on."
     )
 
@@ -99,7 +63,7 @@ def known_summary(facts: Mapping[str, object]) -> str:
     for name, value in have.items():
         if isinstance(value, bool):
             value = "yes" if value else "no"
-        parts.append(f"{LABELS.get(name, name)}: {value}")
+        parts.append(f"{prompt_label(name)}: {value}")
     return "; ".join(parts) + "."
 
 
@@ -121,9 +85,10 @@ def declines(text: str) -> bool:
 def validate_fields(fields: Iterable[str]) -> list[str]:
     """A Site's qualification fields, checked: unknown names are an error that lists the known."""
     fields = list(fields)
-    unknown = [f for f in fields if f not in LEAD_FIELDS]
+    unknown = [f for f in fields if f not in TOPIC_NAMES]
     if unknown:
-        raise ValueError(
-            f"unknown qualification field {unknown[0]!r}; known: {', '.join(LEAD_FIELDS)}"
+        raise FieldsInvalid(
+            f"unknown qualification field {unknown[0]!r}; "
+            f"known: {', '.join(DEFAULT_QUALIFICATION_ORDER)}"
         )
     return fields

@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from leads.errors import SalesbotError
+
+PROTOCOL_VERSION = 1
 CLOSE_FORBIDDEN = 4403  # unknown site key or an Origin the site does not allow
 
 
@@ -19,6 +22,7 @@ class ErrorCode(StrEnum):
     UNAVAILABLE = "unavailable"
     REPLY_FAILED = "reply_failed"
     CONSENT_REQUIRED = "consent_required"
+    REFUSED = "refused"
 
 
 class ProtocolError(Exception):
@@ -27,6 +31,13 @@ class ProtocolError(Exception):
     def __init__(self, code: ErrorCode, detail: str, frame_id: str | None = None) -> None:
         super().__init__(detail)
         self.code, self.detail, self.frame_id = code, detail, frame_id
+
+    @classmethod
+    def of(
+        cls, error: SalesbotError, frame_id: str | None = None, prefix: str = ""
+    ) -> ProtocolError:
+        """The protocol's answer to a domain error: its kind's code, its message."""
+        return cls(ErrorCode(error.protocol_code), f"{prefix}{error.detail}.", frame_id)
 
     def frame(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "error", "code": self.code.value, "detail": self.detail}

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from leads.errors import ScoringConfigInvalid, StatusInvalid
+
 COMPONENTS = ("budget", "authority", "need", "timeline", "contact")
 
 NEW = "new"
@@ -34,20 +36,16 @@ STATUSES = (NEW, ENGAGED, QUALIFIED, DISQUALIFIED)
 _FINAL = (QUALIFIED, DISQUALIFIED)
 
 
-class ScoringConfigError(ValueError):
-    """A site's score weights cannot be used."""
-
-
 def weights_validate(weights: object) -> dict[str, int]:
-    """The weights by component (missing ones 0), or ScoringConfigError saying what to fix."""
+    """The weights by component (missing ones 0), or ScoringConfigInvalid saying what to fix."""
     if not isinstance(weights, Mapping):
-        raise ScoringConfigError(
+        raise ScoringConfigInvalid(
             f"score weights must be an object of component to points, got {type(weights).__name__}"
         )
     known = ", ".join(COMPONENTS)
     unknown = sorted(str(key) for key in weights if key not in COMPONENTS)
     if unknown:
-        raise ScoringConfigError(
+        raise ScoringConfigInvalid(
             f"unknown score weight {', '.join(unknown)}: the components are {known}"
         )
     validated: dict[str, int] = {}
@@ -55,14 +53,16 @@ def weights_validate(weights: object) -> dict[str, int]:
         value = weights.get(key, 0)
         # bool is an int to Python, but `true` in the JSON is a mistake, not 1 point.
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ScoringConfigError(
+            raise ScoringConfigInvalid(
                 f"score weight {key} must be a whole number of points, got {value!r}"
             )
         if value < 0:
-            raise ScoringConfigError(f"score weight {key} must be 0 or more, got {value}")
+            raise ScoringConfigInvalid(f"score weight {key} must be 0 or more, got {value}")
         validated[key] = value
     if sum(validated.values()) == 0:
-        raise ScoringConfigError(f"score weights are all 0: give points to at least one of {known}")
+        raise ScoringConfigInvalid(
+            f"score weights are all 0: give points to at least one of {known}"
+        )
     return validated
 
 
@@ -103,7 +103,9 @@ def status_for(
     hand-off would give sales nothing to act on.
     """
     if current not in STATUSES:
-        raise ValueError(f"unknown lead status {current!r}: the statuses are {', '.join(STATUSES)}")
+        raise StatusInvalid(
+            f"unknown lead status {current!r}: the statuses are {', '.join(STATUSES)}"
+        )
     if current in _FINAL:
         return current
     if score >= qualified_score and reachable:

@@ -4,7 +4,8 @@ from channels.auth import AuthMiddlewareStack
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
-from leads.consumers import ChatConsumer, DashboardConsumer
+from leads.consumers.chat import ChatConsumer
+from leads.dashboard.consumers import DashboardConsumer
 
 websocket_urlpatterns = [
     # The chat checks the Origin against each Site's own allowed origins.

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "leads",
+    "leads.dashboard",
 ]
 
 MIDDLEWARE = [

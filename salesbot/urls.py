@@ -8,6 +8,6 @@ from leads.views import api
 urlpatterns = [
     path("healthz", api.healthz, name="healthz"),
     path("api/widget/<str:site_key>/", api.widget_config_view, name="widget-config"),
-    path("dashboard/", include("leads.urls")),
+    path("dashboard/", include("leads.dashboard.urls")),
     path("admin/", admin.site.urls),
 ]

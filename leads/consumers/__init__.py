@@ -1,7 +1,1 @@
-"""WebSocket interfaces: the visitor's chat (`chat`) and the staff dashboard's live feed
-(`dashboard`)."""
-
-from leads.consumers.chat import ChatConsumer
-from leads.consumers.dashboard import DashboardConsumer
-
-__all__ = ["ChatConsumer", "DashboardConsumer"]
+"""The visitor's chat socket (`chat`); the dashboard's is `leads.dashboard.consumers`."""

@@ -11,7 +11,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from pydantic import ValidationError
 
-from leads import selectors
+from leads.errors import IdentityInvalid
 from leads.models import Conversation, Message, Site
 from leads.origins import origin_allowed
 from leads.protocol import (
@@ -25,12 +25,17 @@ from leads.protocol import (
     Ping,
     ProtocolError,
 )
+from leads.selectors.conversations import (
+    conversation_agent,
+    conversation_history,
+    site_get_by_key,
+)
 from leads.services.broadcast import conversation_group
 from leads.services.conversations import (
     conversation_consent_record,
     conversation_resume_or_start,
 )
-from leads.services.extraction import IdentityInvalid, lead_identify
+from leads.services.facts import lead_identify
 from leads.services.messages import ReplyNotQueued, message_receive
 from leads.services.takeover import agent_display_name
 
@@ -39,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 @database_sync_to_async
 def _site(key: str) -> Site | None:
-    return selectors.site_get_by_key(key=key)
+    return site_get_by_key(key=key)
 
 
 @database_sync_to_async
@@ -51,10 +56,8 @@ def _resume(site: Site, token: str | None) -> tuple[Conversation, str]:
 @database_sync_to_async
 def _history(conversation: Conversation) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
     """The stored messages the widget shows, and the rep in the conversation (None: the bot)."""
-    history = selectors.conversation_history(
-        conversation=conversation, limit=settings.CHAT_HISTORY_LIMIT
-    )
-    agent = selectors.conversation_agent(conversation=conversation)
+    history = conversation_history(conversation=conversation, limit=settings.CHAT_HISTORY_LIMIT)
+    agent = conversation_agent(conversation=conversation)
     return [_message_json(m) for m in history], (
         {"name": agent_display_name(agent)} if agent is not None else None
     )
@@ -236,7 +239,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         try:
             await _identify(conversation, frame)
         except IdentityInvalid as exc:
-            raise ProtocolError(ErrorCode.BAD_FRAME, f"identify: {exc}.", frame_id) from None
+            # The host page's mistake, told to the page: other errors are not the visitor's.
+            raise ProtocolError.of(exc, frame_id, prefix="identify: ") from None
         await self.send_json({"type": "ack", "id": frame_id})
 
     async def _message(self, frame: ChatMessageFrame) -> None:

@@ -16,7 +16,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
 
 from leads.models import Conversation
-from leads.selectors.dashboard import sites_visible, user_is_staff
+from leads.selectors.access import sites_visible, user_is_staff
 from leads.services.broadcast import (
     conversation_group,
     staff_conversation_group,

@@ -9,37 +9,13 @@ import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
 
+from leads.dashboard.selectors.leads import LeadFilters
+from leads.fields import editable, topic_by_edit_key
 from leads.models import Lead
-from leads.selectors.dashboard import LeadFilters, owners_for, sites_visible
+from leads.selectors.access import owners_for, sites_visible
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
-
-# The facts a rep edits, as the dashboard shows them: "budget" is an amount and a currency.
-EDITABLE = {
-    "name": ("name",),
-    "email": ("email",),
-    "phone": ("phone",),
-    "company": ("company",),
-    "job_title": ("job_title",),
-    "need": ("need",),
-    "budget": ("budget_amount", "budget_currency"),
-    "seats": ("seats",),
-    "timeline_months": ("timeline_months",),
-    "is_decision_maker": ("is_decision_maker",),
-}
-LABELS = {
-    "name": "Name",
-    "email": "Email",
-    "phone": "Phone",
-    "company": "Company",
-    "job_title": "Role",
-    "need": "Looking for",
-    "budget": "Budget",
-    "seats": "Seats",
-    "timeline_months": "Starts in (months)",
-    "is_decision_maker": "Decision maker",
-}
 
 
 class LeadFilterForm(forms.Form):
@@ -140,14 +116,20 @@ class FactForm(forms.Form):
         """The lead facts to set, None for each cleared one (call after is_valid())."""
         return {
             name: None if self.cleaned_data[name] in ("", None) else self.cleaned_data[name]
-            for name in EDITABLE[self.fact]
+            for name in editable()[self.fact]
         }
 
 
+def _label(fact: str) -> str:
+    topic = topic_by_edit_key(fact)
+    if topic is None:
+        raise KeyError(fact)
+    return topic.label
+
+
 def _fact_fields(fact: str) -> dict[str, forms.Field]:
-    text = {"required": False, "max_length": 200}
     if fact in ("name", "company", "job_title"):
-        return {fact: forms.CharField(label=LABELS[fact], **text)}  # type: ignore[arg-type]
+        return {fact: forms.CharField(label=_label(fact), required=False, max_length=200)}
     if fact == "email":
         return {"email": forms.EmailField(label="Email", required=False)}
     if fact == "phone":
@@ -186,7 +168,7 @@ def _fact_fields(fact: str) -> dict[str, forms.Field]:
     if fact == "timeline_months":
         return {
             "timeline_months": forms.IntegerField(
-                label=LABELS[fact], required=False, min_value=0, max_value=120
+                label=_label(fact), required=False, min_value=0, max_value=120
             )
         }
     if fact == "is_decision_maker":

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from django.urls import path
 
-from leads.views import dashboard, metrics
+from leads.dashboard.views import actions, detail, lists, metrics, takeover
 
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", dashboard.lead_list, name="lead-list"),
-    path("leads.csv", dashboard.lead_export, name="lead-export"),
+    path("", lists.lead_list, name="lead-list"),
+    path("leads.csv", lists.lead_export, name="lead-export"),
     path("metrics/", metrics.metrics, name="metrics"),
-    path("leads/<int:lead_id>/", dashboard.lead_detail, name="lead-detail"),
-    path("leads/<int:lead_id>/status/", dashboard.lead_status, name="lead-status"),
-    path("leads/<int:lead_id>/owner/", dashboard.lead_owner, name="lead-owner"),
-    path("leads/<int:lead_id>/notes/", dashboard.lead_note, name="lead-note"),
-    path("leads/<int:lead_id>/facts/<str:fact>/", dashboard.lead_fact, name="lead-fact"),
-    path("leads/<int:lead_id>/erase/", dashboard.lead_erase_view, name="lead-erase"),
-    path("leads/<int:lead_id>/takeover/", dashboard.takeover, name="takeover"),
-    path("leads/<int:lead_id>/handback/", dashboard.handback, name="handback"),
-    path("leads/<int:lead_id>/messages/", dashboard.agent_message, name="agent-message"),
-    path("leads/<int:lead_id>/suggest/", dashboard.suggest, name="suggest"),
+    path("leads/<int:lead_id>/", detail.lead_detail, name="lead-detail"),
+    path("leads/<int:lead_id>/status/", actions.lead_status, name="lead-status"),
+    path("leads/<int:lead_id>/owner/", actions.lead_owner, name="lead-owner"),
+    path("leads/<int:lead_id>/notes/", actions.lead_note, name="lead-note"),
+    path("leads/<int:lead_id>/facts/<str:fact>/", actions.lead_fact, name="lead-fact"),
+    path("leads/<int:lead_id>/erase/", actions.lead_erase_view, name="lead-erase"),
+    path("leads/<int:lead_id>/takeover/", takeover.takeover, name="takeover"),
+    path("leads/<int:lead_id>/handback/", takeover.handback, name="handback"),
+    path("leads/<int:lead_id>/messages/", takeover.agent_message, name="agent-message"),
+    path("leads/<int:lead_id>/suggest/", takeover.suggest, name="suggest"),
 ]

@@ -7,12 +7,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leads.extraction.facts import FIELDS, Turn, Value, same_value
+from leads.errors import DatasetInvalid
+from leads.extraction.facts import Turn, Value, same_value
 from leads.extraction.merge import Resolution
-
-
-class DatasetError(ValueError):
-    """A line of the evaluation file is not a conversation in the expected format."""
+from leads.fields import EVALUATED_FACTS as FIELDS
 
 
 @dataclass(frozen=True)
@@ -39,14 +37,14 @@ def examples_load(path: Path) -> list[Example]:
             if not isinstance(expected, dict):
                 raise TypeError(f"expected is {type(expected).__name__}, not an object")
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise DatasetError(
+            raise DatasetInvalid(
                 f"{where}: not a conversation ({exc}); each line needs "
                 '{"id", "messages": [{"role", "text"}], "expected": {…}}'
             ) from exc
         if bad := [t.role for t in turns if t.role not in ("visitor", "assistant")]:
-            raise DatasetError(f"{where}: unknown role {bad[0]!r} (visitor or assistant)")
+            raise DatasetInvalid(f"{where}: unknown role {bad[0]!r} (visitor or assistant)")
         if unknown := sorted(set(expected) - set(FIELDS)):
-            raise DatasetError(f"{where}: unknown field {unknown[0]!r}; known: {', '.join(FIELDS)}")
+            raise DatasetInvalid(f"{where}: unknown field {unknown[0]!r}; known: {', '.join(FIELDS)}")
         examples.append(
             Example(
                 id=str(data.get("id", number)),

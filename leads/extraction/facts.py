@@ -6,22 +6,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-# The facts evaluated and stored, in the JSONL and `Lead` spelling.
-FIELDS = (
-    "name",
-    "email",
-    "phone",
-    "company",
-    "job_title",
-    "budget_amount",
-    "budget_currency",
-    "seats",
-    "timeline_months",
-    "is_decision_maker",
-)
-# Stored on the lead but not scored by the evaluation: free text has no single right answer.
-TEXT_FIELDS = ("need",)
-
 Value = str | int | bool | Decimal
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Collection
+from typing import Literal
 
+import llm
 from leads.extraction.facts import Candidate, Turn
 from leads.extraction.merge import Resolution, resolve
+from leads.extraction.model import model_extract
 from leads.extraction.rules import rules_extract
 from leads.extraction.verify import supported
-
-if TYPE_CHECKING:
-    import llm
 
 Extractor = Literal["rules", "model", "hybrid"]
 EXTRACTORS: tuple[Extractor, ...] = ("rules", "model", "hybrid")
@@ -28,15 +28,38 @@ def message_extract(
     """The quote-checked candidates for visitor message `turns[index]`."""
     candidates: list[Candidate] = []
     if extractor in ("rules", "hybrid"):
-        candidates += rules_extract(turns, index, region=region)
+        candidates += rules_read(turns, index, region=region)
     if extractor in ("model", "hybrid"):
-        from leads.extraction.model import model_extract
-
-        skip = {c.field for c in candidates} if extractor == "hybrid" else set()
-        candidates += model_extract(
+        # In the hybrid the model fills gaps: it is not asked for what the rules just read.
+        skip = {c.field for c in candidates}
+        candidates += model_read(
             turns, index, region=region, model=model, company_name=company_name, skip=skip
         )
-    text = turns[index].text
+    return candidates
+
+
+def rules_read(turns: list[Turn], index: int, *, region: str) -> list[Candidate]:
+    """The rules pass alone: quote-checked candidates for `turns[index]`, in milliseconds."""
+    return _checked(rules_extract(turns, index, region=region), turns[index].text, region)
+
+
+def model_read(
+    turns: list[Turn],
+    index: int,
+    *,
+    region: str,
+    model: llm.BaseLLM | None = None,
+    company_name: str = "the company",
+    skip: Collection[str] = (),
+) -> list[Candidate]:
+    """The model pass alone, not asked for the fields in `skip`; quote-checked candidates."""
+    candidates = model_extract(
+        turns, index, region=region, model=model, company_name=company_name, skip=skip
+    )
+    return _checked(candidates, turns[index].text, region)
+
+
+def _checked(candidates: list[Candidate], text: str, region: str) -> list[Candidate]:
     return [c for c in candidates if supported(c, text, region=region)]
 
 

@@ -1,5 +1,5 @@
-"""Reads: every interface (consumer, task, views, admin) asks here. The dashboard's lead lists
-are in `leads.selectors.dashboard`, its numbers in `leads.selectors.metrics`."""
+"""Reading conversations: a site by its key, the history a widget shows, the turns a reply
+reads, and which visitor messages still wait for an answer."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""What staff do to a lead: assign it, annotate it, erase the person's data; and when they
-last looked at the list."""
+"""A lead's row, and what staff do to a lead: assign it, annotate it, erase the person's data;
+and when they last looked at the list."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from leads.models import FACT_FIELDS, Conversation, DashboardVisit, Lead, LeadEvent, Message
-from leads.selectors.dashboard import user_sees_site
+from leads.errors import LeadActionRefused
+from leads.fields import FACT_NAMES
+from leads.models import Conversation, DashboardVisit, Lead, LeadEvent, Message
+from leads.selectors.access import user_sees_site
 from leads.services.conversations import visitor_token_new
-from leads.services.history import event_record
+from leads.services.history import event_record, lead_changed
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -20,8 +22,15 @@ if TYPE_CHECKING:
 NOTE_MAX_CHARS = 5000
 
 
-class LeadActionRefused(ValueError):
-    """A change staff asked for that cannot be made; the message says why."""
+def lead_ensure(*, conversation: Conversation) -> Lead:
+    """The conversation's lead, created on first need (the visitor's first message)."""
+    lead, created = Lead.objects.get_or_create(
+        conversation=conversation,
+        defaults={"site_id": conversation.site_id, "visitor_id": conversation.visitor_id},
+    )
+    if created:
+        lead_changed(lead=lead)
+    return lead
 
 
 def _locked(lead: Lead) -> Lead:
@@ -78,7 +87,7 @@ def lead_erase(*, lead: Lead, by: AbstractBaseUser | None) -> Lead:
     """
     with transaction.atomic():
         current = _locked(lead)
-        for name in FACT_FIELDS:
+        for name in FACT_NAMES:
             setattr(current, name, None if Lead._meta.get_field(name).null else "")
         current.declined_fields = []
         current.erased_at = timezone.now()

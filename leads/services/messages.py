@@ -8,16 +8,18 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
-from leads import selectors
+from leads import dispatch
+from leads.errors import QueueUnavailable
 from leads.models import Conversation, Message
+from leads.selectors.conversations import message_answered_by_agent, visitor_messages_unanswered
+from leads.services.extraction import message_received_read, worker_passes
 from leads.services.history import conversation_changed
 
 logger = logging.getLogger(__name__)
 
 
-class ReplyNotQueued(Exception):
+class ReplyNotQueued(QueueUnavailable):
     """The message is stored, but its reply could not be queued (the broker is unreachable)."""
 
     def __init__(self, message: Message) -> None:
@@ -26,25 +28,23 @@ class ReplyNotQueued(Exception):
 
 
 def reply_enqueue(message: Message, *, reply: bool = True, extract: bool = True) -> None:
-    """Queue the reply and the lead extraction for `message`, side by side.
+    """Queue the reply and the lead extraction's model pass for `message`, side by side.
 
     `ReplyNotQueued` if the broker cannot take them: the visitor sends the message again, and
     both tasks are safe to run twice.
     """
-    from leads.tasks import lead_extract_task, reply_generate_task
-
     try:
         if reply:
-            reply_generate_task.delay(message.id)
-        if extract:
-            lead_extract_task.delay(message.id)
-    except OperationalError as exc:
-        logger.error("could not queue the reply to message %s: %s", message.id, exc)
+            dispatch.enqueue(dispatch.REPLY_GENERATE, message.id)
+        if extract and worker_passes():
+            dispatch.enqueue(dispatch.LEAD_EXTRACT, message.id)
+    except QueueUnavailable as exc:
         raise ReplyNotQueued(message) from exc
 
 
 def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UUID) -> Message:
-    """Store a visitor message exactly once per client id and queue its reply after commit.
+    """Store a visitor message exactly once per client id, read it with the rules (its lead's
+    facts), and queue its reply after commit.
 
     A repeated client id returns the stored message, and queues its reply again if it still
     needs one (never queued, failed, or abandoned). While a rep has taken the conversation over,
@@ -61,19 +61,20 @@ def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UU
                     text=text,
                     client_id=client_id,
                 )
-                bot = not selectors.message_answered_by_agent(message=message)
+                message_received_read(message=message)
+                bot = not message_answered_by_agent(message=message)
                 transaction.on_commit(lambda: reply_enqueue(message, reply=bot))
                 conversation_changed(conversation_id=conversation.id, site_id=conversation.site_id)
             return message
         except IntegrityError:
             # Another connection stored the same client id between our check and insert.
             existing = conversation.messages.get(client_id=client_id)
-    needs_reply = selectors.visitor_messages_unanswered(
+    needs_reply = visitor_messages_unanswered(
         created_after=existing.created - timedelta(seconds=1), created_before=timezone.now()
     ).filter(id=existing.id)
     if needs_reply.exists():
         reply_enqueue(existing)
-    elif selectors.message_answered_by_agent(message=existing):
+    elif message_answered_by_agent(message=existing):
         # A rep answers it, but its extraction may have been lost with the first attempt.
         reply_enqueue(existing, reply=False)
     return existing
@@ -82,7 +83,7 @@ def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UU
 def replies_requeue(*, older_than: timedelta, within: timedelta) -> int:
     """Queue again every reply that was lost (a broker outage, a dead worker); how many."""
     now = timezone.now()
-    unanswered = selectors.visitor_messages_unanswered(
+    unanswered = visitor_messages_unanswered(
         created_after=now - within, created_before=now - older_than
     )
     count = 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import random
@@ -21,10 +19,12 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
+from leads import dispatch
+from leads.errors import QueueUnavailable, Unavailable
 from leads.models import Lead, Notification
 from leads.services.broadcast import frame_send
+from leads.signing import webhook_signature
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ except metadata.PackageNotFoundError:  # running from a checkout that was never 
     USER_AGENT = "salesbot/dev"
 
 
-class NotificationFailed(Exception):
+class NotificationFailed(Unavailable):
     """An attempt to deliver a notification failed; `final` when no attempt is left."""
 
     def __init__(self, notification: Notification) -> None:
@@ -112,34 +112,6 @@ def lead_payload(*, lead: Lead) -> dict[str, Any]:
     }
 
 
-def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:
-    """HMAC-SHA256 (hex) of "<timestamp>." followed by the exact body."""
-    signed = f"{timestamp}.".encode() + body
-    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-
-
-def webhook_verify(
-    *, secret: str, header: str, body: bytes, tolerance: int = 300, now: float | None = None
-) -> bool:
-    """Whether an X-Salesbot-Signature header signs `body` with `secret` within `tolerance` s."""
-    timestamp: int | None = None
-    signatures: list[str] = []
-    for part in header.split(","):
-        key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
-            timestamp = int(value)
-        elif key == "v1":
-            signatures.append(value)
-    if timestamp is None or not signatures:
-        return False
-    # An old timestamp means a replayed request; a far-future one a forged or broken clock.
-    if abs((time.time() if now is None else now) - timestamp) > tolerance:
-        return False
-    expected = webhook_signature(secret=secret, timestamp=timestamp, body=body)
-    # Several v1 values are allowed so that a secret can be rotated without downtime.
-    return any(hmac.compare_digest(expected, candidate) for candidate in signatures)
-
-
 def _email_recipient(lead: Lead) -> str:
     if lead.owner is not None and lead.owner.email:
         return lead.owner.email
@@ -148,11 +120,9 @@ def _email_recipient(lead: Lead) -> str:
 
 def notification_enqueue(notification: Notification) -> None:
     """Queue the send task; a broker outage is logged and leaves the notification pending."""
-    from leads.tasks import notification_send_task
-
     try:
-        notification_send_task.delay(notification.id)
-    except OperationalError as exc:
+        dispatch.enqueue(dispatch.NOTIFICATION_SEND, notification.id)
+    except QueueUnavailable as exc:
         logger.error(
             "could not queue %s notification %s for lead %s (%s); it stays pending with no "
             "attempt: run notification_send_task(%s) once the broker is back",

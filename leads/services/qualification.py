@@ -1,4 +1,5 @@
-"""Scoring a lead and moving its status, by the rules in `leads.scoring` or by staff."""
+"""A lead's qualification: its score and status, moved by the rules in `leads.scoring` or by
+staff; a lead qualified for the first time is handed off from here, whoever qualified it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from leads.models import FACT_FIELDS, Lead, LeadEvent, default_score_weights
+from leads.errors import StatusInvalid
+from leads.fields import FACT_NAMES
+from leads.models import Lead, LeadEvent, default_score_weights
 from leads.scoring import score_compute, status_for
 from leads.services.history import event_record, lead_changed
 from leads.services.notifications import lead_qualified_notify
@@ -20,17 +23,18 @@ logger = logging.getLogger(__name__)
 
 
 def lead_rescore(*, lead: Lead) -> bool:
-    """Score the saved lead and move its status; True only when it is qualified for the first time.
+    """Score the saved lead and move its status; True only when it is qualified for the first
+    time, and then it is handed off (`lead_qualified_notify`) once the change commits.
 
     Reads the row under a lock, so two runs at once (extraction of two messages) cannot both see
-    the lead unqualified: the caller notifies on True, and that happens once per lead. A lead
-    qualified before (`qualified_at` set), e.g. by staff, returns False when it becomes
-    qualified again. Raises `ScoringConfigError` when the site's weights cannot be used.
+    the lead unqualified: the hand-off happens once per lead. A lead qualified before
+    (`qualified_at` set), e.g. by staff, returns False when it becomes qualified again. Raises
+    `ScoringConfigInvalid` when the site's weights cannot be used.
     """
     with transaction.atomic():
         current = _locked(lead)
         site = current.site
-        facts = {field: getattr(current, field) for field in FACT_FIELDS}
+        facts = {field: getattr(current, field) for field in FACT_NAMES}
         # An empty object (the admin allows blank) means the defaults, not "score nothing".
         weights = site.score_weights or default_score_weights()
         score = score_compute(facts=facts, weights=weights)
@@ -56,6 +60,8 @@ def lead_rescore(*, lead: Lead) -> bool:
             )
         elif saved:
             lead_changed(lead=current)
+        if first_qualified:
+            lead_qualified_notify(lead=current)
     _copy_back(current, lead)
     return first_qualified
 
@@ -64,7 +70,7 @@ def lead_status_set(*, lead: Lead, status: str, by: AbstractBaseUser | None = No
     """Set the status by hand and lock it, so scoring no longer moves it."""
     allowed = [choice.value for choice in Lead.Status]
     if status not in allowed:
-        raise ValueError(f"unknown lead status {status!r}: use one of {', '.join(allowed)}")
+        raise StatusInvalid(f"unknown lead status {status!r}: use one of {', '.join(allowed)}")
     with transaction.atomic():
         current = _locked(lead)
         changed: dict[str, object] = {"status": status, "status_locked": True}
@@ -99,8 +105,7 @@ def lead_status_unlock(*, lead: Lead) -> Lead:
         if _save_changed(current, {"status_locked": False}):
             lead_changed(lead=current)
         _copy_back(current, lead)
-        if lead_rescore(lead=lead):
-            lead_qualified_notify(lead=lead)
+        lead_rescore(lead=lead)
     return lead
 
 

@@ -12,10 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 
 import llm
-from leads import policy, selectors
-from leads.models import Lead, Message, Site
+from leads import policy
+from leads.models import Message, Site
+from leads.selectors.conversations import conversation_turns_before, message_answered_by_agent
+from leads.selectors.leads import ReplyFacts, reply_facts
 from leads.services.broadcast import frame_send
-from leads.services.extraction import facts_for_reply
 from llm import prompts
 
 logger = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ def reply_generate(
         logger.warning("message %s no longer exists; no reply", message_id)
         return None
     conversation_id = message.conversation_id
-    if selectors.message_answered_by_agent(message=message):
+    if message_answered_by_agent(message=message):
         logger.info("a rep answers message %s; no reply from the assistant", message_id)
         return None
     reply, claim = _reply_claim(message=message, task_id=task_id)
@@ -144,23 +145,20 @@ def reply_generate(
         return None
     try:
         model = model or llm.get_llm(role="reply")
-        turns = selectors.conversation_turns_before(
-            message=message, limit=settings.CHAT_HISTORY_LIMIT
-        )
+        turns = conversation_turns_before(message=message, limit=settings.CHAT_HISTORY_LIMIT)
         try:
-            lead, facts = facts_for_reply(message=message, turns=turns)
-            declined, qualified = lead.declined_fields, lead.status == Lead.Status.QUALIFIED
+            known = reply_facts(conversation_id=conversation_id)
         except Exception:
             # A bug in reading facts must not cost the visitor their answer: reply without them.
             logger.exception("could not read the lead facts for message %s", message_id)
-            facts, declined, qualified = {}, [], False
+            known = ReplyFacts(facts={}, declined=[], qualified=False)
         prompt, asked = reply_prompt(
             site=message.conversation.site,
             turns=turns,
             family=model.template_family,
-            facts=facts,
-            declined=declined,
-            qualified=qualified,
+            facts=known.facts,
+            declined=known.declined,
+            qualified=known.qualified,
         )
         Message.objects.filter(id=reply.id).update(asked_field=asked or "")
         frame_send(conversation_id=conversation_id, frame={"type": "typing", "on": True})

@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from kombu.exceptions import OperationalError
 
 import llm
-from leads import selectors
-from leads.models import Conversation, Lead
+from leads import dispatch
+from leads.errors import QueueUnavailable
+from leads.models import Conversation
+from leads.selectors.conversations import conversation_history
+from leads.selectors.leads import reply_facts
 from leads.services.broadcast import staff_conversation_send
-from leads.services.extraction import lead_ensure, lead_facts
 from leads.services.replies import reply_prompt
-from leads.services.takeover import TakeoverRefused
 
 logger = logging.getLogger(__name__)
 
@@ -23,16 +23,17 @@ SUGGESTION_FAILED = "The model could not suggest a reply just now; write your ow
 
 
 def suggestion_request(*, conversation: Conversation, request_id: str) -> None:
-    """Queue a suggestion; it streams to the dashboards watching the conversation."""
-    from leads.tasks import reply_suggest_task
-
+    """Queue a suggestion; it streams to the dashboards watching the conversation.
+    `QueueUnavailable` when the broker cannot take it."""
     try:
-        reply_suggest_task.apply_async(
-            (conversation.id, request_id), expires=SUGGESTION_EXPIRES_SECONDS
+        dispatch.enqueue(
+            dispatch.REPLY_SUGGEST,
+            conversation.id,
+            request_id,
+            expires=SUGGESTION_EXPIRES_SECONDS,
         )
-    except OperationalError as exc:
-        logger.error("could not queue a suggestion for conversation %s: %s", conversation.id, exc)
-        raise TakeoverRefused("Suggestions are unavailable just now (no task queue).") from exc
+    except QueueUnavailable as exc:
+        raise QueueUnavailable("Suggestions are unavailable just now (no task queue).") from exc
 
 
 def reply_suggest(
@@ -51,17 +52,15 @@ def reply_suggest(
 
     try:
         model = model or llm.get_llm(role="reply")
-        turns = selectors.conversation_history(
-            conversation=conversation, limit=settings.CHAT_HISTORY_LIMIT
-        )
-        lead = lead_ensure(conversation=conversation)
+        turns = conversation_history(conversation=conversation, limit=settings.CHAT_HISTORY_LIMIT)
+        known = reply_facts(conversation_id=conversation_id)
         prompt, _ = reply_prompt(
             site=conversation.site,
             turns=turns,
             family=model.template_family,
-            facts=lead_facts(lead),
-            declined=lead.declined_fields,
-            qualified=lead.status == Lead.Status.QUALIFIED,
+            facts=known.facts,
+            declined=known.declined,
+            qualified=known.qualified,
         )
         text = ""
         for item in model.stream(prompt):

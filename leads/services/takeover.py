@@ -9,19 +9,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from leads.errors import TakeoverRefused
 from leads.models import Conversation, Lead, LeadEvent, Message
 from leads.services.broadcast import frame_send
-from leads.services.extraction import lead_ensure
 from leads.services.history import conversation_changed, event_record
+from leads.services.leads import lead_ensure
+from leads.services.messages import ReplyNotQueued, reply_enqueue
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
 logger = logging.getLogger(__name__)
-
-
-class TakeoverRefused(Exception):
-    """The rep cannot do this in the conversation now; the message says why and what to do."""
 
 
 def agent_display_name(user: AbstractBaseUser) -> str:
@@ -94,8 +92,6 @@ def conversation_handback(*, conversation: Conversation, by: AbstractBaseUser) -
 def _answer(message: Message) -> None:
     """Queue the assistant's reply to a message the rep left; with the broker down, the worker
     queues it again when it starts (`replies_requeue`)."""
-    from leads.services.messages import ReplyNotQueued, reply_enqueue
-
     try:
         reply_enqueue(message, extract=False)
     except ReplyNotQueued:

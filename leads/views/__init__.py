@@ -1,1 +1,2 @@
-"""HTTP interfaces: the widget's API (`api`) and the sales dashboard (`dashboard`, `metrics`)."""
+"""The public HTTP API (`api`): the health check and the widget's configuration. The
+dashboard's views are `leads.dashboard.views`."""

@@ -12,9 +12,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from leads import selectors
 from leads.origins import origin_allowed
-from leads.widget import widget_config
+from leads.selectors.conversations import site_get_by_key
+from leads.selectors.widget import widget_config
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def widget_config_view(request: HttpRequest, site_key: str) -> HttpResponse:
     A request with no Origin is not a cross-origin browser request (curl, a same-origin page):
     it is answered, since nothing here is secret; the WebSocket enforces the origins.
     """
-    site = selectors.site_get_by_key(key=site_key)
+    site = site_get_by_key(key=site_key)
     if site is None:
         return _refusal("unknown_site", f"No site has the key {site_key!r}; check data-site.", 404)
     origin = request.headers.get("Origin")

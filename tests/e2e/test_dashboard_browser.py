@@ -10,7 +10,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from leads.models import Evidence, Lead, Message, Site
-from leads.services.extraction import lead_facts_correct, message_facts_extract
+from leads.services.extraction import message_facts_extract
+from leads.services.facts import lead_facts_correct
 from leads.services.leads import lead_note_add, lead_owner_assign
 from leads.services.messages import message_receive
 from leads.services.takeover import conversation_takeover

@@ -10,7 +10,7 @@ import pytest
 from websockets.sync.client import connect
 
 from leads.models import Evidence, Lead, Message, Notification
-from leads.services.notifications import webhook_verify
+from leads.signing import webhook_verify
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

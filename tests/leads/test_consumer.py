@@ -11,9 +11,9 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 
 from leads.models import Conversation, Lead, Message
-from leads.services.extraction import lead_ensure
+from leads.services.leads import lead_ensure
+from leads.services.qualification import lead_status_set
 from leads.services.replies import reply_generate
-from leads.services.scoring import lead_status_set
 from llm.backends.fake import FakeLLM
 from salesbot.asgi import application
 

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from leads import selectors
+from leads.errors import LeadActionRefused, TakeoverRefused
 from leads.models import (
     Conversation,
     DashboardVisit,
@@ -22,22 +22,21 @@ from leads.models import (
     LeadEvent,
     Message,
 )
-from leads.selectors.dashboard import leads_visible
+from leads.selectors.access import leads_visible
+from leads.selectors.conversations import visitor_messages_unanswered
 from leads.services import history
-from leads.services.extraction import _facts_settle, lead_facts_correct
+from leads.services.facts import facts_settle, lead_facts_correct
 from leads.services.leads import (
     NOTE_MAX_CHARS,
-    LeadActionRefused,
     dashboard_seen_mark,
     lead_erase,
     lead_note_add,
     lead_owner_assign,
 )
 from leads.services.messages import message_receive
+from leads.services.qualification import lead_status_set, lead_status_unlock
 from leads.services.replies import reply_generate
-from leads.services.scoring import lead_status_set, lead_status_unlock
 from leads.services.takeover import (
-    TakeoverRefused,
     agent_message_send,
     conversation_handback,
     conversation_takeover,
@@ -87,7 +86,7 @@ def known_lead(lead: Lead, conversation: Conversation) -> Lead:
     _evidence(lead, message, "name", "Ana Torres", "I'm Ana Torres")
     _evidence(lead, message, "email", "ana@globex.com", "ana@globex.com")
     _evidence(lead, message, "company", "Globex", "from Globex")
-    _facts_settle(lead=lead)
+    facts_settle(lead=lead)
     lead.refresh_from_db()
     return lead
 
@@ -114,7 +113,7 @@ def test_a_later_extraction_does_not_override_a_staff_correction(known_lead, rep
     lead_facts_correct(lead=known_lead, values={"company": "Initech"}, by=rep)
     later = message_add(conversation, "Actually we are Globex Corp")
     _evidence(known_lead, later, "company", "Globex Corp", "we are Globex Corp")
-    _facts_settle(lead=known_lead)
+    facts_settle(lead=known_lead)
     known_lead.refresh_from_db()
     assert known_lead.company == "Initech"
     assert known_lead.evidence.get(value="Globex Corp").current is False
@@ -131,7 +130,7 @@ def test_a_cleared_fact_stays_empty_after_a_later_extraction(known_lead, rep, co
     lead_facts_correct(lead=known_lead, values={"email": None}, by=rep)
     later = message_add(conversation, "write to ana@initech.com")
     _evidence(known_lead, later, "email", "ana@initech.com", "ana@initech.com")
-    _facts_settle(lead=known_lead)
+    facts_settle(lead=known_lead)
     known_lead.refresh_from_db()
     assert known_lead.email == ""
 
@@ -416,7 +415,7 @@ def test_a_visitor_message_otherwise_queues_its_reply_and_extraction(
 def _unanswered() -> list[Message]:
     now = timezone.now()
     return list(
-        selectors.visitor_messages_unanswered(
+        visitor_messages_unanswered(
             created_after=now - timedelta(days=1), created_before=now + timedelta(seconds=1)
         )
     )
@@ -470,9 +469,7 @@ def test_handing_back_with_the_broker_down_still_hands_back(
     assert conversation.agent is None
     # The worker queues it again when it starts (replies_requeue).
     window = {"created_after": question.created - timedelta(seconds=1)}
-    assert question in selectors.visitor_messages_unanswered(
-        **window, created_before=timezone.now()
-    )
+    assert question in visitor_messages_unanswered(**window, created_before=timezone.now())
 
 
 def test_a_visitor_message_sent_again_while_taken_over_is_extracted_again(

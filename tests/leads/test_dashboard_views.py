@@ -24,7 +24,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from leads import charts
+from leads.dashboard import charts
+from leads.dashboard.selectors.metrics import percentile
+from leads.exports import EXPORT_COLUMNS
 from leads.models import (
     DashboardVisit,
     Evidence,
@@ -34,12 +36,11 @@ from leads.models import (
     Notification,
     Site,
 )
-from leads.selectors.metrics import percentile
 from leads.services.broadcast import staff_group
-from leads.services.extraction import _facts_settle, lead_facts_correct, message_facts_extract
+from leads.services.extraction import message_facts_extract
+from leads.services.facts import facts_settle, lead_facts_correct
 from leads.services.leads import lead_note_add
 from leads.services.takeover import conversation_takeover
-from leads.views.dashboard import EXPORT_COLUMNS
 from salesbot.embedded_redis import EmbeddedRedis
 from tests.leads.factories import lead_create, message_add, staff_user
 
@@ -132,7 +133,7 @@ def known_lead(site: Site) -> Lead:
             extractor=Evidence.Extractor.RULES,
             confidence=0.9,
         )
-    _facts_settle(lead=lead)
+    facts_settle(lead=lead)
     lead_note_add(lead=lead, text="Prefers a call on Mondays", by=staff_user("nora", site=site))
     lead.refresh_from_db()
     return lead

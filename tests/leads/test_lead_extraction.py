@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
+from leads.errors import IdentityInvalid
 from leads.models import Evidence, Lead, Message, Notification
+from leads.selectors.leads import reply_facts
 from leads.services.conversations import conversation_resume_or_start
-from leads.services.extraction import (
-    IdentityInvalid,
-    facts_for_reply,
-    identity_signature,
-    lead_identify,
-    message_facts_extract,
-)
+from leads.services.extraction import message_facts_extract
+from leads.services.facts import lead_identify
+from leads.services.messages import message_receive
 from leads.services.replies import reply_prompt
+from leads.signing import identity_signature
 from llm.backends.fake import FakeLLM
 
 pytestmark = pytest.mark.django_db
@@ -131,9 +131,11 @@ def test_the_reply_prompt_knows_this_messages_facts_and_asks_for_the_next(conver
     site = conversation.site
     site.qualification_fields = ["name", "email", "timeline"]
     site.save()
-    message = _say(conversation, "visitor", "Hi, I'm Ana Torres. Reach me at ana@lumio.io")
-    _, facts = facts_for_reply(message=message, turns=[message])
-    prompt, asked = reply_prompt(site=site, turns=[message], facts=facts)
+    text = "Hi, I'm Ana Torres. Reach me at ana@lumio.io"
+    # Stored as the consumer stores it: the rules read the message before its reply is queued.
+    message = message_receive(conversation=conversation, text=text, client_id=uuid.uuid4())
+    known = reply_facts(conversation_id=conversation.id)
+    prompt, asked = reply_prompt(site=site, turns=[message], facts=known.facts)
     assert asked == "timeline"
     system = prompt[0].content
     assert "name: Ana Torres" in system and "email: ana@lumio.io" in system

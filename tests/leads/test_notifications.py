@@ -22,9 +22,8 @@ from leads.services.notifications import (
     lead_qualified_notify,
     notification_retry_delay,
     notification_send,
-    webhook_signature,
-    webhook_verify,
 )
+from leads.signing import webhook_signature, webhook_verify
 from leads.tasks import notification_send_task
 from tests.receiver import Receiver
 

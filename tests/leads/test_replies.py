@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from leads import selectors
 from leads.models import Message
+from leads.selectors.conversations import visitor_messages_unanswered
 from leads.services.conversations import conversation_resume_or_start
 from leads.services.messages import message_receive
 from leads.services.replies import reply_generate
@@ -71,7 +71,7 @@ def test_a_message_that_keeps_failing_is_given_up_after_its_attempts(visitor_mes
     _half_written(visitor_message, attempts=2)
     assert reply_generate(message_id=visitor_message.id, task_id="same-task") is None
     assert Message.objects.get(in_reply_to=visitor_message).status == Message.Status.FAILED
-    assert not selectors.visitor_messages_unanswered(
+    assert not visitor_messages_unanswered(
         created_after=timezone.now() - timedelta(days=1), created_before=timezone.now()
     ).exists()
 
@@ -88,7 +88,7 @@ def test_any_failure_marks_the_reply_failed_so_that_it_can_be_retried(visitor_me
     reply = Message.objects.get(in_reply_to=visitor_message)
     assert reply.status == Message.Status.FAILED
     assert (
-        selectors.visitor_messages_unanswered(
+        visitor_messages_unanswered(
             created_after=timezone.now() - timedelta(days=1), created_before=timezone.now()
         ).get()
         == visitor_message

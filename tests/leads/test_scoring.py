@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from leads.errors import ScoringConfigInvalid
 from leads.scoring import (
     COMPONENTS,
-    ScoringConfigError,
     score_compute,
     status_for,
     weights_validate,
@@ -189,12 +189,12 @@ def test_weights_validate_fills_in_every_component() -> None:
 def test_unusable_weights_raise_a_config_error_naming_the_problem(
     weights: object, message: str
 ) -> None:
-    with pytest.raises(ScoringConfigError, match=message):
+    with pytest.raises(ScoringConfigInvalid, match=message):
         weights_validate(weights)
 
 
 def test_an_unknown_weight_error_lists_the_known_components() -> None:
-    with pytest.raises(ScoringConfigError) as info:
+    with pytest.raises(ScoringConfigInvalid) as info:
         weights_validate({"money": 10})
     assert "budget, authority, need, timeline, contact" in str(info.value)
 

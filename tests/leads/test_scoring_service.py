@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 
+from leads.errors import ScoringConfigInvalid
 from leads.models import Conversation, Lead, Site, Visitor
-from leads.scoring import ScoringConfigError
-from leads.services.scoring import lead_rescore, lead_status_set, lead_status_unlock
+from leads.services.qualification import lead_rescore, lead_status_set, lead_status_unlock
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +140,7 @@ def test_unusable_site_weights_raise_and_save_nothing(site: Site, lead: Lead) ->
     site.score_weights = {"budget": -5}
     site.save()
     _learn(lead, **FULL_FACTS)
-    with pytest.raises(ScoringConfigError, match="budget"):
+    with pytest.raises(ScoringConfigInvalid, match="budget"):
         lead_rescore(lead=lead)
     assert Lead.objects.get(pk=lead.pk).status == Lead.Status.NEW
 

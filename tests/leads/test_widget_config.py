@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from leads.models import Site
-from leads.widget import BLACK, INK, WHITE, contrast, palette, theme_parse
+from leads.theme import BLACK, INK, WHITE, contrast, palette, theme_parse
 
 pytestmark = pytest.mark.django_db
 

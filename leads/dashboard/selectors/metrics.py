@@ -14,7 +14,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from leads.models import Conversation, Lead, Message
-from leads.selectors.dashboard import sites_visible
+from leads.selectors.access import sites_visible
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

@@ -6,10 +6,10 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from leads import charts
-from leads.selectors.dashboard import sites_visible
-from leads.selectors.metrics import metrics_compute
-from leads.views.dashboard import HtmxHttpRequest, staff_required
+from leads.dashboard import charts
+from leads.dashboard.auth import HtmxHttpRequest, staff_required
+from leads.dashboard.selectors.metrics import metrics_compute
+from leads.selectors.access import sites_visible
 
 PERIODS = (7, 30, 90)
 
@@ -70,4 +70,4 @@ def metrics(request: HtmxHttpRequest) -> HttpResponse:
         "by_site": by_site,
         "latency": latency,
     }
-    return render(request, "leads/dashboard/metrics.html", context)
+    return render(request, "dashboard/metrics.html", context)

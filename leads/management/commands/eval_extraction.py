@@ -10,9 +10,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 import llm
-from leads.extraction import conversation_extract
-from leads.extraction.evaluation import DatasetError, Example, Report, evaluate, examples_load
-from leads.extraction.pipeline import EXTRACTORS
+from leads.errors import DatasetInvalid
+from leads.extraction.evaluation import Example, Report, evaluate, examples_load
+from leads.extraction.pipeline import EXTRACTORS, conversation_extract
 
 
 class Command(BaseCommand):
@@ -38,7 +38,7 @@ class Command(BaseCommand):
             examples = examples_load(path)
         except FileNotFoundError as exc:
             raise CommandError(f"no such file: {path}") from exc
-        except DatasetError as exc:
+        except DatasetInvalid as exc:
             raise CommandError(str(exc)) from exc
         engine = None
         if extractor != "rules":

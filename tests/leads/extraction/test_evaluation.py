@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from leads.extraction.evaluation import DatasetError, Example, Report, evaluate, examples_load
+from leads.errors import DatasetInvalid
+from leads.extraction.evaluation import Example, Report, evaluate, examples_load
 from leads.extraction.facts import Turn, Value
 from leads.extraction.pipeline import conversation_extract
 
@@ -67,7 +68,7 @@ def test_bad_line_error_names_the_line_and_the_expected_shape(
     tmp_path: Path, bad_line: str
 ) -> None:
     path = _file(tmp_path, json.dumps(CONVERSATION), bad_line)
-    with pytest.raises(DatasetError) as error:
+    with pytest.raises(DatasetInvalid) as error:
         examples_load(path)
     message = str(error.value)
     assert message.startswith(f"{path}:2: not a conversation")
@@ -77,7 +78,9 @@ def test_bad_line_error_names_the_line_and_the_expected_shape(
 def test_unknown_role_error_names_the_role_and_the_known_ones(tmp_path: Path) -> None:
     line = json.dumps({"id": "x", "messages": [{"role": "customer", "text": "hi"}]})
     path = _file(tmp_path, line)
-    with pytest.raises(DatasetError, match=r":1: unknown role 'customer' \(visitor or assistant\)"):
+    with pytest.raises(
+        DatasetInvalid, match=r":1: unknown role 'customer' \(visitor or assistant\)"
+    ):
         examples_load(path)
 
 
@@ -86,12 +89,12 @@ def test_unknown_field_error_names_the_field_and_the_known_ones(tmp_path: Path) 
         {"id": "x", "messages": [{"role": "visitor", "text": "hi"}], "expected": {"budget": 5}}
     )
     path = _file(tmp_path, line)
-    with pytest.raises(DatasetError, match=r":1: unknown field 'budget'; known: name, email, "):
+    with pytest.raises(DatasetInvalid, match=r":1: unknown field 'budget'; known: name, email, "):
         examples_load(path)
 
 
 def test_dataset_error_is_a_value_error() -> None:
-    assert issubclass(DatasetError, ValueError)
+    assert issubclass(DatasetInvalid, ValueError)
 
 
 def _scored(expected: dict[str, Value], got: dict[str, Value]) -> Report:

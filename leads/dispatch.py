@@ -1,0 +1,35 @@
+"""Queueing work for the workers: by task name, with one answer to a broker that is down.
+
+Services queue tasks through here and never import `leads.tasks`: tasks call services, so a
+service that imported a task would close an import circle. A name that no task carries is
+caught by the tests (`tests/leads/test_dispatch.py`), not at run time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import current_app
+from kombu.exceptions import OperationalError
+
+from leads.errors import QueueUnavailable
+
+logger = logging.getLogger(__name__)
+
+# The tasks of leads/tasks.py, by the names their decorators register.
+REPLY_GENERATE = "leads.tasks.reply_generate_task"
+LEAD_EXTRACT = "leads.tasks.lead_extract_task"
+REPLY_SUGGEST = "leads.tasks.reply_suggest_task"
+NOTIFICATION_SEND = "leads.tasks.notification_send_task"
+TASKS = (REPLY_GENERATE, LEAD_EXTRACT, REPLY_SUGGEST, NOTIFICATION_SEND)
+
+
+def enqueue(task: str, *args: Any, expires: float | None = None) -> None:
+    """Queue `task` with `args` (ids: tasks load what they need); `QueueUnavailable` if the
+    broker cannot take it. Routing to a task's queue follows CELERY_TASK_ROUTES by name."""
+    try:
+        current_app.send_task(task, args=args, expires=expires)
+    except OperationalError as exc:
+        logger.error("could not queue %s%s: %s", task.rsplit(".", 1)[-1], args, exc)
+        raise QueueUnavailable(f"the task queue cannot take work just now ({exc})") from exc

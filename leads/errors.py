@@ -1,0 +1,112 @@
+"""One error taxonomy for the domain: every refusal has a kind, a code and a sentence a person
+can act on, and one mapping turns it into an HTTP status or a chat protocol error code.
+
+Services raise the most specific class; interfaces catch `SalesbotError` (or a kind) and answer
+with `error.http_status` (views) or `error.protocol_code` (the chat socket), never by matching
+message text. No Django here: the pure cores raise these too.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class SalesbotError(Exception):
+    """Base of every error the domain raises on purpose; `str(error)` is for people."""
+
+    code: ClassVar[str] = "error"
+    http_status: ClassVar[int] = 500
+    # The chat protocol's error code (docs/protocol.md) when a visitor's frame meets it.
+    protocol_code: ClassVar[str] = "unavailable"
+
+    @property
+    def detail(self) -> str:
+        return str(self)
+
+
+class InvalidInput(SalesbotError, ValueError):
+    """What was given cannot be used as it is; the message names the part to fix."""
+
+    code = "invalid"
+    http_status = 422
+    protocol_code = "bad_frame"
+
+
+class Refused(SalesbotError):
+    """A valid request that cannot be done in the current state (a conversation taken, a lead
+    erased); the message says why and what to do instead."""
+
+    code = "refused"
+    http_status = 409
+    protocol_code = "refused"
+
+
+class Unavailable(SalesbotError):
+    """A part salesbot needs is not there just now (the task queue, a receiver): try again."""
+
+    code = "unavailable"
+    http_status = 503
+    protocol_code = "unavailable"
+
+
+# Kinds of input, each with its own code for logs and API answers.
+
+
+class ThemeInvalid(InvalidInput):
+    """A Site's widget theme does not fit the schema; the message names the key to fix."""
+
+    code = "invalid_theme"
+
+
+class FieldsInvalid(InvalidInput):
+    """A Site's qualification fields name a topic salesbot does not know."""
+
+    code = "invalid_fields"
+
+
+class ScoringConfigInvalid(InvalidInput):
+    """A Site's score weights cannot be used."""
+
+    code = "invalid_score_weights"
+
+
+class StatusInvalid(InvalidInput):
+    """A lead status that does not exist."""
+
+    code = "invalid_status"
+
+
+class FactsInvalid(InvalidInput):
+    """Lead facts that do not exist."""
+
+    code = "invalid_facts"
+
+
+class IdentityInvalid(InvalidInput):
+    """What the host page said about its visitor cannot be stored; the message says why."""
+
+    code = "invalid_identity"
+
+
+class DatasetInvalid(InvalidInput):
+    """A line of an evaluation file is not a conversation in the expected format."""
+
+    code = "invalid_dataset"
+
+
+class LeadActionRefused(Refused):
+    """A change staff asked for that cannot be made to this lead."""
+
+    code = "lead_action_refused"
+
+
+class TakeoverRefused(Refused):
+    """The rep cannot do this in the conversation now."""
+
+    code = "takeover_refused"
+
+
+class QueueUnavailable(Unavailable):
+    """The task queue (the broker) cannot take work just now."""
+
+    code = "queue_unavailable"
