@@ -34,7 +34,7 @@ LLAMA_STAMP := $(VENV)/.installed-llama-$(LLAMA_KEY)
 run: setup-run migrate demo
 	$(BIN)/python -m salesbot.stack
 
-## test: set everything up and run lint, type checks and the whole test suite
+## test: set everything up and run lint, type checks, import contracts and the whole test suite
 test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -83,10 +83,12 @@ migrate: setup-run
 demo: migrate
 	$(BIN)/python manage.py ensure_demo
 
+# The rules of docs/architecture.md: import contracts (pyproject.toml), types over every package.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy llm
+	$(BIN)/lint-imports
+	$(BIN)/mypy llm leads salesbot
 
 format: setup
 	$(BIN)/ruff check --fix .

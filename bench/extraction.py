@@ -26,8 +26,8 @@ import django  # noqa: E402
 django.setup()
 
 import llm  # noqa: E402
-from leads.extraction.pipeline import conversation_extract  # noqa: E402
 from leads.extraction.evaluation import evaluate, examples_load  # noqa: E402
+from leads.extraction.pipeline import conversation_extract  # noqa: E402
 
 SETS = {
     # The development set: the rules were written looking at it.

@@ -3,10 +3,15 @@ services as the dashboard, so the admin and the dashboard behave the same."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.db import models
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 
 from leads.exports import csv_response
@@ -34,32 +39,38 @@ from leads.services.teams import (
 )
 
 
-class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
+def _staff(request: HttpRequest) -> User:
+    # The admin lets only signed-in staff in: its user is never anonymous here.
+    return cast(User, request.user)
+
+
+class ReadOnlyInline(admin.TabularInline[Any, Any]):
     """Rows that are a record (what was said, what was read): shown, never edited here."""
 
     extra = 0
     can_delete = False
     show_change_link = True
 
-    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return self.fields
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Every field shown is read-only; the inlines list plain field names.
+        return [str(name) for name in self.fields or ()]
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """A record of what happened: listed and searchable, written only by salesbot."""
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SiteAdmin(admin.ModelAdmin[Site]):
     list_display = ["name", "key", "consent_required", "qualified_score", "created"]
     list_filter = ["consent_required"]
     search_fields = ["name", "key", "description"]
@@ -68,7 +79,9 @@ class SiteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     # A URL typed without a scheme is https (Django 6's default, without its warning).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
-    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+    def save_related(
+        self, request: HttpRequest, form: ModelForm[Site], formsets: Any, change: bool
+    ) -> None:
         site = form.instance
         before = set(site.team.values_list("id", flat=True)) if change else set()
         super().save_related(request, form, formsets, change)
@@ -76,7 +89,7 @@ class SiteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Visitor)
-class VisitorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class VisitorAdmin(admin.ModelAdmin[Visitor]):
     list_display = ["id", "site", "created", "last_seen"]
     list_filter = ["site"]
     search_fields = ["leads__name", "leads__email"]
@@ -91,7 +104,7 @@ class MessageInline(ReadOnlyInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ConversationAdmin(admin.ModelAdmin[Conversation]):
     list_display = ["id", "site", "visitor", "created", "consent_at", "agent"]
     list_select_related = ["site", "visitor__site", "agent"]  # agent is nullable: not automatic
     readonly_fields = ["consent_at", "consent_notice", "agent", "agent_since"]
@@ -143,7 +156,7 @@ class LeadEventInline(ReadOnlyInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LeadAdmin(admin.ModelAdmin[Lead]):
     list_display = ["__str__", "company", "site", "score", "status", "owner", "updated"]
     list_filter = ["status", "site", "status_locked", ("owner", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "email", "company"]
@@ -156,7 +169,9 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     inlines = [EvidenceInline, LeadEventInline, NotificationInline]
     actions = ["export_csv", "mark_qualified", "mark_disqualified", "status_unlock", "erase"]
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(
+        self, request: HttpRequest, obj: Lead, form: ModelForm[Lead], change: bool
+    ) -> None:
         """A status set here is staff's: it is locked, and qualifying hands the lead off. Facts
         edited here are staff corrections, as on the dashboard: the extraction keeps them."""
         if not change:
@@ -172,38 +187,38 @@ class LeadAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             setattr(obj, name, form.initial.get(name))
         super().save_model(request, obj, form, change)
         if facts:
-            lead_facts_correct(lead=obj, values=facts, by=request.user)
+            lead_facts_correct(lead=obj, values=facts, by=_staff(request))
         if "status" in form.changed_data:
-            lead_status_set(lead=obj, status=status, by=request.user)
+            lead_status_set(lead=obj, status=status, by=_staff(request))
 
     @admin.action(description="Export selected leads to CSV")
-    def export_csv(self, request, queryset):  # type: ignore[no-untyped-def]
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Lead]) -> StreamingHttpResponse:
         # What the admin lists, its model permissions allow: the export shows the same rows.
         leads = leads_with_contact_times(Lead.objects.filter(id__in=queryset.values("id")))
         return csv_response(leads, f"leads-{timezone.localdate():%Y-%m-%d}.csv")
 
     @admin.action(description="Mark selected leads qualified", permissions=["change"])
-    def mark_qualified(self, request, queryset):  # type: ignore[no-untyped-def]
+    def mark_qualified(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         for lead in queryset:
-            lead_status_set(lead=lead, status=Lead.Status.QUALIFIED, by=request.user)
+            lead_status_set(lead=lead, status=Lead.Status.QUALIFIED, by=_staff(request))
         self.message_user(request, f"{queryset.count()} lead(s) marked qualified.")
 
     @admin.action(description="Mark selected leads disqualified", permissions=["change"])
-    def mark_disqualified(self, request, queryset):  # type: ignore[no-untyped-def]
+    def mark_disqualified(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         for lead in queryset:
-            lead_status_set(lead=lead, status=Lead.Status.DISQUALIFIED, by=request.user)
+            lead_status_set(lead=lead, status=Lead.Status.DISQUALIFIED, by=_staff(request))
         self.message_user(request, f"{queryset.count()} lead(s) marked disqualified.")
 
     @admin.action(description="Hand the status back to scoring", permissions=["change"])
-    def status_unlock(self, request, queryset):  # type: ignore[no-untyped-def]
+    def status_unlock(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         for lead in queryset:
             lead_status_unlock(lead=lead)
 
     @admin.action(description="Erase the personal data of selected leads", permissions=["delete"])
-    def erase(self, request, queryset):  # type: ignore[no-untyped-def]
+    def erase(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         count = 0
         for lead in queryset.filter(erased_at__isnull=True):
-            lead_erase(lead=lead, by=request.user)
+            lead_erase(lead=lead, by=_staff(request))
             count += 1
         self.message_user(
             request, f"Erased the personal data of {count} lead(s).", level=messages.WARNING
@@ -228,7 +243,7 @@ class LeadEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class NotificationAdmin(admin.ModelAdmin[Notification]):
     list_display = ["lead", "channel", "event", "status", "attempts", "last_error", "sent_at"]
     list_filter = ["status", "channel"]
     search_fields = ["lead__name", "lead__email", "target"]
@@ -242,26 +257,25 @@ class DashboardVisitAdmin(ReadOnlyAdmin):
     date_hierarchy = "seen_at"
 
 
-User = get_user_model()
 admin.site.unregister(User)  # Django's own, registered by django.contrib.auth.admin
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):  # type: ignore[type-arg]
+class StaffUserAdmin(UserAdmin[User]):
     """Django's user admin; a user made inactive or no longer staff leaves open dashboards."""
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         before = {name: form.initial.get(name) for name in ACCESS_FIELDS} if change else {}
         super().save_model(request, obj, form, change)
         if change:
             user_access_changed(user=obj, before=before)
 
-    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
         user_id = obj.pk
         super().delete_model(request, obj)
         users_deleted(user_ids=[user_id])
 
-    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         user_ids = list(queryset.values_list("pk", flat=True))
         super().delete_queryset(request, queryset)
         users_deleted(user_ids=user_ids)

@@ -4,7 +4,7 @@ write the same columns, streamed row by row."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from django.db.models import QuerySet
@@ -43,7 +43,7 @@ def _csv_cell(value: object) -> object:
     return "" if value is None else value
 
 
-def csv_rows(leads: QuerySet[Lead]) -> Iterator[list[object]]:
+def csv_rows(leads: QuerySet[Lead]) -> Iterator[Sequence[object]]:
     """The export's header, then one row per lead (with `leads_with_contact_times`' first and
     last contact), read from the database in chunks."""
     yield EXPORT_COLUMNS

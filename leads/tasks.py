@@ -60,7 +60,7 @@ def _requeue_lost_replies(**_: Any) -> None:
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
-def reply_generate_task(self: Task, message_id: int) -> None:
+def reply_generate_task(self: Task[Any, Any], message_id: int) -> None:
     """Generate and stream the assistant's reply to one visitor message."""
     reply_generate(message_id=message_id, task_id=self.request.id or "")
 
@@ -80,7 +80,7 @@ def reply_suggest_task(conversation_id: int, request_id: str) -> None:
 # No autoretry_for/max_retries: the back-off and the last attempt follow the notification's own
 # attempts count, which also counts the runs a dying worker cut short (Celery's retries do not).
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
-def notification_send_task(self: Task, notification_id: int) -> None:
+def notification_send_task(self: Task[Any, Any], notification_id: int) -> None:
     """Deliver one notification; after a failed attempt, retry later until none is left."""
     try:
         notification_send(notification_id=notification_id)

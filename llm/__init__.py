@@ -17,13 +17,14 @@ from llm.errors import (
     UnknownModel,
 )
 from llm.registry import get_llm, preflight, register_backend
-from llm.types import ChatMessage, Completion, Finish, Options, Timings, Usage
+from llm.types import ChatMessage, ChatRole, Completion, Finish, Options, Timings, Usage
 
 __all__ = [
     "BackendTimeout",
     "BackendUnavailable",
     "BaseLLM",
     "ChatMessage",
+    "ChatRole",
     "Completion",
     "ContextWindowExceeded",
     "ExtractionFailed",

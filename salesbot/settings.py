@@ -9,15 +9,18 @@ import os
 from pathlib import Path
 from typing import Any
 
+import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from salesbot.redis_urls import celery_broker_url, channel_layer_host, embedded_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Django's generic classes take type arguments at run time too (admin.ModelAdmin[Site]).
+django_stubs_ext.monkeypatch()
 
 
-class _Env(environ.Env):  # type: ignore[misc]
+class _Env(environ.Env):  # type: ignore[misc]  # django-environ ships no type hints
     """django-environ, with errors that name the variable and the page that documents it."""
 
     def get_value(self, var: str, *args: Any, **kwargs: Any) -> Any:

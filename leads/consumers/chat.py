@@ -6,11 +6,11 @@ import json
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from pydantic import ValidationError
 
+from leads.consumers.database import database_call
 from leads.errors import IdentityInvalid
 from leads.models import Conversation, Message, Site
 from leads.origins import origin_allowed
@@ -42,18 +42,18 @@ from leads.services.takeover import agent_display_name
 logger = logging.getLogger(__name__)
 
 
-@database_sync_to_async
+@database_call
 def _site(key: str) -> Site | None:
     return site_get_by_key(key=key)
 
 
-@database_sync_to_async
+@database_call
 def _resume(site: Site, token: str | None) -> tuple[Conversation, str]:
     conversation = conversation_resume_or_start(site=site, visitor_token=token)
     return conversation, conversation.visitor.token
 
 
-@database_sync_to_async
+@database_call
 def _history(conversation: Conversation) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
     """The stored messages the widget shows, and the rep in the conversation (None: the bot)."""
     history = conversation_history(conversation=conversation, limit=settings.CHAT_HISTORY_LIMIT)
@@ -63,17 +63,17 @@ def _history(conversation: Conversation) -> tuple[list[dict[str, Any]], dict[str
     )
 
 
-@database_sync_to_async
+@database_call
 def _receive(conversation: Conversation, frame: ChatMessageFrame) -> Message:
     return message_receive(conversation=conversation, text=frame.text, client_id=frame.id)
 
 
-@database_sync_to_async
+@database_call
 def _consent(conversation: Conversation, frame: Consent) -> Conversation:
     return conversation_consent_record(conversation=conversation, notice=frame.notice)
 
 
-@database_sync_to_async
+@database_call
 def _identify(conversation: Conversation, frame: Identify) -> None:
     lead_identify(
         conversation=conversation, email=frame.email, name=frame.name, signature=frame.signature
@@ -102,7 +102,7 @@ def _origin(scope: dict[str, Any]) -> str | None:
     return None
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels ships no type hints
     site: Site | None = None
     conversation: Conversation | None = None
 

@@ -64,7 +64,7 @@ def nice_max(value: float, *, whole: bool = False) -> float:
     (never 2.5 for `whole` numbers, whose ticks must be whole too)."""
     if value <= 0:
         return 1.0
-    power = 10 ** math.floor(math.log10(value))
+    power: float = 10 ** math.floor(math.log10(value))
     steps = (1, 2, 5, 10) if whole and power < 10 else (1, 2, 2.5, 5, 10)
     return next(step * power for step in steps if step * power >= value)
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
 
+from leads.consumers.database import database_call
 from leads.models import Conversation
 from leads.selectors.access import sites_visible, user_is_staff
 from leads.services.broadcast import (
@@ -29,25 +29,25 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHORISED = 4401  # no session, or not staff: log in again
 
 
-@database_sync_to_async
+@database_call
 def _site_ids(user: Any) -> list[int]:
     return list(sites_visible(user=user).values_list("id", flat=True))
 
 
-@database_sync_to_async
+@database_call
 def _user_reload(user: Any) -> Any | None:
     """The user as the database has them now (None: deleted)."""
     return get_user_model()._default_manager.filter(pk=user.pk).first()
 
 
-@database_sync_to_async
+@database_call
 def _may_watch(user: Any, conversation_id: int) -> bool:
     return Conversation.objects.filter(
         id=conversation_id, site__in=sites_visible(user=user)
     ).exists()
 
 
-class DashboardConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class DashboardConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels ships no type hints
     groups_joined: list[str]
     site_groups: set[str]
     watched: int | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import phonenumbers
 from django import forms
@@ -15,7 +15,7 @@ from leads.models import Lead
 from leads.selectors.access import owners_for, sites_visible
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 class LeadFilterForm(forms.Form):
@@ -46,11 +46,13 @@ class LeadFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sites = sites_visible(user=user).order_by("name")
-        self.fields["site"].choices = [("", "All sites")] + [(s.id, s.name) for s in sites]
-        self.fields["owner"].choices = [
+        cast(forms.ChoiceField, self.fields["site"]).choices = [("", "All sites")] + [
+            (s.id, s.name) for s in sites
+        ]
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [
             ("", "Anyone"),
             ("me", "Me"),
             ("none", "Nobody"),
@@ -97,10 +99,10 @@ class FactForm(forms.Form):
             raise ValidationError(f"Not a phone number: {exc}.") from None
         if not phonenumbers.is_valid_number(number):
             raise ValidationError("Not a valid phone number; include the country code, e.g. +44.")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
     def clean_budget_currency(self) -> str:
-        return self.cleaned_data["budget_currency"].strip().upper()
+        return str(self.cleaned_data["budget_currency"]).strip().upper()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

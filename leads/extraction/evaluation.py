@@ -44,7 +44,9 @@ def examples_load(path: Path) -> list[Example]:
         if bad := [t.role for t in turns if t.role not in ("visitor", "assistant")]:
             raise DatasetInvalid(f"{where}: unknown role {bad[0]!r} (visitor or assistant)")
         if unknown := sorted(set(expected) - set(FIELDS)):
-            raise DatasetInvalid(f"{where}: unknown field {unknown[0]!r}; known: {', '.join(FIELDS)}")
+            raise DatasetInvalid(
+                f"{where}: unknown field {unknown[0]!r}; known: {', '.join(FIELDS)}"
+            )
         examples.append(
             Example(
                 id=str(data.get("id", number)),

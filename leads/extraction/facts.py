@@ -9,6 +9,10 @@ from typing import Literal
 Value = str | int | bool | Decimal
 
 
+# Who gave a value: an extractor reading a message, the host page (identify()), or a rep.
+Source = Literal["rules", "model", "host", "staff"]
+
+
 @dataclass(frozen=True)
 class Turn:
     """One message of a conversation; `id` is the stored message's id, or its index."""
@@ -31,7 +35,7 @@ class Candidate:
     value: Value | None  # None only from staff, who cleared the field
     turn: int  # index into the conversation's turns
     quote: str
-    extractor: Literal["rules", "model", "host", "staff"]
+    extractor: Source
     confidence: float
     position: int = 0
     correction: bool = False

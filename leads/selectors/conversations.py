@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -28,7 +28,7 @@ def conversation_history(*, conversation: Conversation, limit: int) -> list[Mess
     return list(reversed(recent))
 
 
-def conversation_agent(*, conversation: Conversation) -> AbstractBaseUser | None:
+def conversation_agent(*, conversation: Conversation) -> User | None:
     """The rep who has taken the conversation over, read afresh; None while the bot answers."""
     taken = Conversation.objects.filter(id=conversation.id).select_related("agent").first()
     return taken.agent if taken is not None else None
@@ -53,7 +53,9 @@ def conversation_turns_before(*, message: Message, limit: int) -> list[Message]:
     return sorted(turns, key=lambda m: (m.in_reply_to_id or m.id, m.in_reply_to_id is not None))
 
 
-def visitor_messages_unanswered(*, created_after: datetime, created_before: datetime) -> QuerySet:
+def visitor_messages_unanswered(
+    *, created_after: datetime, created_before: datetime
+) -> QuerySet[Message]:
     """Visitor messages from the window that have no reply, or one that failed or was abandoned.
 
     A reply still inside its lease is being written and is left alone; one that used up its

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 from email_validator import EmailNotValidError, validate_email
 
 from leads.errors import FactsInvalid, IdentityInvalid, LeadActionRefused
-from leads.extraction.facts import Candidate, Value, same_value
+from leads.extraction.facts import Candidate, Source, Value, same_value
 from leads.extraction.merge import resolve
 from leads.fields import FACT_NAMES
 from leads.models import Conversation, Evidence, Lead, Message
@@ -22,7 +22,7 @@ from leads.services.qualification import lead_rescore
 from leads.signing import identity_verify
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def evidence_store(
     message.evidence.filter(extractor=extractor).exclude(id__in=kept).delete()
 
 
-def facts_settle(*, lead: Lead, actor: AbstractBaseUser | None = None) -> list[str]:
+def facts_settle(*, lead: Lead, actor: User | None = None) -> list[str]:
     """Recompute the lead's facts and each evidence's standing from all its evidence; the
     names of the facts that changed, each recorded in the lead's history (by `actor`)."""
     # Staff corrections have no message: among themselves, `id` keeps them in the order made.
@@ -69,7 +69,7 @@ def facts_settle(*, lead: Lead, actor: AbstractBaseUser | None = None) -> list[s
                 value=_from_json(e.field, e.value),
                 turn=e.message_id or 0,  # the host's word comes before every message
                 quote=e.quote,
-                extractor=e.extractor,  # type: ignore[arg-type]
+                extractor=cast(Source, e.extractor),  # Evidence.Extractor holds the same names
                 confidence=e.confidence,
                 position=e.position,
                 correction=e.correction,
@@ -87,9 +87,7 @@ def facts_settle(*, lead: Lead, actor: AbstractBaseUser | None = None) -> list[s
     changes = {}
     for name in FACT_NAMES:
         value = resolution.values.get(name)
-        field = Lead._meta.get_field(name)
-        empty = None if field.null else ""
-        new = empty if value is None else value
+        new = Lead.fact_empty(name) if value is None else value
         if getattr(lead, name) != new:
             changes[name] = (getattr(lead, name), new)
             setattr(lead, name, new)
@@ -100,7 +98,7 @@ def facts_settle(*, lead: Lead, actor: AbstractBaseUser | None = None) -> list[s
     return list(changes)
 
 
-def _to_json(value: Value) -> object:
+def _to_json(value: Value | None) -> object:
     return str(value) if isinstance(value, Decimal) else value
 
 
@@ -109,11 +107,13 @@ def _from_json(field: str, value: object) -> Value | None:
         return None  # staff cleared the field
     if field == "budget_amount":
         return Decimal(str(value))
-    return value  # type: ignore[return-value]
+    if isinstance(value, str | int | bool):  # what JSON gave back for the other fields
+        return value
+    raise TypeError(f"evidence for {field} holds {value!r}, which is no fact value")
 
 
 def lead_facts_correct(
-    *, lead: Lead, values: dict[str, Value | None], by: AbstractBaseUser | None
+    *, lead: Lead, values: dict[str, Value | None], by: User | None
 ) -> list[str]:
     """Set facts by hand (None clears one); the names of those that changed.
 

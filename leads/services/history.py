@@ -10,14 +10,14 @@ from leads.models import Lead, LeadEvent
 from leads.services.broadcast import staff_send
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 def event_record(
     *,
     lead: Lead,
     kind: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     field: str = "",
     old: Any = None,
     new: Any = None,
@@ -38,7 +38,7 @@ def event_record(
 
 
 def fields_changed_record(
-    *, lead: Lead, changes: dict[str, tuple[Any, Any]], actor: AbstractBaseUser | None = None
+    *, lead: Lead, changes: dict[str, tuple[Any, Any]], actor: User | None = None
 ) -> None:
     """Add one history entry per changed fact (name: (old, new)); dashboards are told once."""
     LeadEvent.objects.bulk_create(

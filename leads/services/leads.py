@@ -17,7 +17,7 @@ from leads.services.conversations import visitor_token_new
 from leads.services.history import event_record, lead_changed
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 NOTE_MAX_CHARS = 5000
 
@@ -37,9 +37,7 @@ def _locked(lead: Lead) -> Lead:
     return Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=lead.pk)
 
 
-def lead_owner_assign(
-    *, lead: Lead, owner: AbstractBaseUser | None, by: AbstractBaseUser | None
-) -> Lead:
+def lead_owner_assign(*, lead: Lead, owner: User | None, by: User | None) -> Lead:
     """Make `owner` (None: nobody) the rep who follows the lead up."""
     if owner is not None and not user_sees_site(user=owner, site_id=lead.site_id):
         raise LeadActionRefused(
@@ -51,7 +49,7 @@ def lead_owner_assign(
         if current.owner_id == (owner.pk if owner is not None else None):
             return current
         old = current.owner.get_username() if current.owner is not None else None
-        current.owner = owner  # type: ignore[assignment]
+        current.owner = owner
         current.save(update_fields=["owner", "updated"])
         event_record(
             lead=current,
@@ -64,7 +62,7 @@ def lead_owner_assign(
     return current
 
 
-def lead_note_add(*, lead: Lead, text: str, by: AbstractBaseUser) -> LeadEvent:
+def lead_note_add(*, lead: Lead, text: str, by: User) -> LeadEvent:
     """Add a rep's note to the lead's history."""
     text = text.strip()
     if not text:
@@ -78,7 +76,7 @@ def lead_note_add(*, lead: Lead, text: str, by: AbstractBaseUser) -> LeadEvent:
         return event_record(lead=current, kind=LeadEvent.Kind.NOTE, actor=by, text=text)
 
 
-def lead_erase(*, lead: Lead, by: AbstractBaseUser | None) -> Lead:
+def lead_erase(*, lead: Lead, by: User | None) -> Lead:
     """Erase the person behind the lead (a data subject's request); cannot be undone.
 
     Their facts, the evidence and its quotes, the transcript's text, notes and the history of
@@ -88,7 +86,7 @@ def lead_erase(*, lead: Lead, by: AbstractBaseUser | None) -> Lead:
     with transaction.atomic():
         current = _locked(lead)
         for name in FACT_NAMES:
-            setattr(current, name, None if Lead._meta.get_field(name).null else "")
+            setattr(current, name, Lead.fact_empty(name))
         current.declined_fields = []
         current.erased_at = timezone.now()
         current.save()
@@ -105,7 +103,7 @@ def lead_erase(*, lead: Lead, by: AbstractBaseUser | None) -> Lead:
     return current
 
 
-def dashboard_seen_mark(*, user: AbstractBaseUser) -> datetime | None:
+def dashboard_seen_mark(*, user: User) -> datetime | None:
     """Record that `user` looks at the lead list now; when they looked before (None: never)."""
     now = timezone.now()
     with transaction.atomic():

@@ -71,7 +71,7 @@ def lead_admin_url(*, lead: Lead) -> str:
     except NoReverseMatch:
         # Lead is not (yet) registered in the admin; the conversation shows what was said.
         path = reverse("admin:leads_conversation_change", args=[lead.conversation_id])
-    return settings.SALESBOT_BASE_URL.rstrip("/") + path
+    return str(settings.SALESBOT_BASE_URL).rstrip("/") + path
 
 
 def lead_payload(*, lead: Lead) -> dict[str, Any]:

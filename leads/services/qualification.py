@@ -17,7 +17,7 @@ from leads.services.history import event_record, lead_changed
 from leads.services.notifications import lead_qualified_notify
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def lead_rescore(*, lead: Lead) -> bool:
     return first_qualified
 
 
-def lead_status_set(*, lead: Lead, status: str, by: AbstractBaseUser | None = None) -> Lead:
+def lead_status_set(*, lead: Lead, status: str, by: User | None = None) -> Lead:
     """Set the status by hand and lock it, so scoring no longer moves it."""
     allowed = [choice.value for choice in Lead.Status]
     if status not in allowed:

@@ -26,7 +26,7 @@ FAILED_DETAIL = (
 )
 
 # A rep's messages are the seller's side of the chat, as the assistant's are.
-ROLE_TO_CHAT = {
+ROLE_TO_CHAT: dict[str, llm.ChatRole] = {
     Message.Role.VISITOR: "user",
     Message.Role.ASSISTANT: "assistant",
     Message.Role.AGENT: "assistant",

@@ -17,12 +17,12 @@ from leads.services.leads import lead_ensure
 from leads.services.messages import ReplyNotQueued, reply_enqueue
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
 
-def agent_display_name(user: AbstractBaseUser) -> str:
+def agent_display_name(user: User) -> str:
     """How the visitor sees a rep: their first name, else their username."""
     return str(getattr(user, "first_name", "") or user.get_username())
 
@@ -41,7 +41,7 @@ def _refuse_if_erased(conversation: Conversation) -> None:
 
 
 def conversation_takeover(
-    *, conversation: Conversation, by: AbstractBaseUser, force: bool = False
+    *, conversation: Conversation, by: User, force: bool = False
 ) -> Conversation:
     """`by` joins the conversation; the assistant stops replying in it until it is handed back.
 
@@ -58,7 +58,7 @@ def conversation_takeover(
                 f"{agent_display_name(current.agent)} is already in this conversation; "
                 "ask them to hand it back, or take it over from them."
             )
-        current.agent, current.agent_since = by, timezone.now()  # type: ignore[assignment]
+        current.agent, current.agent_since = by, timezone.now()
         current.save(update_fields=["agent", "agent_since"])
         event_record(lead=lead_ensure(conversation=current), kind=LeadEvent.Kind.TAKEOVER, actor=by)
         frame = {"type": "agent", "status": "joined", "name": agent_display_name(by)}
@@ -66,7 +66,7 @@ def conversation_takeover(
     return current
 
 
-def conversation_handback(*, conversation: Conversation, by: AbstractBaseUser) -> Conversation:
+def conversation_handback(*, conversation: Conversation, by: User) -> Conversation:
     """Give the conversation back to the assistant.
 
     A visitor message the rep left unanswered is answered by the assistant at once.
@@ -98,7 +98,7 @@ def _answer(message: Message) -> None:
         logger.warning("message %s waits for the assistant until the broker is back", message.id)
 
 
-def agent_message_send(*, conversation: Conversation, text: str, by: AbstractBaseUser) -> Message:
+def agent_message_send(*, conversation: Conversation, text: str, by: User) -> Message:
     """Store the rep's message and deliver it to the visitor's widget once it is committed."""
     text = text.strip()
     if not text:

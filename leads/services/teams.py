@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -10,7 +11,7 @@ from leads.models import Site
 from leads.services.broadcast import staff_sites_changed
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 # What decides whether a user sees the dashboard at all, and which sites.
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser")
@@ -21,11 +22,11 @@ def site_team_changed(*, site: Site, before: set[int]) -> set[int]:
     change commits, their open dashboards start or stop showing the site's leads, live."""
     changed = before ^ set(site.team.values_list("id", flat=True))
     for user_id in changed:
-        transaction.on_commit(lambda user_id=user_id: staff_sites_changed(user_id=user_id))
+        transaction.on_commit(partial(staff_sites_changed, user_id=user_id))
     return changed
 
 
-def user_access_changed(*, user: AbstractBaseUser, before: dict[str, bool]) -> bool:
+def user_access_changed(*, user: User, before: dict[str, bool]) -> bool:
     """Whether `user`'s access changed from `before` (their ACCESS_FIELDS); if so, once that
     commits, their open dashboards follow: closed when they are no longer staff."""
     if all(getattr(user, name) == before.get(name) for name in ACCESS_FIELDS):
@@ -37,4 +38,4 @@ def user_access_changed(*, user: AbstractBaseUser, before: dict[str, bool]) -> b
 def users_deleted(*, user_ids: list[int]) -> None:
     """Once the deletion commits, the deleted users' open dashboards close."""
     for user_id in user_ids:
-        transaction.on_commit(lambda user_id=user_id: staff_sites_changed(user_id=user_id))
+        transaction.on_commit(partial(staff_sites_changed, user_id=user_id))

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import ctransformers  # type: ignore[import-untyped]
-import ctransformers.lib  # type: ignore[import-untyped]
+import ctransformers  # type: ignore[import-untyped]  # the library ships no type hints
+import ctransformers.lib  # type: ignore[import-untyped]  # the library ships no type hints
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm.base import BaseLLM

@@ -213,8 +213,9 @@ class TransformersLLM(BaseLLM):
         if bits is None:
             return None
         if bits == 8:
-            return transformers.BitsAndBytesConfig(load_in_8bit=True)  # type: ignore[no-untyped-call]
-        return transformers.BitsAndBytesConfig(  # type: ignore[no-untyped-call]
+            config = transformers.BitsAndBytesConfig  # its __init__ is unannotated in transformers
+            return config(load_in_8bit=True)  # type: ignore[no-untyped-call]  # see above
+        return transformers.BitsAndBytesConfig(  # type: ignore[no-untyped-call]  # unannotated
             load_in_4bit=True,
             bnb_4bit_quant_type="nf4",
             bnb_4bit_compute_dtype=_dtype(self.device),
@@ -333,7 +334,7 @@ class TransformersLLM(BaseLLM):
                 except BaseException as exc:  # any: the reader re-raises it, and must not hang
                     result["error"] = exc
                     # The reader would otherwise wait for text forever.
-                    streamer.end()  # type: ignore[no-untyped-call]
+                    streamer.end()  # type: ignore[no-untyped-call]  # unannotated in transformers
 
             worker = threading.Thread(target=run, name=f"generate-{self.name}", daemon=True)
             worker.start()

@@ -12,7 +12,7 @@ from leads.models import Evidence, Lead, LeadEvent, Message
 from leads.selectors.access import leads_visible
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 # The list's sort keys, as the URL spells them, and the columns they order by.
 SORTS = {
@@ -39,7 +39,7 @@ class LeadFilters:
     sort: str = "updated"
 
 
-def leads_filtered(*, user: AbstractBaseUser, filters: LeadFilters) -> QuerySet[Lead]:
+def leads_filtered(*, user: User, filters: LeadFilters) -> QuerySet[Lead]:
     """The leads `user` sees that match `filters`, in the order asked for."""
     leads = leads_visible(user=user)
     if filters.statuses:
@@ -67,12 +67,12 @@ def leads_filtered(*, user: AbstractBaseUser, filters: LeadFilters) -> QuerySet[
     return leads.order_by(*SORTS.get(filters.sort, SORTS["updated"]))
 
 
-def lead_for_user(*, user: AbstractBaseUser, lead_id: int) -> Lead | None:
+def lead_for_user(*, user: User, lead_id: int) -> Lead | None:
     """One lead, if `user` may see it."""
     return leads_visible(user=user).filter(id=lead_id).first()
 
 
-def leads_new_count(*, user: AbstractBaseUser, since: datetime | None) -> int:
+def leads_new_count(*, user: User, since: datetime | None) -> int:
     """How many leads `user` sees that were created after `since` (all of them if None)."""
     leads = leads_visible(user=user)
     return leads.filter(created__gt=since).count() if since is not None else leads.count()
@@ -80,19 +80,17 @@ def leads_new_count(*, user: AbstractBaseUser, since: datetime | None) -> int:
 
 def lead_transcript(*, lead: Lead) -> list[Message]:
     """Every message of the lead's conversation, oldest first, with who wrote the rep's."""
-    return list(
-        lead.conversation.messages.select_related("author").order_by("created", "id")  # type: ignore[attr-defined]
-    )
+    return list(lead.conversation.messages.select_related("author").order_by("created", "id"))
 
 
 def lead_evidence(*, lead: Lead) -> list[Evidence]:
     """All the evidence for the lead's facts: current first, then by field and time."""
     return sorted(
-        lead.evidence.select_related("message", "author"),  # type: ignore[attr-defined]
+        lead.evidence.select_related("message", "author"),
         key=lambda e: (not e.current, e.field, e.created),
     )
 
 
 def lead_history(*, lead: Lead, limit: int = 200) -> list[LeadEvent]:
     """The lead's latest changes and notes, newest first."""
-    return list(lead.events.select_related("actor")[:limit])  # type: ignore[attr-defined]
+    return list(lead.events.select_related("actor")[:limit])

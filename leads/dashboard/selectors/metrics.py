@@ -17,7 +17,7 @@ from leads.models import Conversation, Lead, Message
 from leads.selectors.access import sites_visible
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def percentile(values: list[int], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def metrics_compute(*, user: AbstractBaseUser, days: int, site_id: int | None = None) -> Metrics:
+def metrics_compute(*, user: User, days: int, site_id: int | None = None) -> Metrics:
     """The metrics of the last `days` days (today included) over the sites `user` sees."""
     end = timezone.localdate()
     start = end - timedelta(days=days - 1)
@@ -109,7 +109,11 @@ def metrics_compute(*, user: AbstractBaseUser, days: int, site_id: int | None = 
         status=Message.Status.COMPLETE,
         generation_ms__isnull=False,
     )
-    waits = list(replies.exclude(first_token_ms=None).values_list("first_token_ms", flat=True))
+    waits = [
+        ms
+        for ms in replies.exclude(first_token_ms=None).values_list("first_token_ms", flat=True)
+        if ms is not None
+    ]
     totals = replies.aggregate(
         n=Count("id"), tokens=Sum("completion_tokens"), ms=Sum("generation_ms")
     )

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from leads.dashboard.auth import HtmxHttpRequest, staff_required
+from leads.dashboard.auth import StaffRequest, staff_required
 from leads.dashboard.forms import FactForm
 from leads.dashboard.views.detail import DETAIL, PANELS, detail_context, lead_or_404, panel_done
 from leads.errors import SalesbotError
@@ -21,7 +21,7 @@ from leads.services.qualification import lead_status_set, lead_status_unlock
 
 @require_POST
 @staff_required
-def lead_status(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
+def lead_status(request: StaffRequest, lead_id: int) -> HttpResponse:
     lead = lead_or_404(request, lead_id)
     status = request.POST.get("status", "")
     if status == "auto":
@@ -36,7 +36,7 @@ def lead_status(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required
-def lead_owner(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
+def lead_owner(request: StaffRequest, lead_id: int) -> HttpResponse:
     lead = lead_or_404(request, lead_id)
     owner_id = request.POST.get("owner", "")
     owner = None
@@ -55,7 +55,7 @@ def lead_owner(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required
-def lead_note(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
+def lead_note(request: StaffRequest, lead_id: int) -> HttpResponse:
     lead = lead_or_404(request, lead_id)
     try:
         lead_note_add(lead=lead, text=request.POST.get("text", ""), by=request.user)
@@ -66,7 +66,7 @@ def lead_note(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def lead_fact(request: HtmxHttpRequest, lead_id: int, fact: str) -> HttpResponse:
+def lead_fact(request: StaffRequest, lead_id: int, fact: str) -> HttpResponse:
     """GET: the edit form of one fact (the facts panel, or the page without JavaScript).
     POST: save it as a staff correction."""
     lead = lead_or_404(request, lead_id)
@@ -92,7 +92,7 @@ def lead_fact(request: HtmxHttpRequest, lead_id: int, fact: str) -> HttpResponse
 
 @require_POST
 @staff_required
-def lead_erase_view(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
+def lead_erase_view(request: StaffRequest, lead_id: int) -> HttpResponse:
     lead = lead_or_404(request, lead_id)
     if request.POST.get("confirm") != "erase":
         return panel_done(

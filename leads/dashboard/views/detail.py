@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 
-from leads.dashboard.auth import HtmxHttpRequest, staff_required
+from leads.dashboard.auth import StaffRequest, staff_required
 from leads.dashboard.selectors.facts import lead_fact_rows
 from leads.dashboard.selectors.leads import lead_for_user, lead_history, lead_transcript
 from leads.models import Lead
 from leads.selectors.access import owners_for
 
 
-def lead_or_404(request: HttpRequest, lead_id: int) -> Lead:
+def lead_or_404(request: StaffRequest, lead_id: int) -> Lead:
     """The lead, if the rep may see it."""
     lead = lead_for_user(user=request.user, lead_id=lead_id)
     if lead is None:
@@ -26,7 +26,7 @@ def lead_or_404(request: HttpRequest, lead_id: int) -> Lead:
     return lead
 
 
-def detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
+def detail_context(request: StaffRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
     """What the lead's page shows. Each part is read only when a template uses it: a live
     refresh renders one panel, and should not read the other four's rows."""
     conversation = lead.conversation
@@ -60,7 +60,7 @@ PANELS = {
 
 @require_GET
 @staff_required
-def lead_detail(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
+def lead_detail(request: StaffRequest, lead_id: int) -> HttpResponse:
     """A lead's page; `?panel=` one part of it, for htmx."""
     lead = lead_or_404(request, lead_id)
     panel = request.GET.get("panel")
@@ -72,7 +72,7 @@ def lead_detail(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
 
 
 def panel_done(
-    request: HtmxHttpRequest, lead: Lead, panel: str, *, error: str = "", **extra: Any
+    request: StaffRequest, lead: Lead, panel: str, *, error: str = "", **extra: Any
 ) -> HttpResponse:
     """After a POST: the refreshed panel for htmx (422 with the error), else back to the page."""
     if not request.htmx:

@@ -8,13 +8,13 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
 
-from leads.dashboard.auth import HtmxHttpRequest, staff_required
+from leads.dashboard.auth import StaffRequest, staff_required
 from leads.dashboard.forms import LeadFilterForm
 from leads.dashboard.selectors.leads import LeadFilters, leads_filtered, leads_new_count
 from leads.exports import csv_response
@@ -24,7 +24,7 @@ from leads.services.leads import dashboard_seen_mark
 
 @require_GET
 @staff_required
-def lead_list(request: HtmxHttpRequest) -> HttpResponse:
+def lead_list(request: StaffRequest) -> HttpResponse:
     """The leads the rep sees, filtered and sorted; the table alone for htmx."""
     form, filters, leads = _filtered(request)
     page = Paginator(leads, settings.DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -54,7 +54,7 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "dashboard/lead_list.html", context)
 
 
-def _filtered(request: HttpRequest) -> tuple[LeadFilterForm, LeadFilters, QuerySet[Lead]]:
+def _filtered(request: StaffRequest) -> tuple[LeadFilterForm, LeadFilters, QuerySet[Lead]]:
     """The list's filters as the query string gives them (invalid parts left out), and the
     leads the rep sees that match them: the page and the CSV export show the same leads."""
     form = LeadFilterForm(request.GET, user=request.user)
@@ -72,7 +72,7 @@ def _without(query: Any, *names: str) -> str:
 
 @require_GET
 @staff_required
-def lead_export(request: HttpRequest) -> StreamingHttpResponse:
+def lead_export(request: StaffRequest) -> StreamingHttpResponse:
     """The current filtered list as CSV, all pages."""
     _, _, leads = _filtered(request)
     return csv_response(leads, f"leads-{timezone.localdate():%Y-%m-%d}.csv")

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from leads.dashboard import charts
-from leads.dashboard.auth import HtmxHttpRequest, staff_required
+from leads.dashboard.auth import StaffRequest, staff_required
 from leads.dashboard.selectors.metrics import metrics_compute
 from leads.selectors.access import sites_visible
 
@@ -16,8 +16,9 @@ PERIODS = (7, 30, 90)
 
 @require_GET
 @staff_required
-def metrics(request: HtmxHttpRequest) -> HttpResponse:
-    days = int(request.GET["days"]) if request.GET.get("days") in map(str, PERIODS) else 30
+def metrics(request: StaffRequest) -> HttpResponse:
+    asked = request.GET.get("days", "")
+    days = int(asked) if asked in {str(p) for p in PERIODS} else 30
     sites = sites_visible(user=request.user).order_by("name")
     site_id = request.GET.get("site", "")
     site = sites.filter(id=int(site_id)).first() if site_id.isdigit() else None

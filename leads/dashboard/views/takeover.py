@@ -8,7 +8,7 @@ import uuid
 from django.http import HttpResponse
 from django.views.decorators.http import require_POST
 
-from leads.dashboard.auth import HtmxHttpRequest, staff_required
+from leads.dashboard.auth import StaffRequest, staff_required
 from leads.dashboard.views.detail import lead_or_404, panel_done
 from leads.errors import SalesbotError
 from leads.services.suggestions import suggestion_request
@@ -21,7 +21,7 @@ from leads.services.takeover import (
 
 @require_POST
 @staff_required
-def takeover(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
+def takeover(request: StaffRequest, lead_id: int) -> HttpResponse:
     lead = lead_or_404(request, lead_id)
     try:
         conversation_takeover(
@@ -34,7 +34,7 @@ def takeover(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required
-def handback(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
+def handback(request: StaffRequest, lead_id: int) -> HttpResponse:
     lead = lead_or_404(request, lead_id)
     conversation_handback(conversation=lead.conversation, by=request.user)
     return panel_done(request, lead, "takeover")
@@ -42,7 +42,7 @@ def handback(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required
-def agent_message(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
+def agent_message(request: StaffRequest, lead_id: int) -> HttpResponse:
     lead = lead_or_404(request, lead_id)
     text = request.POST.get("text", "")
     try:
@@ -54,7 +54,7 @@ def agent_message(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required
-def suggest(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
+def suggest(request: StaffRequest, lead_id: int) -> HttpResponse:
     """Ask the model for a reply the rep may edit and send; it streams in over the live socket."""
     lead = lead_or_404(request, lead_id)
     if lead.conversation.agent_id != request.user.pk:

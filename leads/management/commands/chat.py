@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -68,7 +68,8 @@ class Command(BaseCommand):
             folder=folder,
             options=generation,
             stream=not opts["no_stream"],
-            out=self.stdout._out,
+            # The command's stream itself: OutputWrapper.write would end every chunk with a line.
+            out=cast(TextIO, self.stdout._out),
         )
         if opts["prompt"]:
             if repl.ask(opts["prompt"]) is None:

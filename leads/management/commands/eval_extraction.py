@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError
 
 import llm
 from leads.errors import DatasetInvalid
 from leads.extraction.evaluation import Example, Report, evaluate, examples_load
-from leads.extraction.pipeline import EXTRACTORS, conversation_extract
+from leads.extraction.pipeline import EXTRACTORS, Extractor, conversation_extract
 
 
 class Command(BaseCommand):
@@ -51,7 +51,7 @@ class Command(BaseCommand):
             return conversation_extract(
                 example.turns,
                 region=example.region,
-                extractor=extractor,  # type: ignore[arg-type]
+                extractor=cast(Extractor, extractor),  # argparse took it from EXTRACTORS
                 model=engine,
             )
 
