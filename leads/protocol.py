@@ -37,7 +37,8 @@ class ProtocolError(Exception):
         cls, error: SalesbotError, frame_id: str | None = None, prefix: str = ""
     ) -> ProtocolError:
         """The protocol's answer to a domain error: its kind's code, its message."""
-        return cls(ErrorCode(error.protocol_code), f"{prefix}{error.detail}.", frame_id)
+        detail = error.detail if error.detail.endswith((".", "!", "?")) else f"{error.detail}."
+        return cls(ErrorCode(error.protocol_code), f"{prefix}{detail}", frame_id)
 
     def frame(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "error", "code": self.code.value, "detail": self.detail}
