@@ -47,8 +47,9 @@ def _resolve_field(result: Resolution, name: str, indices: list[int]) -> None:
             if j != last:
                 result.superseded[j] = last
         result.current[name] = [last]
-        if cands[last].value is not None:  # None: staff cleared the field
-            result.values[name] = cands[last].value  # type: ignore[assignment]
+        value = cands[last].value
+        if value is not None:  # None: staff cleared the field
+            result.values[name] = value
         return
     order = sorted(indices, key=lambda i: (cands[i].turn, cands[i].position))
     live: list[list[int]] = []  # groups of candidates that say the same value
@@ -84,4 +85,5 @@ def _resolve_field(result: Resolution, name: str, indices: list[int]) -> None:
 
 def _best_spelling(cands: list[Candidate], group: list[int]) -> Value:
     """Of equal values ("acme corp" and "Acme Corp"), the one the surest extractor wrote."""
-    return max((cands[i] for i in group), key=lambda c: c.confidence).value
+    best = max((cands[i] for i in group), key=lambda c: c.confidence)
+    return best.value  # type: ignore[return-value]  # None is staff's, settled before this

@@ -60,7 +60,7 @@ def _schema(fields: tuple[str, ...]) -> type[BaseModel]:
     """`LeadFacts` narrowed to `fields`."""
     if fields == tuple(LeadFacts.model_fields):
         return LeadFacts
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    return create_model(  # type: ignore[call-overload,no-any-return]  # fields as **dict
         "LeadFacts",
         __config__=ConfigDict(extra="forbid"),
         **{name: (LeadFacts.model_fields[name].annotation, None) for name in fields},

@@ -13,82 +13,19 @@ import logging
 import os
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+from leads.extraction import wordlists
+
+if TYPE_CHECKING:
+    from spacy.pipeline import EntityRuler
 
 logger = logging.getLogger(__name__)
 
 TRAINED = "en_core_web_sm"
-_HONORIFICS = [
-    "Mr",
-    "Mrs",
-    "Ms",
-    "Miss",
-    "Dr",
-    "Prof",
-    "Herr",
-    "Frau",
-    "Monsieur",
-    "Madame",
-    "Mme",
-    "M.",
-    "Señor",
-    "Señora",
-    "Sr",
-    "Sra",
-    "Srta",
-    "Senhor",
-    "Senhora",
-    "Dona",
-    "Signor",
-    "Signora",
-    "Sig",
-    "Dott",
-    "Dhr",
-    "Mevr",
-]
-_LEGAL_FORMS = [
-    "GmbH",
-    "AG",
-    "KG",
-    "SE",
-    "Inc",
-    "Inc.",
-    "LLC",
-    "Ltd",
-    "Ltd.",
-    "Limited",
-    "Corp",
-    "Corp.",
-    "Co.",
-    "PLC",
-    "plc",
-    "LLP",
-    "SA",
-    "S.A.",
-    "SAS",
-    "SARL",
-    "S.A.S.",
-    "SpA",
-    "S.p.A.",
-    "Srl",
-    "S.r.l.",
-    "BV",
-    "B.V.",
-    "NV",
-    "N.V.",
-    "Oy",
-    "AB",
-    "ApS",
-    "AS",
-    "Pty",
-    "Pvt",
-    "Lda",
-    "Ltda",
-    "S.L.",
-    "SL",
-    "GbR",
-    "eG",
-]
+# Patterns find people by an honorific and companies by a legal form, as written.
+_HONORIFICS = wordlists.ordered("honorifics")
+_LEGAL_FORMS = wordlists.ordered("entity_legal_forms")
 
 
 @dataclass(frozen=True)
@@ -132,7 +69,8 @@ def pipeline() -> Any:
         except OSError:
             logger.info("spaCy model %s is not installed: using patterns for names", name)
     nlp = spacy.blank("xx")
-    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
+    # add_pipe is typed as any pipe component; "entity_ruler" makes an EntityRuler.
+    ruler = cast("EntityRuler", nlp.add_pipe("entity_ruler", config={"overwrite_ents": True}))
     ruler.add_patterns(_patterns())
     return nlp
 

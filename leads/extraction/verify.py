@@ -11,9 +11,10 @@ import re
 import phonenumbers
 
 from leads.extraction.facts import Candidate, same_value
-from leads.extraction.rules import authority, quantities
-from leads.extraction.rules.contact import _DOT_RE, _EMAIL
-from leads.extraction.rules.people import _PARTICLES, title_word
+from leads.extraction.rules import authority, budget, seats, timeline
+from leads.extraction.rules.contact import DOT_RE, EMAIL
+from leads.extraction.rules.runs import PARTICLES
+from leads.extraction.rules.titles import title_word
 from leads.extraction.text import Span, clean, is_injection, quote_in, quote_key, sentences
 
 
@@ -35,8 +36,8 @@ def _states(field: str, value: object, quote: str, region: str) -> bool:
     key = quote_key(quote)
     if field == "email":
         spelled = {
-            f"{_DOT_RE.sub('.', m['local'])}@{_DOT_RE.sub('.', m['domain'])}".casefold()
-            for m in _EMAIL.finditer(quote)
+            f"{DOT_RE.sub('.', m['local'])}@{DOT_RE.sub('.', m['domain'])}".casefold()
+            for m in EMAIL.finditer(quote)
         }
         return str(value).casefold() in spelled
     if field == "phone":
@@ -51,15 +52,15 @@ def _states(field: str, value: object, quote: str, region: str) -> bool:
         return isinstance(value, str) and quote_key(value) in key
     span = Span(quote, 0)
     if field == "seats":
-        said = [f.value for f in quantities.seats(quote, asked_count=True, before_text="")]
+        said = [f.value for f in seats.seats(quote, asked_count=True, before_text="")]
         return value in said
     if field == "timeline_months":
-        said = [f.value for f in quantities.timeline(quote, asked_when=True, before_text="")]
+        said = [f.value for f in timeline.timeline(quote, asked_when=True, before_text="")]
         return value in said
     if field in ("budget_amount", "budget_currency"):
         said = [
             f.value
-            for f in quantities.budget(quote, region=region, asked_budget=True, before_text="")
+            for f in budget.budget(quote, region=region, asked_budget=True, before_text="")
             if f.field == field
         ]
         return any(same_value(field, value, s) for s in said)
@@ -74,7 +75,7 @@ def _plausible(field: str, value: str) -> bool:
     if not words or re.search(r"[@\d<>{}]|https?:", value) or value.endswith(("?", "!")):
         return False
     if field == "name":
-        return len(words) <= 4 and all(w[:1].isupper() or w in _PARTICLES for w in words)
+        return len(words) <= 4 and all(w[:1].isupper() or w in PARTICLES for w in words)
     if field == "company":
         # "Initech Worldwide Logistics and Freight Solutions GmbH" is a name, not a sentence.
         return len(words) <= 8 and words[0][:1].isupper()

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from leads.extraction import nlp
 from leads.extraction.facts import Candidate, Turn
-from leads.extraction.rules import authority, contact, people, quantities
-from leads.extraction.rules.people import Found
+from leads.extraction.rules import (
+    authority,
+    budget,
+    companies,
+    contact,
+    forms,
+    names,
+    seats,
+    signature,
+    timeline,
+)
+from leads.extraction.rules.common import Found
 from leads.extraction.text import clean, is_injection, sentences
 
 
@@ -14,10 +24,10 @@ def rules_extract(turns: list[Turn], index: int, *, region: str) -> list[Candida
     text = clean(turns[index].text)
     question = _previous_question(turns, index)
     asked = {
-        "name": people.asked_for_name(question),
-        "count": quantities.asked_for_count(question),
-        "budget": quantities.asked_for_budget(question),
-        "when": quantities.asked_for_timeline(question),
+        "name": names.asked_for_name(question),
+        "count": seats.asked_for_count(question),
+        "budget": budget.asked_for_budget(question),
+        "when": timeline.asked_for_timeline(question),
     }
     found: list[tuple[Found, int]] = []
     entities = nlp.entities(text)
@@ -37,13 +47,13 @@ def rules_extract(turns: list[Turn], index: int, *, region: str) -> list[Candida
         ]
         found.extend((item, sentence.start) for item in contacts)
         items = [
-            *people.people(sentence, asked_name=asked["name"] and nth == 0, before_text=before),
-            *quantities.seats(s, asked_count=asked["count"], before_text=before),
-            *quantities.budget(s, region=region, asked_budget=asked["budget"], before_text=before),
-            *quantities.timeline(s, asked_when=asked["when"], before_text=before),
+            *names.people(sentence, asked_name=asked["name"] and nth == 0, before_text=before),
+            *seats.seats(s, asked_count=asked["count"], before_text=before),
+            *budget.budget(s, region=region, asked_budget=asked["budget"], before_text=before),
+            *timeline.timeline(s, asked_when=asked["when"], before_text=before),
             *authority.decision_maker(sentence),
             *authority.need(sentence),
-            *people.from_entities(sentence, entities),
+            *names.from_entities(sentence, entities),
         ]
         # The digits of a phone number or an address are never a count, amount or date.
         found.extend(
@@ -51,10 +61,10 @@ def rules_extract(turns: list[Turn], index: int, *, region: str) -> list[Candida
             for item in items
             if not any(item.start < c.end and c.start < item.end for c in contacts)
         )
-    found.extend((item, 0) for item in people.companies_named_after(text))
-    found.extend((item, 0) for item in people.labelled(text))
-    found.extend((item, 0) for item in quantities.labelled_seats(text))
-    found.extend((item, 0) for item in people.signature(text))
+    found.extend((item, 0) for item in companies.companies_named_after(text))
+    found.extend((item, 0) for item in forms.labelled(text))
+    found.extend((item, 0) for item in seats.labelled_seats(text))
+    found.extend((item, 0) for item in signature.signature(text))
     return [
         Candidate(
             field=item.field,

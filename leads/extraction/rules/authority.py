@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from leads.extraction.rules.common import ROLE_WORDS, about_someone_else
-from leads.extraction.rules.people import Found
+from leads.extraction.rules.common import ROLE_WORDS, Found, about_someone_else
 from leads.extraction.text import Span, clauses
 
 _DECIDES = re.compile(

@@ -1,26 +1,29 @@
-"""Cues the rules share: whose fact a sentence states, corrections, hedges."""
+"""What every rule yields (`Found`), and the cues they share: whose fact a sentence states,
+corrections, hedges."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+from leads.extraction import wordlists
+from leads.extraction.facts import Value
+
+
+@dataclass(frozen=True)
+class Found:
+    """A value a rule read at `start:end` of the text it was given."""
+
+    field: str
+    value: Value
+    start: int
+    end: int
+    confidence: float
+    correction: bool = False
+
 
 # People other than the visitor: "my manager", "our finance lead", "mi jefe", "she".
-ROLE_WORDS = (
-    r"manager|boss|director|head|lead|supervisor|colleague|coworker|co-worker|assistant|"
-    r"owner|founder|partner|husband|wife|ceo|cto|coo|cfo|cio|cmo|vp|president|chair|board|"
-    r"procurement|finance|purchasing|team|department|engineering director|"
-    r"chef|chefin|geschäftsführer|geschäftsführerin|vorgesetzte[rn]?|leiter|leiterin|"
-    r"patron|patronne|directeur|directrice|responsable|"
-    r"jefe|jefa|director|directora|gerente|diretor|diretora|chefe|"
-    r"capo|direttore|direttrice|baas|leidinggevende|directeur|"
-    r"cofounder|co-founder|kollege|kollegen|kollegin|collègue|colega|collega|"
-    r"assistente|secretary|sekretärin|ea|pa|diretoria|directorio|directiva|board|management|"
-    r"leadership|geschäftsleitung|vorstand|direction|direzione|directie|amministratore|"
-    r"father|mother|dad|mom|père|mère|padre|madre|pai|mãe|vater|mutter|vader|moeder|"
-    r"propriétaire|proprietario|dono|eigentümer|accountant|bookkeeper|lawyer|attorney|"
-    r"consultant|agency|contractor|it guy|steuerberater|comptable|contador|contabilista|"
-    r"commercialista|boekhouder"
-)
+ROLE_WORDS = wordlists.alternation("role_words")
 _OTHER_PERSON = re.compile(
     rf"\b(?:my|our|mein(?:e[rnms]?)?|unser(?:e[rnm]?)?|mon|ma|notre|mi|mis|nuestro|nuestra|"
     rf"meu|minha|nosso|nossa|o nosso|a nossa|il mio|la mia|il nostro|la nostra|mijn|onze)\s+"

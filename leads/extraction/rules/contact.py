@@ -15,7 +15,7 @@ _AT_WORD = r"at|arroba|ät|chez|bei"
 _DOT_WORD = r"dot|punto|punkt|point|ponto|punt"
 _AT = rf"\s*@\s*|\s*[\[({{<]\s*(?:{_AT_WORD})\s*[\])}}>]\s*|\s+(?:{_AT_WORD})\s+"
 _DOT = rf"\.|\s*[\[({{<]\s*(?:{_DOT_WORD})\s*[\])}}>]\s*|\s+(?:{_DOT_WORD})\s+"
-_EMAIL = re.compile(
+EMAIL = re.compile(
     rf"(?P<local>[\w+-](?:[\w.+-]*\w)?(?:(?:\s*[\[(]\s*(?:{_DOT_WORD})\s*[\])]\s*|"
     rf"\s+(?:{_DOT_WORD})\s+)[\w+-]+)*)(?P<at>{_AT})(?P<domain>[\w-]+(?:(?:{_DOT})[\w-]+)+)"
     r"(?![\w@-])",
@@ -24,22 +24,22 @@ _EMAIL = re.compile(
 _PRONOUNS = frozenset(
     ["me", "him", "her", "them", "us", "you", "someone", "anyone", "home", "work", "office"]
 )
-_DOT_RE = re.compile(_DOT, re.IGNORECASE)
+DOT_RE = re.compile(_DOT, re.IGNORECASE)
 
 
 def emails(sentence: Span, before_text: str) -> Iterator[tuple[str, int, int, bool]]:
     """(address, start, end, correction) for each address in a sentence the visitor owns."""
-    for match in _EMAIL.finditer(sentence.text):
+    for match in EMAIL.finditer(sentence.text):
         local, at, domain = match["local"], match["at"], match["domain"]
         obfuscated_at = "@" not in at
-        plain_dots = all(sep == "." for sep in _DOT_RE.findall(domain))
+        plain_dots = all(sep == "." for sep in DOT_RE.findall(domain))
         # "Manager at Acme.io" is a job, not an address: a spelled-out "at" with real dots
         # needs an address-like local part.
         if obfuscated_at and plain_dots and not re.search(r"[._\d-]|^[a-z]+$", local):
             continue
         if obfuscated_at and local.casefold() in _PRONOUNS:
             continue  # "send it to him at jonathan@…"
-        address = f"{_DOT_RE.sub('.', local)}@{_DOT_RE.sub('.', domain)}"
+        address = f"{DOT_RE.sub('.', local)}@{DOT_RE.sub('.', domain)}"
         try:
             address = validate_email(address, check_deliverability=False).normalized
         except EmailNotValidError:
