@@ -1,0 +1,96 @@
+"""A visitor's conversation and its messages: the visitor's, the assistant's and a rep's."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from leads.models.sites import Site, Visitor
+
+
+class Conversation(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="conversations")
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="conversations")
+    # When the visitor accepted the privacy notice, and which notice it was.
+    consent_at = models.DateTimeField(null=True, blank=True)
+    consent_notice = models.URLField(blank=True)
+    # A rep who has taken the conversation over: the assistant does not reply while one is set.
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations_taken",
+    )
+    agent_since = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["visitor", "-created"])]
+
+    def __str__(self) -> str:
+        return f"conversation {self.pk}"
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        VISITOR = "visitor"
+        ASSISTANT = "assistant"
+        # A person from the sales team who took the conversation over.
+        AGENT = "agent"
+
+    class Status(models.TextChoices):
+        COMPLETE = "complete"
+        GENERATING = "generating"
+        FAILED = "failed"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    text = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
+    # The widget's own id for a visitor message: the same id sent twice is stored once.
+    client_id = models.UUIDField(null=True, blank=True)
+    # An assistant message answers exactly one visitor message: a second run of the reply task
+    # finds this row instead of writing another.
+    in_reply_to = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="reply"
+    )
+    # Who is generating this reply and since when: another task may take it over only once
+    # the lease has expired, or at once if it is a redelivery of the same task (its worker died).
+    task_id = models.CharField(max_length=64, blank=True)
+    # The qualification field an assistant message asked for: the visitor's next message
+    # answers it, or declines it.
+    asked_field = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The rep who wrote an agent message.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages_written",
+    )
+    # How an assistant reply was made, for the metrics page.
+    model_name = models.CharField(max_length=200, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    first_token_ms = models.PositiveIntegerField(null=True, blank=True)
+    generation_ms = models.PositiveIntegerField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="message_client_id_once_per_conversation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} message {self.pk}"

@@ -1,0 +1,158 @@
+"""A company website that embeds the widget, and the visitors who chat on it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from leads.errors import FieldsInvalid, ScoringConfigInvalid, ThemeInvalid
+from leads.fields import DEFAULT_QUALIFICATION_ORDER
+from leads.policy import validate_fields
+from leads.scoring import weights_validate
+from leads.theme import theme_parse
+
+
+def default_qualification_fields() -> list[str]:
+    return list(DEFAULT_QUALIFICATION_ORDER)
+
+
+def default_score_weights() -> dict[str, int]:
+    # BANT: budget, authority, need, timeline, plus whether a person can reach the lead.
+    return {"budget": 25, "authority": 20, "need": 20, "timeline": 20, "contact": 15}
+
+
+class Site(models.Model):
+    """A company website that embeds the widget under a public key."""
+
+    key = models.SlugField(max_length=64, unique=True, help_text="Public key used in data-site.")
+    name = models.CharField(max_length=200)
+    description = models.TextField(
+        blank=True, help_text="What the company sells; the assistant may use it in replies."
+    )
+    prompt_overrides = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Own prompt texts by use case (qualification_reply, extraction, summary), "
+        "replacing the stored templates; $company_name and $company_description are filled in.",
+    )
+    allowed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Origins that may open the chat, e.g. "https://example.com", '
+        '"https://*.example.com", "http://localhost:*".',
+    )
+    greeting = models.CharField(
+        max_length=500, blank=True, help_text="The widget's first message; empty for none."
+    )
+    theme = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Widget look: {"color": "#1f5eff", "title": "Chat with Acme", '
+        '"position": "right" or "left", "avatar_url": "https://…"}; every key optional.',
+    )
+    privacy_notice_url = models.URLField(
+        blank=True, help_text="Shown to visitors before their first message."
+    )
+    identity_secret = models.CharField(
+        max_length=128,
+        blank=True,
+        help_text="Key with which your server signs the email it passes to salesbot.identify() "
+        "(HMAC-SHA256, hex). Set, unsigned or wrongly signed emails are refused; unset, "
+        "identify() is taken as a hint that loses to what the visitor says.",
+    )
+    consent_required = models.BooleanField(
+        default=False,
+        help_text="Visitors must accept the privacy notice before they can send a message; "
+        "the acceptance is recorded with the conversation.",
+    )
+    qualification_fields = models.JSONField(
+        default=default_qualification_fields,
+        blank=True,
+        help_text="The facts the assistant asks for, in order: "
+        + ", ".join(DEFAULT_QUALIFICATION_ORDER)
+        + ".",
+    )
+    default_region = models.CharField(
+        max_length=2,
+        default="US",
+        help_text="ISO 3166 region for phone numbers written without a country code, "
+        "and for the currency of a bare $.",
+    )
+    business_hours = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='When people answer, e.g. {"timezone": "Europe/Berlin", '
+        '"days": {"mon": ["09:00", "17:00"]}}; the assistant may mention it.',
+    )
+    next_step = models.TextField(
+        blank=True,
+        help_text="What the assistant offers a qualified lead, e.g. "
+        '"Book a call with our team: https://cal.example.com/acme".',
+    )
+    score_weights = models.JSONField(
+        default=default_score_weights,
+        blank=True,
+        help_text="Points for budget, authority, need, timeline and contact; they sum to 100.",
+    )
+    engaged_score = models.PositiveSmallIntegerField(
+        default=20, help_text="A new lead becomes engaged at this score."
+    )
+    qualified_score = models.PositiveSmallIntegerField(
+        default=70, help_text="An engaged lead becomes qualified at this score."
+    )
+    webhook_url = models.URLField(
+        blank=True, help_text="Receives a signed JSON POST when a lead is qualified."
+    )
+    webhook_secret = models.CharField(
+        max_length=128, blank=True, help_text="Key of the webhook's HMAC-SHA256 signature."
+    )
+    sales_email = models.EmailField(
+        blank=True, help_text="Told of qualified leads that have no owner."
+    )
+    team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="sites",
+        help_text="Staff who work this site's leads on the dashboard; superusers see every site.",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+    def clean(self) -> None:
+        errors = {}
+        try:
+            theme_parse(self.theme)
+        except ThemeInvalid as exc:
+            errors["theme"] = str(exc)
+        if self.consent_required and not self.privacy_notice_url:
+            errors["privacy_notice_url"] = "visitors need a privacy notice to consent to"
+        try:
+            validate_fields(self.qualification_fields)
+        except FieldsInvalid as exc:
+            errors["qualification_fields"] = str(exc)
+        try:
+            if self.score_weights:  # empty: the defaults
+                weights_validate(self.score_weights)
+        except ScoringConfigInvalid as exc:
+            errors["score_weights"] = str(exc)
+        if self.qualified_score < self.engaged_score:
+            errors["qualified_score"] = "must be at least the engaged score"
+        if self.webhook_url and not self.webhook_secret:
+            errors["webhook_secret"] = "a webhook needs a secret to sign its requests with"
+        if errors:
+            raise ValidationError(errors)
+
+
+class Visitor(models.Model):
+    """Someone chatting on a site, known by the secret token their browser keeps."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="visitors")
+    token = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"visitor {self.pk} on {self.site.key}"
