@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.db import models
@@ -257,10 +258,11 @@ class DashboardVisitAdmin(ReadOnlyAdmin):
     date_hierarchy = "seen_at"
 
 
-admin.site.unregister(User)  # Django's own, registered by django.contrib.auth.admin
+# Django's own, registered by django.contrib.auth.admin; whatever AUTH_USER_MODEL names.
+admin.site.unregister(get_user_model())
 
 
-@admin.register(User)
+@admin.register(get_user_model())
 class StaffUserAdmin(UserAdmin[User]):
     """Django's user admin; a user made inactive or no longer staff leaves open dashboards."""
 

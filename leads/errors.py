@@ -94,6 +94,12 @@ class DatasetInvalid(InvalidInput):
     code = "invalid_dataset"
 
 
+class TextInvalid(InvalidInput):
+    """A rep's note or message that is empty or too long."""
+
+    code = "invalid_text"
+
+
 class LeadActionRefused(Refused):
     """A change staff asked for that cannot be made to this lead."""
 

@@ -115,14 +115,6 @@ _TOPICS = {t.name: t for t in TOPICS}
 _BY_EDIT_KEY = {t.edit_key: t for t in TOPICS}
 
 
-def fact(name: str) -> Fact:
-    """The fact called `name`; KeyError names the known ones."""
-    try:
-        return _FACTS[name]
-    except KeyError:
-        raise KeyError(f"unknown fact {name!r}; known: {', '.join(FACT_NAMES)}") from None
-
-
 def topic(name: str) -> Topic:
     """The topic called `name` (a qualification field); KeyError names the known ones."""
     try:

@@ -9,7 +9,10 @@ on every `type: ignore`) are checked here directly.
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 import os
+import pkgutil
 import re
 import shutil
 import subprocess
@@ -171,3 +174,37 @@ def test_every_type_ignore_names_its_error_and_says_why() -> None:
             if not match["codes"] or len(reason) < 8:
                 bare.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert bare == []
+
+
+# Errors outside the taxonomies, and why.
+OWN_ERRORS: dict[str, str] = {
+    "leads.protocol.ProtocolError": "the chat protocol's answer on the wire, made from a "
+    "SalesbotError (ProtocolError.of) or from a frame's own check",
+}
+
+
+def _error_classes(package: str) -> Iterator[type[BaseException]]:
+    root = importlib.import_module(package)
+    for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+        if ".migrations" in info.name or info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for _, value in inspect.getmembers(module, inspect.isclass):
+            if issubclass(value, BaseException) and value.__module__ == module.__name__:
+                yield value
+
+
+@pytest.mark.parametrize(
+    ("package", "base"), [("leads", "leads.errors.SalesbotError"), ("llm", "llm.errors.LLMError")]
+)
+def test_every_error_belongs_to_its_packages_taxonomy(package: str, base: str) -> None:
+    """Interfaces answer by kind (HTTP status, protocol code; retry or fail over), so an error
+    outside the taxonomy would reach them as an unexpected 500."""
+    module_name, _, class_name = base.rpartition(".")
+    root: type[BaseException] = getattr(importlib.import_module(module_name), class_name)
+    outside = sorted(
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in _error_classes(package)
+        if not issubclass(cls, root) and f"{cls.__module__}.{cls.__qualname__}" not in OWN_ERRORS
+    )
+    assert outside == []

@@ -10,7 +10,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from pydantic import ValidationError
 
-from leads.consumers.database import database_call
+from leads.asyncdb import database_call
 from leads.errors import IdentityInvalid
 from leads.models import Conversation, Message, Site
 from leads.origins import origin_allowed

@@ -1,6 +1,6 @@
 """Charts for the metrics page, drawn on the server as SVG: no charting script, no CDN.
 
-Each function turns numbers into the geometry a template draws (leads/charts/*.svg); labels
+Each function turns numbers into the geometry a template draws (dashboard/_chart.html); labels
 reach the page through the template's escaping.
 """
 

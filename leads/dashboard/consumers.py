@@ -14,7 +14,7 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
 
-from leads.consumers.database import database_call
+from leads.asyncdb import database_call
 from leads.models import Conversation
 from leads.selectors.access import sites_visible, user_is_staff
 from leads.services.broadcast import (

@@ -4,5 +4,6 @@ Two extractors read every visitor message: `rules` (well-kept libraries and patt
 `rules/`) and `model` (the local LLM under a JSON schema, in `model.py`). Both yield
 `facts.Candidate`s, which `verify` checks against the message's own words and `merge.resolve`
 settles field by field. `pipeline` runs them; `evaluation` scores them. Nothing here touches the
-database: the worker, `manage.py eval_extraction` and `bench/` run the same code.
+database: the web process (the rules, as a message is stored), the extraction worker (the
+model), `manage.py eval_extraction` and `bench/` run the same code.
 """

@@ -10,7 +10,7 @@ from pathlib import Path
 from leads.errors import DatasetInvalid
 from leads.extraction.facts import Turn, Value, same_value
 from leads.extraction.merge import Resolution
-from leads.fields import EVALUATED_FACTS as FIELDS
+from leads.fields import EVALUATED_FACTS
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,9 @@ def examples_load(path: Path) -> list[Example]:
             ) from exc
         if bad := [t.role for t in turns if t.role not in ("visitor", "assistant")]:
             raise DatasetInvalid(f"{where}: unknown role {bad[0]!r} (visitor or assistant)")
-        if unknown := sorted(set(expected) - set(FIELDS)):
+        if unknown := sorted(set(expected) - set(EVALUATED_FACTS)):
             raise DatasetInvalid(
-                f"{where}: unknown field {unknown[0]!r}; known: {', '.join(FIELDS)}"
+                f"{where}: unknown field {unknown[0]!r}; known: {', '.join(EVALUATED_FACTS)}"
             )
         examples.append(
             Example(
@@ -87,7 +87,9 @@ class Mistake:
 
 @dataclass
 class Report:
-    fields: dict[str, FieldScore] = field(default_factory=lambda: {f: FieldScore() for f in FIELDS})
+    fields: dict[str, FieldScore] = field(
+        default_factory=lambda: {f: FieldScore() for f in EVALUATED_FACTS}
+    )
     wrong: dict[str, list[Mistake]] = field(default_factory=dict)
     conversations: int = 0
 
@@ -104,7 +106,7 @@ class Report:
 
     def add(self, example: Example, got: dict[str, Value]) -> None:
         self.conversations += 1
-        for name in FIELDS:
+        for name in EVALUATED_FACTS:
             want, have = example.expected.get(name), got.get(name)
             score = self.fields[name]
             if want is None and have is None:

@@ -1,4 +1,5 @@
-"""The extraction path the Celery task and the evaluation share."""
+"""The extraction path the services, the evaluation and the benchmarks share: the rules pass,
+the model pass, and both in the order the configured mode runs them."""
 
 from __future__ import annotations
 
@@ -12,8 +13,16 @@ from leads.extraction.model import model_extract
 from leads.extraction.rules import rules_extract
 from leads.extraction.verify import supported
 
-Extractor = Literal["rules", "model", "hybrid"]
-EXTRACTORS: tuple[Extractor, ...] = ("rules", "model", "hybrid")
+# EXTRACTION_EXTRACTOR, eval_extraction's --extractor: which passes read a message.
+Mode = Literal["rules", "model", "hybrid"]
+MODES: tuple[Mode, ...] = ("rules", "model", "hybrid")
+Pass = Literal["rules", "model"]
+# The passes of each mode, in order: in the hybrid the model fills the rules' gaps.
+PASSES: dict[Mode, tuple[Pass, ...]] = {
+    "rules": ("rules",),
+    "model": ("model",),
+    "hybrid": ("rules", "model"),
+}
 
 
 def message_extract(
@@ -21,20 +30,21 @@ def message_extract(
     index: int,
     *,
     region: str,
-    extractor: Extractor = "hybrid",
+    extractor: Mode = "hybrid",
     model: llm.BaseLLM | None = None,
     company_name: str = "the company",
 ) -> list[Candidate]:
     """The quote-checked candidates for visitor message `turns[index]`."""
     candidates: list[Candidate] = []
-    if extractor in ("rules", "hybrid"):
-        candidates += rules_read(turns, index, region=region)
-    if extractor in ("model", "hybrid"):
-        # In the hybrid the model fills gaps: it is not asked for what the rules just read.
-        skip = {c.field for c in candidates}
-        candidates += model_read(
-            turns, index, region=region, model=model, company_name=company_name, skip=skip
-        )
+    for kind in PASSES[extractor]:
+        if kind == "rules":
+            candidates += rules_read(turns, index, region=region)
+        else:
+            # The model is not asked for what the rules just read from this message.
+            skip = {c.field for c in candidates}
+            candidates += model_read(
+                turns, index, region=region, model=model, company_name=company_name, skip=skip
+            )
     return candidates
 
 
@@ -67,7 +77,7 @@ def conversation_extract(
     turns: list[Turn],
     *,
     region: str,
-    extractor: Extractor = "hybrid",
+    extractor: Mode = "hybrid",
     model: llm.BaseLLM | None = None,
 ) -> Resolution:
     """Every visitor message extracted in order, then resolved field by field."""

@@ -34,6 +34,19 @@ def conversation_agent(*, conversation: Conversation) -> User | None:
     return taken.agent if taken is not None else None
 
 
+def message_before(*, conversation_id: int, before_id: int | None = None) -> Message | None:
+    """The conversation's last message before message `before_id` (None: before one about to be
+    stored): the question a visitor message may answer. Failed replies do not count."""
+    messages = Message.objects.filter(conversation_id=conversation_id)
+    if before_id is not None:
+        messages = messages.filter(id__lt=before_id)
+    return (
+        messages.exclude(role=Message.Role.ASSISTANT, status=Message.Status.FAILED)
+        .order_by("-id")
+        .first()
+    )
+
+
 def conversation_turns_before(*, message: Message, limit: int) -> list[Message]:
     """The context of the reply to `message`: the latest `limit` finished turns up to it.
 

@@ -1,15 +1,20 @@
 """Reading lead facts out of a visitor's message, and settling the lead on them.
 
-Two passes read each message (leads/extraction/). The rules pass takes milliseconds: it runs
-when the message is stored, so the reply that follows already knows what the message said. The
+Two passes read each message (leads/extraction/). The rules pass takes milliseconds: it reads a
+message as it is stored, so the reply that follows already knows what the message said. The
 model pass takes seconds: the extraction worker runs it, asking the model only for what the
 rules did not find. `EXTRACTION_EXTRACTOR` picks the passes: rules, model, or both (hybrid).
+
+Reading happens outside any transaction; only storing what was read takes one. (On SQLite a
+write transaction holds the database's one write lock: a model reading inside it would stall
+every other writer, the visitor's next message included.)
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -17,8 +22,9 @@ from django.db import IntegrityError, transaction
 
 from leads import policy
 from leads.extraction.facts import Candidate, Turn
-from leads.extraction.pipeline import Extractor, model_read, rules_read
-from leads.models import Lead, Message
+from leads.extraction.pipeline import PASSES, Mode, Pass, model_read, rules_read
+from leads.models import Conversation, Lead, Message, Site
+from leads.selectors.conversations import message_before
 from leads.selectors.leads import lead_facts
 from leads.services.facts import evidence_store, facts_settle
 from leads.services.leads import lead_ensure
@@ -29,48 +35,74 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Pass = Literal["rules", "model"]
-PASSES: dict[Extractor, tuple[Pass, ...]] = {
-    "rules": ("rules",),
-    "model": ("model",),
-    "hybrid": ("rules", "model"),
-}
+
+@dataclass(frozen=True)
+class Reading:
+    """What the passes read from one visitor message, and the message before it (the question
+    it may answer), ready to be stored."""
+
+    previous: Message | None
+    found: dict[Pass, list[Candidate]]
 
 
 def receive_passes() -> tuple[Pass, ...]:
     """The passes run as a message is stored: the rules, unless extraction is by model alone."""
-    return tuple(p for p in PASSES[_configured()] if p == "rules")
+    return tuple(p for p in PASSES[_mode()] if p == "rules")
 
 
 def worker_passes() -> tuple[Pass, ...]:
     """The passes the extraction worker runs for a message: the model's, if configured."""
-    return tuple(p for p in PASSES[_configured()] if p == "model")
+    return tuple(p for p in PASSES[_mode()] if p == "model")
 
 
-def _configured() -> Extractor:
-    extractor: Extractor = settings.EXTRACTION_EXTRACTOR
-    return extractor
+def _mode() -> Mode:
+    mode: Mode = settings.EXTRACTION_EXTRACTOR
+    return mode
 
 
-def message_received_read(*, message: Message) -> Lead:
-    """Inside the transaction that stores visitor message `message`: ensure its lead, and read
-    the message with the rules. A failure of the rules is logged and costs the facts of this
-    message, never the message: it is rolled back alone."""
+def receive_warm_up() -> None:
+    """Load what the rules pass needs (spaCy's pipeline: seconds, once per process) before the
+    first visitor's message waits for it. The web process calls this as it starts."""
+    if receive_passes():
+        rules_read([Turn(id=0, role="visitor", text="Hello, I'm Ana Torres.")], 0, region="US")
+
+
+def message_arriving_read(*, conversation: Conversation, text: str) -> Reading | None:
+    """The rules' reading of a visitor message about to be stored (None: no rules pass is
+    configured, or it failed — logged: a bug in the rules costs the message's facts, never the
+    message). Called before the transaction that stores it."""
+    if not receive_passes():
+        return None
+    try:
+        # Read afresh: the socket's copy of the site may be older than the admin's last edit.
+        site = Site.objects.get(id=conversation.site_id)
+        previous = message_before(conversation_id=conversation.id)
+        turns = [*_turns([previous] if previous else []), Turn(id=0, role="visitor", text=text)]
+        found = rules_read(turns, len(turns) - 1, region=site.default_region)
+    except Exception:
+        logger.exception("the rules could not read a message of conversation %s", conversation.id)
+        return None
+    return Reading(previous=previous, found={"rules": found})
+
+
+def message_received_store(*, message: Message, reading: Reading | None) -> Lead:
+    """Inside the transaction that stores visitor message `message`: ensure its lead, and store
+    what the rules read of it. A failure to store the reading is rolled back alone, and
+    logged."""
     lead = lead_ensure(conversation=message.conversation)
-    passes = receive_passes()
-    if passes:
+    if reading is not None:
         try:
             with transaction.atomic():
-                lead = _read(message=message, passes=passes, model=None)
+                lead = _lead_update(message=message, reading=reading)
         except Exception:
-            logger.exception("reading the facts of message %s failed", message.id)
+            logger.exception("storing the facts of message %s failed", message.id)
     return lead
 
 
 def message_facts_extract(
-    *, message_id: int, extractor: Extractor | None = None, model: llm.BaseLLM | None = None
+    *, message_id: int, extractor: Mode | None = None, model: llm.BaseLLM | None = None
 ) -> Lead | None:
-    """Read visitor message `message_id` with `extractor` (default: the worker's passes) and
+    """Read visitor message `message_id` with `extractor`'s passes (default: the worker's) and
     settle its lead; safe to run twice.
 
     Each pass replaces what it read from the message before. The model pass is not asked for
@@ -81,45 +113,45 @@ def message_facts_extract(
     if message is None or message.role != Message.Role.VISITOR:
         return None
     passes = PASSES[extractor] if extractor is not None else worker_passes()
+    reading = _read(message=message, passes=passes, model=model)
     try:
         with transaction.atomic():
-            return _read(message=message, passes=passes, model=model)
+            return _lead_update(message=message, reading=reading)
     except (ObjectDoesNotExist, IntegrityError):
         # The conversation was erased while the model read it (a visitor's data deleted).
         logger.warning("conversation of message %s is gone; its facts are dropped", message_id)
         return None
 
 
-def _read(*, message: Message, passes: tuple[Pass, ...], model: llm.BaseLLM | None) -> Lead:
+def _read(*, message: Message, passes: tuple[Pass, ...], model: llm.BaseLLM | None) -> Reading:
     site = message.conversation.site
-    previous = _previous(message)
+    previous = message_before(conversation_id=message.conversation_id, before_id=message.id)
     turns = _turns([m for m in (previous, message) if m is not None])
     index = len(turns) - 1
-    read: dict[Pass, list[Candidate]] = {}
+    found: dict[Pass, list[Candidate]] = {}
     for kind in passes:
         if kind == "rules":
-            read[kind] = rules_read(turns, index, region=site.default_region)
+            found[kind] = rules_read(turns, index, region=site.default_region)
         else:
-            found = message.evidence.filter(extractor="rules").values_list("field")
-            read[kind] = model_read(
+            stored = message.evidence.filter(extractor="rules").values_list("field", flat=True)
+            found[kind] = model_read(
                 turns,
                 index,
                 region=site.default_region,
                 model=model,
                 company_name=site.name,
-                skip={field for (field,) in found} | {c.field for c in read.get("rules", [])},
+                skip={*stored, *(c.field for c in found.get("rules", []))},
             )
-    return _lead_update(message=message, previous=previous, read=read)
+    return Reading(previous=previous, found=found)
 
 
-def _lead_update(
-    *, message: Message, previous: Message | None, read: dict[Pass, list[Candidate]]
-) -> Lead:
+def _lead_update(*, message: Message, reading: Reading) -> Lead:
     # The field the assistant asked for just before: a refusal in this message declines it.
+    previous = reading.previous
     asked = previous.asked_field if previous and previous.role == Message.Role.ASSISTANT else ""
     lead = lead_ensure(conversation=message.conversation)
     lead = Lead.objects.select_for_update().get(id=lead.id)
-    for kind, candidates in read.items():
+    for kind, candidates in reading.found.items():
         evidence_store(lead=lead, message=message, extractor=kind, candidates=candidates)
     facts_settle(lead=lead)
     if asked and policy.declines(message.text) and not policy.answered(asked, lead_facts(lead)):
@@ -137,14 +169,3 @@ def _turns(messages: list[Message]) -> list[Turn]:
         )
         for m in messages
     ]
-
-
-def _previous(message: Message) -> Message | None:
-    """The message before `message`: the question it may answer, all the extractors read of
-    the conversation besides the message itself."""
-    return (
-        message.conversation.messages.filter(id__lt=message.id)
-        .exclude(role=Message.Role.ASSISTANT, status=Message.Status.FAILED)
-        .order_by("-id")
-        .first()
-    )

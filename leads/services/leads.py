@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from leads.errors import LeadActionRefused
+from leads.errors import LeadActionRefused, TextInvalid
 from leads.fields import FACT_NAMES
 from leads.models import Conversation, DashboardVisit, Lead, LeadEvent, Message
 from leads.selectors.access import user_sees_site
@@ -66,9 +66,9 @@ def lead_note_add(*, lead: Lead, text: str, by: User) -> LeadEvent:
     """Add a rep's note to the lead's history."""
     text = text.strip()
     if not text:
-        raise LeadActionRefused("The note is empty.")
+        raise TextInvalid("The note is empty.")
     if len(text) > NOTE_MAX_CHARS:
-        raise LeadActionRefused(f"Notes can be at most {NOTE_MAX_CHARS} characters long.")
+        raise TextInvalid(f"Notes can be at most {NOTE_MAX_CHARS} characters long.")
     with transaction.atomic():
         current = _locked(lead)
         if current.erased_at is not None:

@@ -13,7 +13,11 @@ from leads import dispatch
 from leads.errors import QueueUnavailable
 from leads.models import Conversation, Message
 from leads.selectors.conversations import message_answered_by_agent, visitor_messages_unanswered
-from leads.services.extraction import message_received_read, worker_passes
+from leads.services.extraction import (
+    message_arriving_read,
+    message_received_store,
+    worker_passes,
+)
 from leads.services.history import conversation_changed
 
 logger = logging.getLogger(__name__)
@@ -53,6 +57,8 @@ def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UU
     """
     existing = conversation.messages.filter(client_id=client_id).first()
     if existing is None:
+        # The rules read it before the transaction: no write lock is held while they run.
+        reading = message_arriving_read(conversation=conversation, text=text)
         try:
             with transaction.atomic():
                 message = Message.objects.create(
@@ -61,7 +67,7 @@ def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UU
                     text=text,
                     client_id=client_id,
                 )
-                message_received_read(message=message)
+                message_received_store(message=message, reading=reading)
                 bot = not message_answered_by_agent(message=message)
                 transaction.on_commit(lambda: reply_enqueue(message, reply=bot))
                 conversation_changed(conversation_id=conversation.id, site_id=conversation.site_id)

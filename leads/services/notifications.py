@@ -51,7 +51,7 @@ class NotificationFailed(Unavailable):
         self.final = notification.status == Notification.Status.FAILED
 
 
-class _DeliveryError(Exception):
+class _DeliveryError(Unavailable):
     """The channel refused or could not be reached; the message says what to fix."""
 
 

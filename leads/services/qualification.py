@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads.errors import StatusInvalid
-from leads.fields import FACT_NAMES
 from leads.models import Lead, LeadEvent, default_score_weights
 from leads.scoring import score_compute, status_for
+from leads.selectors.leads import lead_facts
 from leads.services.history import event_record, lead_changed
 from leads.services.notifications import lead_qualified_notify
 
@@ -34,7 +34,7 @@ def lead_rescore(*, lead: Lead) -> bool:
     with transaction.atomic():
         current = _locked(lead)
         site = current.site
-        facts = {field: getattr(current, field) for field in FACT_NAMES}
+        facts = lead_facts(current)
         # An empty object (the admin allows blank) means the defaults, not "score nothing".
         weights = site.score_weights or default_score_weights()
         score = score_compute(facts=facts, weights=weights)

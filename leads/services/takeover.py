@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from leads.errors import TakeoverRefused
+from leads.errors import TakeoverRefused, TextInvalid
 from leads.models import Conversation, Lead, LeadEvent, Message
 from leads.services.broadcast import frame_send
 from leads.services.history import conversation_changed, event_record
@@ -102,10 +102,10 @@ def agent_message_send(*, conversation: Conversation, text: str, by: User) -> Me
     """Store the rep's message and deliver it to the visitor's widget once it is committed."""
     text = text.strip()
     if not text:
-        raise TakeoverRefused("The message is empty.")
+        raise TextInvalid("The message is empty.")
     limit = settings.CHAT_MAX_MESSAGE_CHARS
     if len(text) > limit:
-        raise TakeoverRefused(f"Messages can be at most {limit} characters long.")
+        raise TextInvalid(f"Messages can be at most {limit} characters long.")
     with transaction.atomic():
         current = _locked(conversation)
         _refuse_if_erased(current)

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from leads.errors import LeadActionRefused, TakeoverRefused
+from leads.errors import LeadActionRefused, TakeoverRefused, TextInvalid
 from leads.models import (
     Conversation,
     DashboardVisit,
@@ -194,12 +194,12 @@ def test_assigning_nobody_unassigns(lead, rep, colleague):
 
 @pytest.mark.parametrize("text", ["", "   \n "])
 def test_an_empty_note_is_refused(lead, rep, text):
-    with pytest.raises(LeadActionRefused, match="empty"):
+    with pytest.raises(TextInvalid, match="empty"):
         lead_note_add(lead=lead, text=text, by=rep)
 
 
 def test_a_note_too_long_is_refused(lead, rep):
-    with pytest.raises(LeadActionRefused, match=str(NOTE_MAX_CHARS)):
+    with pytest.raises(TextInvalid, match=str(NOTE_MAX_CHARS)):
         lead_note_add(lead=lead, text="x" * (NOTE_MAX_CHARS + 1), by=rep)
     assert not lead.events.exists()
 
@@ -382,7 +382,7 @@ def test_a_rep_must_take_over_before_writing(conversation, rep):
 def test_an_empty_or_too_long_agent_message_is_refused(conversation, rep, settings, text):
     settings.CHAT_MAX_MESSAGE_CHARS = 2000
     conversation_takeover(conversation=conversation, by=rep)
-    with pytest.raises(TakeoverRefused):
+    with pytest.raises(TextInvalid):
         agent_message_send(conversation=conversation, text=text, by=rep)
     assert not conversation.messages.exists()
 

@@ -5,6 +5,7 @@ columns, the labels and the reply prompt's summary of what is known."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import get_args
 
 import pytest
 from django.db import models
@@ -12,6 +13,7 @@ from django.urls import reverse
 
 from leads import policy
 from leads.exports import EXPORT_COLUMNS
+from leads.extraction.facts import Source
 from leads.fields import (
     DEFAULT_QUALIFICATION_ORDER,
     EXPORT_FACTS,
@@ -26,7 +28,7 @@ from leads.fields import (
     prompt_label,
     topic,
 )
-from leads.models import Lead, Site
+from leads.models import Evidence, Lead, Site
 
 TEXT_COLUMNS = (models.CharField, models.TextField)  # EmailField is a CharField
 
@@ -130,3 +132,8 @@ def test_the_known_summary_lists_facts_by_their_prompt_labels():
 @pytest.mark.parametrize("item", FACTS, ids=FACT_NAMES)
 def test_every_fact_reaches_the_prompt_under_its_prompt_label(item: Fact):
     assert policy.known_summary({item.name: "x"}) == f"{item.prompt_label}: x."
+
+
+def test_the_pure_cores_sources_are_the_evidence_models_extractors():
+    """extraction.facts.Source spells in pure Python what Evidence.Extractor stores."""
+    assert set(get_args(Source)) == set(Evidence.Extractor.values)

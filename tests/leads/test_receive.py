@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from typing import Any
 
 import pytest
 import redis
 from django.conf import settings as django_settings
+from django.db import connection
 
 from leads import dispatch
 from leads.models import Conversation, Evidence, Lead, Message
@@ -92,8 +94,28 @@ def test_a_failing_rules_pass_costs_the_facts_never_the_message(
     assert Lead.objects.filter(conversation=conversation).exists()
     assert not Evidence.objects.exists()
     [record] = [r for r in caplog.records if r.name == "leads.services.extraction"]
-    assert f"message {message.id}" in record.getMessage()
+    # The rules read before the message is stored: the log names its conversation.
+    assert f"conversation {conversation.id}" in record.getMessage()
     assert record.exc_info is not None and isinstance(record.exc_info[1], RuntimeError)
+
+
+@pytest.mark.django_db
+def test_a_failure_storing_what_the_rules_read_is_rolled_back_alone(
+    conversation, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("the database refused the evidence")
+
+    monkeypatch.setattr(extraction, "facts_settle", broken)
+    with caplog.at_level(logging.ERROR, logger="leads.services.extraction"):
+        message = _receive(conversation, INTRODUCTION)
+    # The message and its lead are stored; the half-stored evidence went with the savepoint.
+    assert Message.objects.filter(id=message.id, text=INTRODUCTION).exists()
+    lead = Lead.objects.get(conversation=conversation)
+    assert (lead.name, lead.email) == ("", "")
+    assert not Evidence.objects.exists()
+    [record] = [r for r in caplog.records if r.name == "leads.services.extraction"]
+    assert f"message {message.id}" in record.getMessage()
 
 
 @pytest.mark.django_db
@@ -156,3 +178,44 @@ def test_the_model_is_not_asked_for_what_the_rules_read(conversation, settings):
     assert isinstance(asked, dict)
     assert "name" not in asked and "email" not in asked
     assert {"company", "seats", "budget_amount"} <= set(asked)
+
+
+# ---- no reading inside a write transaction ------------------------------------------------
+# On SQLite a write transaction holds the database's one write lock: a model (seconds) or the
+# rules (spaCy's first load) read inside it would stall every other writer.
+
+
+class _TransactionSpy(FakeLLM):
+    """A scripted model that notes whether it was called inside a transaction."""
+
+    inside: list[bool]
+
+    def _generate(self, messages: Any, options: Any, schema: Any = None) -> Any:
+        self.inside.append(connection.in_atomic_block)
+        yield from super()._generate(messages, options, schema)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_model_reads_a_message_outside_any_transaction(conversation):
+    message = _receive(conversation, "We are looking for a helpdesk.")
+    model = _TransactionSpy(replies=["{}"])
+    model.inside = []
+    message_facts_extract(message_id=message.id, model=model)
+    assert model.inside == [False]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rules_read_an_arriving_message_outside_any_transaction(
+    conversation, monkeypatch: pytest.MonkeyPatch
+):
+    inside = []
+    rules_read = extraction.rules_read
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        inside.append(connection.in_atomic_block)
+        return rules_read(*args, **kwargs)
+
+    monkeypatch.setattr(extraction, "rules_read", spy)
+    _receive(conversation, INTRODUCTION)
+    assert inside == [False]
+    assert Lead.objects.get(conversation=conversation).email == "ana@lumio.io"

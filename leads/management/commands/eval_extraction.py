@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 import llm
 from leads.errors import DatasetInvalid
 from leads.extraction.evaluation import Example, Report, evaluate, examples_load
-from leads.extraction.pipeline import EXTRACTORS, Extractor, conversation_extract
+from leads.extraction.pipeline import MODES, Mode, conversation_extract
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("path", type=Path, help="JSONL file of annotated conversations")
-        parser.add_argument("--extractor", choices=EXTRACTORS, default="hybrid")
+        parser.add_argument("--extractor", choices=MODES, default="hybrid")
         parser.add_argument(
             "--model",
             help="model name from config/llm.yaml (default: the extraction role's model)",
@@ -51,7 +51,7 @@ class Command(BaseCommand):
             return conversation_extract(
                 example.turns,
                 region=example.region,
-                extractor=cast(Extractor, extractor),  # argparse took it from EXTRACTORS
+                extractor=cast(Mode, extractor),  # argparse took it from MODES
                 model=engine,
             )
 

@@ -1,4 +1,4 @@
-"""The consumers' way to the database: channels' `database_sync_to_async`, with its types.
+"""The WebSocket consumers' way to the ORM: channels' `database_sync_to_async`, with its types.
 
 channels ships no type hints, so its decorator would make every helper it wraps untyped.
 """
