@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Generic, TypeVar
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 import llm
@@ -141,8 +142,6 @@ def _normalise(name: str, value: object) -> Value | None:
         if name == "budget_currency":
             return value.upper() if len(value) == 3 and value.isalpha() else None
         if name == "phone":
-            import phonenumbers
-
             try:
                 number = phonenumbers.parse(value, None if value.startswith("+") else "US")
             except phonenumbers.NumberParseException:
