@@ -1,15 +1,20 @@
-"""One visitor's conversation through the real processes, timed turn by turn from outside.
+"""Conversations through the real processes, timed turn by turn from outside, beside the raw
+engine on the same model in the same run.
 
-    .venv/bin/python bench/reply_turns.py [--turns 8] [--json]
+    .venv/bin/python bench/reply_turns.py [--turns 8] [--conversations 1] [--raw] [--json]
+                                          [--plot docs/benchmarks-reply.png]
 
-Starts what `make run` starts (embedded Redis, the two Celery workers, uvicorn) on a fresh
-SQLite database in a temporary folder, with the bundled model, then chats over the documented
-WebSocket protocol (docs/protocol.md) as a widget would, one message after the other's reply.
-Per turn it prints the time to the `ack` (the message stored, the rules pass included), to the
-first `delta` (what the visitor waits for), to the final `reply`, and the reply's length; then
-medians and p95s. Run it on two commits (PYTHONPATH=<a checkout of the other> runs that one's
-processes) to compare a change of the reply path. No timing is asserted anywhere: the machine
-is shared and noisy.
+`--raw` first runs the same turns through llama-cpp-python alone (the bundled GGUF, the product's
+context size and sampling, the conversation kept in the context as a worker would), and frees it.
+Then it starts what `make run` starts (embedded Redis, both Celery workers, uvicorn) on a fresh
+SQLite database with the bundled model, and `--conversations` visitors chat over the widget's
+protocol (docs/protocol.md), all sending their k-th message at once, each after its reply.
+
+Per turn: the time to the `ack` (the message stored), to the first `delta` (what the visitor
+waits for) and to the end of the reply; the rate the client receives deltas at; and, from the
+reply worker's log line for that reply, the model's own time to first token and decode rate.
+Then medians and p95s. Another commit's processes: run it from that checkout's root with
+PYTHONPATH=<that checkout>. No timing is asserted anywhere: the machine is shared and noisy.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -30,6 +37,7 @@ from typing import Any
 from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 MESSAGES = [
     "Hi! What does Acme Analytics sell?",
     "I'm Ana Torres, head of sales at Initech.",
@@ -40,6 +48,12 @@ MESSAGES = [
     "You can reach me at ana.torres@initech.example",
     "Thanks! What happens next?",
 ]
+# The reply worker's line for each reply (leads/services/replies.py).
+_REPLY_LOG = re.compile(
+    r"reply (?P<id>\d+): (?P<tokens>\d+) tokens in (?P<total>[\d.]+)s, (?P<rate>[\d.]+) tok/s "
+    r"\(first token after (?P<first>[\d.]+)s\)"
+)
+Row = dict[str, Any]
 
 
 def _free_port() -> int:
@@ -62,87 +76,274 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _turn(ws: Any, text: str) -> dict[str, float | int]:
+def summary(rows: list[Row]) -> dict[str, dict[str, float]]:
+    """p50 and p95 of every numeric column that has values."""
+    keys = sorted({k for row in rows for k, v in row.items() if isinstance(v, int | float)})
+    out = {}
+    for key in keys:
+        values = [float(row[key]) for row in rows if isinstance(row.get(key), int | float)]
+        if values:
+            out[key] = {"p50": statistics.median(values), "p95": _percentile(values, 0.95)}
+    return out
+
+
+# ---- the raw engine -----------------------------------------------------------------------
+
+
+def raw_engine(turns: int) -> list[Row]:
+    """The same turns through llama-cpp-python alone, the conversation kept in its context."""
+    import llama_cpp
+
+    engine = llama_cpp.Llama(
+        model_path=str(MODEL), n_ctx=4096, n_threads=os.cpu_count(), verbose=False
+    )
+    chat: list[dict[str, str]] = [
+        {"role": "system", "content": "You are Acme Analytics' friendly sales assistant."}
+    ]
+    rows = []
+    try:
+        for turn in range(turns):
+            chat.append({"role": "user", "content": MESSAGES[turn % len(MESSAGES)]})
+            started = time.perf_counter()
+            first = None
+            parts: list[str] = []
+            stream = engine.create_chat_completion(
+                messages=chat,  # type: ignore[arg-type]  # llama-cpp-python's TypedDicts
+                stream=True,
+                max_tokens=256,
+                temperature=0.7,
+                top_p=0.95,
+                top_k=40,
+                repeat_penalty=1.1,
+            )
+            for chunk in stream:
+                text = chunk["choices"][0]["delta"].get("content")  # type: ignore[index]
+                if text:
+                    first = first or time.perf_counter()
+                    parts.append(text)
+            done = time.perf_counter()
+            chat.append({"role": "assistant", "content": "".join(parts)})
+            tokens = len(parts)
+            rows.append(
+                {
+                    "turn": turn + 1,
+                    "first_token_ms": round(((first or done) - started) * 1000, 1),
+                    "decode_tok_s": round((tokens - 1) / (done - first), 1)
+                    if first and tokens > 1
+                    else None,
+                    "tokens": tokens,
+                }
+            )
+    finally:
+        engine.close()
+    return rows
+
+
+# ---- the product --------------------------------------------------------------------------
+
+
+def _turn(ws: Any, text: str) -> Row:
     client_id = str(uuid.uuid4())
     sent = time.perf_counter()
     ws.send(json.dumps({"type": "message", "id": client_id, "text": text}))
-    ack = first = done = None
-    reply = ""
+    ack = first = last = done = None
+    deltas, reply, reply_id = 0, "", None
     while done is None:
-        frame = json.loads(ws.recv(timeout=300))
+        frame = json.loads(ws.recv(timeout=600))
         now = time.perf_counter()
         if frame["type"] == "ack" and frame.get("id") == client_id:
             ack = now
-        elif frame["type"] == "delta" and first is None:
-            first = now
+        elif frame["type"] == "delta":
+            first = first or now
+            last = now
+            deltas += 1
         elif frame["type"] == "reply":
-            reply = frame["text"]
-        elif frame["type"] == "typing" and frame["on"] is False and reply:
+            reply, reply_id = frame["text"], frame["message"]
+        elif frame["type"] == "typing" and frame["on"] is False and reply_id is not None:
             done = now
         elif frame["type"] == "error":
             raise RuntimeError(f"the server answered {frame}")
-    assert ack is not None and first is not None
+    assert ack is not None and first is not None and last is not None
+    rate = (deltas - 1) / (last - first) if deltas > 1 and last > first else None
     return {
+        "reply_id": reply_id,
         "ack_ms": round((ack - sent) * 1000, 1),
         "first_delta_ms": round((first - sent) * 1000, 1),
         "reply_ms": round((done - sent) * 1000, 1),
+        "deltas": deltas,
+        # The rate the visitor's screen fills at (a delta is a token or a few).
+        "client_tok_s": round(rate, 1) if rate is not None else None,
         "reply_chars": len(reply),
     }
 
 
-def run(turns: int) -> list[dict[str, float | int]]:
+def _conversation(url: str, origin: str, turns: int, start: threading.Barrier) -> list[Row]:
+    rows = []
+    with connect(url, origin=origin, open_timeout=30) as ws:
+        ws.send(json.dumps({"type": "hello", "visitor": None}))
+        json.loads(ws.recv(timeout=30))
+        for turn in range(turns):
+            start.wait()  # every visitor sends their k-th message at once
+            row = _turn(ws, MESSAGES[turn % len(MESSAGES)])
+            rows.append({"turn": turn + 1, **row})
+    return rows
+
+
+def _decode(seen: re.Match[str]) -> float | None:
+    """The worker's decode rate after its first token (its log line's rate includes the wait)."""
+    tokens, total, first = int(seen["tokens"]), float(seen["total"]), float(seen["first"])
+    return round((tokens - 1) / (total - first), 1) if tokens > 1 and total > first else None
+
+
+def product(turns: int, conversations: int, log: Path) -> list[Row]:
+    """Start the product, run the conversations, stop it; each row has the worker's figures."""
     from salesbot.stack import Stack
 
     with tempfile.TemporaryDirectory(prefix="salesbot-bench-") as var:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")} | {
-            "SALESBOT_VAR_DIR": var,
-            "LLM_MODELS_DIR": str(ROOT / "models"),
-        }
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env |= {"SALESBOT_VAR_DIR": var, "LLM_MODELS_DIR": str(ROOT / "models")}
         _manage(env, "migrate", "--noinput")
         _manage(env, "ensure_demo")
-        socket_path = Path(var) / "redis" / "redis.sock"  # where the settings put the embedded one
         stack = Stack(
-            port=_free_port(), demo_port=_free_port(), env=env, embedded_socket=socket_path
+            port=_free_port(),
+            demo_port=_free_port(),
+            env=env,
+            embedded_socket=Path(var) / "redis" / "redis.sock",
         ).start(timeout=120)
+        results: list[list[Row]] = [[] for _ in range(conversations)]
         try:
             url = stack.base_url.replace("http://", "ws://") + "/ws/chat/demo/"
-            with connect(url, origin=stack.demo_url, open_timeout=30) as ws:
-                ws.send(json.dumps({"type": "hello", "visitor": None}))
-                json.loads(ws.recv(timeout=30))
-                return [_turn(ws, MESSAGES[i % len(MESSAGES)]) for i in range(turns)]
+            start = threading.Barrier(conversations)
+
+            def visitor(index: int) -> None:
+                results[index] = _conversation(url, stack.demo_url, turns, start)
+
+            threads = [threading.Thread(target=visitor, args=(i,)) for i in range(conversations)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
         finally:
             stack.stop()
+    worker = {int(m["id"]): m for m in _REPLY_LOG.finditer(log.read_text(errors="replace"))}
+    rows = []
+    for index, conversation in enumerate(results, start=1):
+        for row in conversation:
+            seen = worker.get(row["reply_id"])
+            rows.append(
+                {
+                    "conversation": index,
+                    **row,
+                    "model_first_token_ms": round(float(seen["first"]) * 1000, 1) if seen else None,
+                    "model_decode_tok_s": _decode(seen) if seen else None,
+                    "model_tokens": int(seen["tokens"]) if seen else None,
+                }
+            )
+    if len(rows) != turns * conversations:
+        raise RuntimeError(f"expected {turns * conversations} turns, got {len(rows)}")
+    return rows
+
+
+# ---- output -------------------------------------------------------------------------------
+
+
+def _print_table(title: str, rows: list[Row], keys: list[str]) -> None:
+    print(f"\n{title}")
+    print(" ".join(f"{key:>20}" for key in keys))
+    for row in rows:
+        print(" ".join(f"{'-' if row.get(key) is None else row[key]:>20}" for key in keys))
+    stats = summary(rows)
+    for stat in ("p50", "p95"):
+        cells = [stat] + [f"{stats[k][stat]:.1f}" if k in stats else "-" for k in keys[1:]]
+        print(" ".join(f"{cell:>20}" for cell in cells))
+
+
+def plot(report: dict[str, Any], path: Path) -> None:
+    """First token per turn (raw engine, product) and decode rates, side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    rows = report["product"]["turns"]
+    turns = sorted({r["turn"] for r in rows})
+    if report.get("raw"):
+        raw = report["raw"]["turns"]
+        left.plot([r["turn"] for r in raw], [r["first_token_ms"] / 1000 for r in raw], "o-",
+                  label="llama-cpp-python alone: first token")  # fmt: skip
+    for key, label in (
+        ("model_first_token_ms", "worker's model: first token"),
+        ("first_delta_ms", "visitor: first delta"),
+    ):
+        left.plot(
+            turns,
+            [statistics.median(r[key] for r in rows if r["turn"] == t and r[key]) / 1000
+             for t in turns],
+            "o-",
+            label=label,
+        )  # fmt: skip
+    left.set_xlabel("turn")
+    left.set_ylabel("seconds (median over conversations)")
+    left.set_title(f"First token, {report['product']['conversations']} conversation(s)")
+    left.legend(fontsize=8)
+    rates = {
+        "engine alone": [r["decode_tok_s"] for r in report.get("raw", {}).get("turns", [])],
+        "worker's model": [r["model_decode_tok_s"] for r in rows],
+        "visitor receives": [r["client_tok_s"] for r in rows],
+    }
+    names = [name for name, values in rates.items() if any(values)]
+    right.bar(names, [statistics.median(v for v in rates[n] if v) for n in names])
+    right.set_ylabel("tokens/s (median)")
+    right.set_title("Decode rate")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--turns", type=int, default=8)
+    parser.add_argument("--conversations", type=int, default=1)
+    parser.add_argument("--raw", action="store_true", help="first, the engine alone")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--plot", type=Path, help="write a PNG of the figures here")
     args = parser.parse_args()
-    # The processes' own output (Celery's banner, logs) goes to stderr: stdout is the result.
-    stdout = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        results = run(args.turns)
-    finally:
-        sys.stdout.flush()
-        os.dup2(stdout, 1)
-    keys = ("ack_ms", "first_delta_ms", "reply_ms", "reply_chars")
-    summary = {
-        key: {
-            "p50": statistics.median([float(r[key]) for r in results]),
-            "p95": _percentile([float(r[key]) for r in results], 0.95),
-        }
-        for key in keys
+    report: dict[str, Any] = {}
+    if args.raw:
+        raw = raw_engine(args.turns)
+        report["raw"] = {"turns": raw, "summary": summary(raw)}
+    # The processes' own output (Celery's banner, logs) goes to a file the worker's figures are
+    # read from; stdout stays the result.
+    with tempfile.NamedTemporaryFile(prefix="salesbot-bench-", suffix=".log") as log:
+        stdout, stderr = os.dup(1), os.dup(2)
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            rows = product(args.turns, args.conversations, Path(log.name))
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(stdout, 1)
+            os.dup2(stderr, 2)
+    report["product"] = {
+        "conversations": args.conversations,
+        "turns": rows,
+        "summary": summary(rows),
     }
+    if args.plot:
+        plot(report, args.plot)
     if args.json:
-        print(json.dumps({"turns": results, "summary": summary}))
+        print(json.dumps(report))
         return
-    print(f"{'turn':>4} " + " ".join(f"{key:>15}" for key in keys))
-    for number, result in enumerate(results, start=1):
-        print(f"{number:>4} " + " ".join(f"{result[key]:>15}" for key in keys))
-    for stat in ("p50", "p95"):
-        print(f"{stat:>4} " + " ".join(f"{summary[key][stat]:>15.1f}" for key in keys))
+    if "raw" in report:
+        _print_table("llama-cpp-python alone", report["raw"]["turns"],
+                     ["turn", "first_token_ms", "decode_tok_s", "tokens"])  # fmt: skip
+    _print_table(
+        f"salesbot, {args.conversations} conversation(s) at once",
+        rows,
+        ["conversation", "turn", "ack_ms", "first_delta_ms", "model_first_token_ms",
+         "model_decode_tok_s", "client_tok_s", "model_tokens", "reply_ms"],
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
