@@ -164,15 +164,13 @@ def _turn(ws: Any, text: str) -> Row:
         elif frame["type"] == "error":
             raise RuntimeError(f"the server answered {frame}")
     assert ack is not None and first is not None and last is not None
-    rate = (deltas - 1) / (last - first) if deltas > 1 and last > first else None
     return {
         "reply_id": reply_id,
         "ack_ms": round((ack - sent) * 1000, 1),
         "first_delta_ms": round((first - sent) * 1000, 1),
         "reply_ms": round((done - sent) * 1000, 1),
         "deltas": deltas,
-        # The rate the visitor's screen fills at (a delta is a token or a few).
-        "client_tok_s": round(rate, 1) if rate is not None else None,
+        "delta_span_s": round(last - first, 3) if last > first else None,
         "reply_chars": len(reply),
     }
 
@@ -237,6 +235,11 @@ def product(turns: int, conversations: int, log: Path) -> list[Row]:
                     "model_first_token_ms": round(float(seen["first"]) * 1000, 1) if seen else None,
                     "model_decode_tok_s": _decode(seen) if seen else None,
                     "model_tokens": int(seen["tokens"]) if seen else None,
+                    # Tokens per second between the first and the last delta the visitor got
+                    # (deltas may carry several tokens each).
+                    "client_tok_s": round((int(seen["tokens"]) - 1) / row["delta_span_s"], 1)
+                    if seen and row["delta_span_s"]
+                    else None,
                 }
             )
     if len(rows) != turns * conversations:

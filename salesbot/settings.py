@@ -120,12 +120,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis" / "redis.sock"
 REDIS_URL = env("REDIS_URL", default="") or embedded_url(EMBEDDED_REDIS_SOCKET)
 
+CHANNEL_CAPACITY = 1000
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
             "hosts": [channel_layer_host(REDIS_URL)],
             "prefix": env("CHANNELS_PREFIX", default="salesbot"),
+            # Frames a socket may have waiting before the oldest are dropped: a whole reply's
+            # deltas (up to its token budget) must fit, whatever pace the web process reads at.
+            "capacity": CHANNEL_CAPACITY,
         },
     },
 }
@@ -152,6 +156,9 @@ CHAT_HISTORY_LIMIT = env.int("CHAT_HISTORY_LIMIT", default=50)
 # The widget pings this often and reconnects when a ping goes unanswered for as long (a
 # half-open socket).
 CHAT_HEARTBEAT_SECONDS = env.int("CHAT_HEARTBEAT_SECONDS", default=25)
+# A reply's deltas after the first leave at most this often (milliseconds), each frame holding
+# the tokens made meanwhile: fewer frames for the web process and the widget; 0 sends each token.
+CHAT_DELTA_INTERVAL_MS = env.int("CHAT_DELTA_INTERVAL_MS", default=50)
 # The widget stops showing "typing" when a reply sends nothing for this long.
 CHAT_REPLY_TIMEOUT_SECONDS = env.int("CHAT_REPLY_TIMEOUT_SECONDS", default=90)
 # Browsers may reuse the widget's configuration for this long before asking again.

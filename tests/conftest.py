@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from django.conf import settings as django_settings
 from django.test import override_settings
 
 from salesbot.celery import app as celery_app
@@ -36,7 +37,11 @@ def _use_test_redis(redis_url: str) -> Iterator[None]:
     layers = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [channel_layer_host(redis_url)], "prefix": "salesbot-test"},
+            "CONFIG": {
+                "hosts": [channel_layer_host(redis_url)],
+                "prefix": "salesbot-test",
+                "capacity": django_settings.CHANNEL_CAPACITY,
+            },
         }
     }
     broker = celery_broker_url(redis_url)

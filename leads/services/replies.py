@@ -16,7 +16,7 @@ from leads import policy
 from leads.models import Message, Site
 from leads.selectors.conversations import conversation_turns_before, message_answered_by_agent
 from leads.selectors.leads import ReplyFacts, reply_facts
-from leads.services.broadcast import frame_send
+from leads.services.broadcast import DeltaSender, frame_send
 from llm import prompts
 
 logger = logging.getLogger(__name__)
@@ -163,15 +163,18 @@ def reply_generate(
         Message.objects.filter(id=reply.id).update(asked_field=asked or "")
         frame_send(conversation_id=conversation_id, frame={"type": "typing", "on": True})
         completion, first_token_at = None, None
+        deltas = DeltaSender(
+            conversation_id=conversation_id,
+            message_id=reply.id,
+            interval=settings.CHAT_DELTA_INTERVAL_MS / 1000,
+        )
         for item in model.stream(prompt):
             if isinstance(item, llm.Completion):
                 completion = item
             else:
                 first_token_at = first_token_at or timezone.now()
-                frame_send(
-                    conversation_id=conversation_id,
-                    frame={"type": "delta", "message": reply.id, "text": item},
-                )
+                deltas.add(item)
+        deltas.flush()
         if completion is None:
             raise llm.GenerationFailed("the model stream ended without a completion")
         text = completion.text.strip()

@@ -147,8 +147,11 @@ async def test_reply_is_streamed_to_the_conversation_and_stored(site):
     while frames[-1] != {"type": "typing", "on": False}:
         frames.append(await communicator.receive_json_from())
     assert frames[0] == {"type": "typing", "on": True}
-    assert [f["type"] for f in frames[1:-2]] == ["delta"] * 5
-    assert "".join(f["text"] for f in frames[1:-2]) == "Hello! How can I help?"
+    deltas = frames[1:-2]
+    assert deltas and {f["type"] for f in deltas} == {"delta"}
+    # The first word leaves at once; the rest may come in batches (CHAT_DELTA_INTERVAL_MS).
+    assert deltas[0]["text"] == "Hello! "
+    assert "".join(f["text"] for f in deltas) == "Hello! How can I help?"
     assert frames[-2] == {
         "type": "reply",
         "message": reply.id,
