@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import resource
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -262,13 +261,10 @@ def table(machine: MachineReport, models: list[ModelReport]) -> str:
 
 def stderr_progress(total: int) -> Callable[[int, str], Progress]:
     """A progress line on stderr: `[model k/total] step`."""
-    lock = threading.Lock()
 
     def for_model(index: int, name: str) -> Progress:
         def step(what: str) -> None:
-            with lock:
-                print(f"\r[{index}/{total}] {name}: {what}…\033[K", end="", file=sys.stderr)
-                sys.stderr.flush()
+            print(f"\r[{index}/{total}] {name}: {what}…\033[K", end="", file=sys.stderr, flush=True)
 
         return step
 

@@ -11,7 +11,6 @@ caller; live frames are a courtesy, the database is the record.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import threading
@@ -119,7 +118,7 @@ class _Publisher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[Item] | None = None
         self._layer: BaseChannelLayer | None = None
-        self._layer_config = ""
+        self._layer_source: object = None  # the CHANNEL_LAYERS it was made from
         self._drain_task: asyncio.Task[None] | None = None
 
     def send(self, group: str, message: dict[str, Any]) -> None:
@@ -142,8 +141,8 @@ class _Publisher:
         with self._lock:
             if self._loop is None or self._queue is None or self._pid != os.getpid():
                 # A forked child (a Celery pool process) inherits the object, not the thread.
-                self._loop, self._queue = self._start()
                 self._pid, self._layer = os.getpid(), None
+                self._loop, self._queue = self._start()
             return self._loop, self._queue
 
     def _start(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[Item]]:
@@ -175,13 +174,14 @@ class _Publisher:
                 queue.task_done()
 
     async def _current_layer(self) -> BaseChannelLayer:
-        """This loop's own layer, made anew when CHANNEL_LAYERS changes (tests change it)."""
-        config = json.dumps(settings.CHANNEL_LAYERS, sort_keys=True, default=str)
-        if self._layer is None or config != self._layer_config:
+        """This loop's own layer, made anew when CHANNEL_LAYERS is replaced (tests replace it):
+        an identity check per frame, not a comparison of the settings."""
+        source = settings.CHANNEL_LAYERS
+        if self._layer is None or source is not self._layer_source:
             if self._layer is not None and hasattr(self._layer, "close_pools"):
                 await self._layer.close_pools()
             self._layer = channel_layers.make_backend("default")
-            self._layer_config = config
+            self._layer_source = source
         return self._layer
 
 
