@@ -51,7 +51,8 @@ MESSAGES = [
 # The reply worker's line for each reply (leads/services/replies.py).
 _REPLY_LOG = re.compile(
     r"reply (?P<id>\d+): (?P<tokens>\d+) tokens in (?P<total>[\d.]+)s, (?P<rate>[\d.]+) tok/s "
-    r"\(first token after (?P<first>[\d.]+)s\)"
+    r"\(first token after (?P<first>[\d.]+)s(?:; prompt (?P<prompt>\d+) tokens, "
+    r"(?P<reused>\d+) reused; (?P<finish>\w+)(?:; queued (?P<queued>\d+) ms)?)?\)"
 )
 Row = dict[str, Any]
 
@@ -235,6 +236,12 @@ def product(turns: int, conversations: int, log: Path) -> list[Row]:
                     "model_first_token_ms": round(float(seen["first"]) * 1000, 1) if seen else None,
                     "model_decode_tok_s": _decode(seen) if seen else None,
                     "model_tokens": int(seen["tokens"]) if seen else None,
+                    # The prompt, and how much of it the engine had evaluated already.
+                    "prompt_tokens": int(seen["prompt"]) if seen and seen["prompt"] else None,
+                    "reused_tokens": int(seen["reused"]) if seen and seen["reused"] else None,
+                    "finish": seen["finish"] if seen else None,
+                    # From the message stored to the reply task starting in the worker.
+                    "queued_ms": int(seen["queued"]) if seen and seen["queued"] else None,
                     # Tokens per second between the first and the last delta the visitor got
                     # (deltas may carry several tokens each).
                     "client_tok_s": round((int(seen["tokens"]) - 1) / row["delta_span_s"], 1)
@@ -345,7 +352,8 @@ def main() -> None:
         f"salesbot, {args.conversations} conversation(s) at once",
         rows,
         ["conversation", "turn", "ack_ms", "first_delta_ms", "model_first_token_ms",
-         "model_decode_tok_s", "client_tok_s", "model_tokens", "reply_ms"],
+         "model_decode_tok_s", "client_tok_s", "model_tokens", "prompt_tokens",
+         "reused_tokens", "queued_ms", "reply_ms"],
     )  # fmt: skip
 
 

@@ -48,10 +48,9 @@ def instruction(*, field: str | None, qualified: bool, next_step: str) -> str:
         )
     if field is None:
         return "do not ask for more details."
-    return (
-        f"{topic(field).question}, and only that, in one short question. If they would rather not "
-        "say, accept it politely and move on."
-    )
+    # How to ask (one short question, a refusal accepted) is the system prompt's, which stays
+    # the same from turn to turn; this is only what to ask.
+    return f"{topic(field).question}."
 
 
 def known_summary(facts: Mapping[str, object]) -> str:

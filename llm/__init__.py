@@ -1,6 +1,6 @@
 """The local-LLM layer. Knows nothing of Django: callers reach models through `get_llm`."""
 
-from llm.base import BaseLLM
+from llm.base import BaseLLM, background
 from llm.config import ModelConfig
 from llm.errors import (
     BackendTimeout,
@@ -11,6 +11,7 @@ from llm.errors import (
     InvalidOptions,
     LLMError,
     ModelNotFound,
+    Preempted,
     ServerFailed,
     ServerUnreachable,
     TransientError,
@@ -35,12 +36,14 @@ __all__ = [
     "ModelConfig",
     "ModelNotFound",
     "Options",
+    "Preempted",
     "ServerFailed",
     "ServerUnreachable",
     "Timings",
     "TransientError",
     "UnknownModel",
     "Usage",
+    "background",
     "get_llm",
     "preflight",
     "register_backend",

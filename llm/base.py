@@ -7,14 +7,26 @@ import logging
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from llm.config import ModelConfig
-from llm.errors import ContextWindowExceeded, ExtractionFailed, InvalidOptions
-from llm.types import ChatMessage, Completion, Finish, JsonSchema, Options, Timings
+from llm.errors import ContextWindowExceeded, ExtractionFailed, InvalidOptions, Preempted
+from llm.sentences import SentenceCut
+from llm.types import (
+    ChatMessage,
+    Completion,
+    Finish,
+    JsonSchema,
+    Options,
+    StopGenerating,
+    Timings,
+    Usage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -23,16 +35,62 @@ T = TypeVar("T", bound=BaseModel)
 
 
 def fold_system_prompt(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
-    """Move system messages into the first user turn, for templates without a system role."""
-    system = "\n\n".join(m.content for m in messages if m.role == "system")
-    rest = [m for m in messages if m.role != "system"]
-    if not system:
-        return rest
-    for i, message in enumerate(rest):
-        if message.role == "user":
-            rest[i] = ChatMessage("user", f"{system}\n\n{message.content}")
-            return rest
-    return [ChatMessage("user", system), *rest]
+    """Fold system messages into user turns, for templates without a system role.
+
+    The leading system prompt opens the first user turn; a later one (a turn's note) closes
+    the user turn before it, or opens the next one when an assistant turn precedes it.
+    """
+    folded: list[ChatMessage] = []
+    waiting: list[str] = []  # system text for the next user turn
+    for message in messages:
+        if message.role == "system":
+            if folded and folded[-1].role == "user":
+                folded[-1] = ChatMessage("user", f"{folded[-1].content}\n\n{message.content}")
+            else:
+                waiting.append(message.content)
+        elif message.role == "user" and waiting:
+            folded.append(ChatMessage("user", "\n\n".join([*waiting, message.content])))
+            waiting = []
+        else:
+            folded.append(message)
+    if waiting:  # nothing after it to fold into
+        folded.append(ChatMessage("user", "\n\n".join(waiting)))
+    return folded
+
+
+# Set by `background`: asked between chunks whether work that goes first wants the model.
+_interrupt: ContextVar[Callable[[], bool] | None] = ContextVar("llm_interrupt", default=None)
+
+
+@contextmanager
+def background(interrupt: Callable[[], bool]) -> Iterator[None]:
+    """Run the generations inside as background work: each raises `Preempted` instead of
+    starting, or stops between two chunks, as soon as `interrupt()` is true.
+
+    The caller waits for the work that goes first and runs its generation again; a backend that
+    keeps evaluated prompts (llama.cpp's saved states, a server's cache) makes that cheap.
+    """
+    token = _interrupt.set(interrupt)
+    try:
+        yield
+    finally:
+        _interrupt.reset(token)
+
+
+def _stop(generation: Iterator[str | Finish], *, produced: int) -> Finish:
+    """End `generation` early; its own counts when it reports them (see `StopGenerating`)."""
+    ended = Finish(reason="sentences", usage=Usage(0, produced))
+    if not isinstance(generation, Generator):
+        return ended
+    try:
+        item = generation.throw(StopGenerating())
+        while not isinstance(item, Finish):
+            item = next(generation)
+        return Finish(reason="sentences", usage=item.usage)
+    except (StopGenerating, StopIteration):
+        return ended
+    finally:
+        generation.close()
 
 
 class BaseLLM(ABC):
@@ -88,15 +146,19 @@ class BaseLLM(ABC):
     def fit(self, messages: Sequence[ChatMessage], max_tokens: int) -> list[ChatMessage]:
         """Drop the oldest turns until the prompt and `max_tokens` fit the context window.
 
-        System messages and the last message are always kept; if even those do not fit,
-        that is the caller's error.
+        The leading system messages and everything from the last user message on (the
+        message being answered, and any note after it) are always kept; if even those do not
+        fit, that is the caller's error.
         """
         if self.context_window is None:
             return list(messages)
         budget = self.context_window - max_tokens
         costs = [self.count_tokens(m.content) + self.per_message_overhead for m in messages]
         kept = list(range(len(messages)))
-        droppable = [i for i in kept[:-1] if messages[i].role != "system"]
+        first = next((i for i, m in enumerate(messages) if m.role != "system"), len(messages))
+        users = [i for i, m in enumerate(messages) if m.role == "user"]
+        last = users[-1] if users else len(messages) - 1
+        droppable = list(range(first, last))
         total = sum(costs)
         while total > budget and droppable:
             i = droppable.pop(0)
@@ -127,7 +189,9 @@ class BaseLLM(ABC):
         """Yield text chunks as they are produced, then optionally one `Finish`.
 
         `schema` is passed only to backends that declare `supports_schema`: their output must
-        then be JSON valid against it.
+        then be JSON valid against it. When the caller stops early (`Options.max_sentences`),
+        `StopGenerating` is thrown in at the `yield`: catch it to stop the engine and still
+        yield the `Finish` with its counts.
         """
 
     def stream(self, messages: Sequence[ChatMessage], **options: Any) -> Iterator[str | Completion]:
@@ -144,16 +208,27 @@ class BaseLLM(ABC):
         first: float | None = None
         parts: list[str] = []
         finish = Finish()
-        for item in self._generate(messages, opts, schema):
+        cut = SentenceCut(opts.max_sentences)
+        interrupt = _interrupt.get()
+        if interrupt is not None and interrupt():
+            raise Preempted(f"{self.name} is wanted by work that goes first")
+        generation = self._generate(messages, opts, schema)
+        for item in generation:
             if isinstance(item, Finish):
                 finish = item
                 continue
-            if not item:
-                continue
-            if first is None:
-                first = time.perf_counter() - started
-            parts.append(item)
-            yield item
+            if interrupt is not None and interrupt():
+                _stop(generation, produced=len(parts))
+                raise Preempted(f"{self.name} was wanted by work that goes first")
+            item = cut.feed(item)
+            if item:
+                if first is None:
+                    first = time.perf_counter() - started
+                parts.append(item)
+                yield item
+            if cut.done:
+                finish = _stop(generation, produced=len(parts))
+                break
         completion = Completion(
             text="".join(parts),
             finish_reason=finish.reason,

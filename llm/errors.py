@@ -57,5 +57,10 @@ class ServerFailed(GenerationFailed, TransientError):
     that broke mid-reply."""
 
 
+class Preempted(TransientError):
+    """A background generation gave the model up to work that goes first (a visitor's reply);
+    run it again once that is done (`llm.background`)."""
+
+
 class ExtractionFailed(LLMError):
     """The model produced no object that validates against the schema."""

@@ -26,6 +26,17 @@ class ChatMessage:
 class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # Of the prompt, the leading tokens the engine reused from an earlier evaluation (a warm
+    # conversation's history) instead of evaluating them again; 0 when a backend cannot tell.
+    cached_tokens: int = 0
+
+
+class StopGenerating(Exception):
+    """Thrown into a backend's `_generate` at a `yield` when the caller has what it needs.
+
+    A backend may catch it there, stop its engine and yield its `Finish` with the real counts;
+    one that does not is simply closed.
+    """
 
 
 @dataclass(frozen=True)
@@ -69,3 +80,6 @@ class Options(BaseModel):
     greedy: bool = Field(False, description="Always take the likeliest token.")
     stop: tuple[str, ...] = Field((), max_length=16, description="Strings that end generation.")
     seed: int | None = Field(None, ge=0, description="Random seed for reproducible sampling.")
+    max_sentences: int | None = Field(
+        None, ge=1, le=50, description="Stop right after this many finished sentences."
+    )

@@ -168,6 +168,9 @@ REPLY_LEASE_SECONDS = env.int("REPLY_LEASE_SECONDS", default=600)
 # Tries per reply (a worker crash counts): a message that keeps killing workers is given up.
 REPLY_MAX_ATTEMPTS = env.int("REPLY_MAX_ATTEMPTS", default=3)
 # Lead extraction after each visitor message: "rules", "model" or both ("hybrid").
+# Extraction's model calls wait while a reply generates, and stop for one (leads/services/
+# priority.py). Off when extraction has a model and cores of its own (another machine).
+EXTRACTION_YIELDS_TO_REPLIES = env.bool("EXTRACTION_YIELDS_TO_REPLIES", default=True)
 EXTRACTION_EXTRACTOR = env("EXTRACTION_EXTRACTOR", default="hybrid")
 if EXTRACTION_EXTRACTOR not in ("rules", "model", "hybrid"):
     raise ImproperlyConfigured(

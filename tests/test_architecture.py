@@ -180,6 +180,8 @@ def test_every_type_ignore_names_its_error_and_says_why() -> None:
 OWN_ERRORS: dict[str, str] = {
     "leads.protocol.ProtocolError": "the chat protocol's answer on the wire, made from a "
     "SalesbotError (ProtocolError.of) or from a frame's own check",
+    "llm.types.StopGenerating": "not an error: the signal thrown into a backend's generation "
+    "when its caller has what it needs (a reply's last sentence)",
 }
 
 

@@ -64,6 +64,9 @@ class Message(models.Model):
     # The qualification field an assistant message asked for: the visitor's next message
     # answers it, or declines it.
     asked_field = models.CharField(max_length=32, blank=True)
+    # The turn's note the model read before writing this reply (what is known, what to ask):
+    # later prompts replay it as it was, so the conversation's evaluated prefix stays valid.
+    turn_note = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # The rep who wrote an agent message.
@@ -78,6 +81,8 @@ class Message(models.Model):
     model_name = models.CharField(max_length=200, blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    # Of the prompt, the tokens the engine had evaluated already (the conversation kept warm).
+    cached_tokens = models.PositiveIntegerField(null=True, blank=True)
     first_token_ms = models.PositiveIntegerField(null=True, blank=True)
     generation_ms = models.PositiveIntegerField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from leads.errors import FieldsInvalid, ScoringConfigInvalid, ThemeInvalid
@@ -33,8 +34,15 @@ class Site(models.Model):
     prompt_overrides = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Own prompt texts by use case (qualification_reply, extraction, summary), "
-        "replacing the stored templates; $company_name and $company_description are filled in.",
+        help_text="Own prompt texts by use case (qualification_reply, reply_turn, extraction, "
+        "summary), replacing the stored templates; see docs/configuration.md for the "
+        "variables each one is given.",
+    )
+    reply_sentences = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="The most sentences in one reply of the assistant; it is asked for two to "
+        "that many, and stops after the last.",
     )
     allowed_origins = models.JSONField(
         default=list,

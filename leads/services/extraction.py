@@ -28,6 +28,7 @@ from leads.selectors.conversations import message_before
 from leads.selectors.leads import lead_facts
 from leads.services.facts import evidence_store, facts_settle
 from leads.services.leads import lead_ensure
+from leads.services.priority import background_run
 from leads.services.qualification import lead_rescore
 
 if TYPE_CHECKING:
@@ -113,7 +114,13 @@ def message_facts_extract(
     if message is None or message.role != Message.Role.VISITOR:
         return None
     passes = PASSES[extractor] if extractor is not None else worker_passes()
-    reading = _read(message=message, passes=passes, model=model)
+    if "model" in passes:  # the model's work gives way to replies
+        reading = background_run(
+            lambda: _read(message=message, passes=passes, model=model),
+            what=f"extraction of message {message_id}",
+        )
+    else:
+        reading = _read(message=message, passes=passes, model=model)
     try:
         with transaction.atomic():
             return _lead_update(message=message, reading=reading)

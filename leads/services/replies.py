@@ -17,7 +17,9 @@ from leads.models import Message, Site
 from leads.selectors.conversations import conversation_turns_before, message_answered_by_agent
 from leads.selectors.leads import ReplyFacts, reply_facts
 from leads.services.broadcast import DeltaSender, frame_send
+from leads.services.priority import reply_generating
 from llm import prompts
+from llm.sentences import trim_to_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,27 @@ ROLE_TO_CHAT: dict[str, llm.ChatRole] = {
 }
 
 
+_NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+# A reply's token budget per sentence it may have: enough for long ones, so that replies end
+# at their last sentence rather than at the budget.
+TOKENS_PER_SENTENCE = 48
+
+
+def reply_length(sentences: int) -> str:
+    """How long a reply may be, in the prompt's words: "two to four sentences"."""
+    if sentences == 1:
+        return "one sentence"
+    if sentences == 2:
+        return "one or two sentences"
+    return f"two to {_NUMBERS[min(sentences, len(_NUMBERS)) - 1]} sentences"
+
+
+def reply_options(*, model: llm.BaseLLM, site: Site) -> dict[str, int]:
+    """The length of a reply to a visitor of `site`: its sentences, and a budget to fit them."""
+    budget = min(model.options().max_tokens, TOKENS_PER_SENTENCE * site.reply_sentences)
+    return {"max_tokens": budget, "max_sentences": site.reply_sentences}
+
+
 def reply_prompt(
     *,
     site: Site,
@@ -41,28 +64,54 @@ def reply_prompt(
     facts: Mapping[str, object] | None = None,
     declined: Iterable[str] = (),
     qualified: bool = False,
-) -> tuple[list[llm.ChatMessage], str | None]:
-    """The chat the model continues (the site's system prompt, then the conversation), and
-    the qualification field it is told to ask for next."""
+) -> tuple[list[llm.ChatMessage], str | None, str]:
+    """The chat the model continues, the qualification field it is told to ask for next, and
+    the turn's note that tells it so.
+
+    What stays the same comes first, so the engine reuses what it evaluated before: the Site's
+    system prompt (shared by all its conversations), then the turns, each visitor message after
+    the note its reply was written from. What changes from turn to turn, the known facts and
+    the next question, is the last note, before the message being answered.
+    """
     facts = facts or {}
     field = (
         None
         if qualified
         else policy.next_field(order=site.qualification_fields, facts=facts, declined=declined)
     )
+    ask = policy.instruction(field=field, qualified=qualified, next_step=site.next_step)
+    known = policy.known_summary(facts)
     system = prompts.render(
         "qualification_reply",
         family=family,
         override=site.prompt_overrides.get("qualification_reply"),
         company_name=site.name,
         company_description=site.description.strip(),
-        ask=policy.instruction(field=field, qualified=qualified, next_step=site.next_step),
-        known=policy.known_summary(facts),
+        reply_length=reply_length(site.reply_sentences),
+        # For overrides written when the system prompt held them; such a Site's conversations
+        # are evaluated afresh each turn.
+        ask=ask,
+        known=known,
     )
-    chat = [llm.ChatMessage("system", system)] + [
-        llm.ChatMessage(ROLE_TO_CHAT[Message.Role(m.role)], m.text) for m in turns
-    ]
-    return chat, field
+    note = prompts.render(
+        "reply_turn",
+        family=family,
+        override=site.prompt_overrides.get("reply_turn"),
+        company_name=site.name,
+        ask=ask,
+        known=known,
+    )
+    # Each note goes before the visitor message it was written for, so that the chat still
+    # ends with what the visitor said: the message a model answers.
+    notes = {m.in_reply_to_id: m.turn_note for m in turns if m.turn_note}
+    if turns:
+        notes[turns[-1].id] = note
+    chat = [llm.ChatMessage("system", system)]
+    for m in turns:
+        if m.role == Message.Role.VISITOR and m.id in notes:
+            chat.append(llm.ChatMessage("system", notes[m.id]))
+        chat.append(llm.ChatMessage(ROLE_TO_CHAT[Message.Role(m.role)], m.text))
+    return chat, field, note
 
 
 Claim = Literal["mine", "done", "busy", "given_up"]
@@ -135,6 +184,8 @@ def reply_generate(
     if message_answered_by_agent(message=message):
         logger.info("a rep answers message %s; no reply from the assistant", message_id)
         return None
+    # From the message being stored to this task starting: the commit, the queue, the worker.
+    queued = timezone.now() - message.created
     reply, claim = _reply_claim(message=message, task_id=task_id)
     if claim == "given_up":
         logger.error(
@@ -152,15 +203,16 @@ def reply_generate(
             # A bug in reading facts must not cost the visitor their answer: reply without them.
             logger.exception("could not read the lead facts for message %s", message_id)
             known = ReplyFacts(facts={}, declined=[], qualified=False)
-        prompt, asked = reply_prompt(
-            site=message.conversation.site,
+        site = message.conversation.site
+        prompt, asked, note = reply_prompt(
+            site=site,
             turns=turns,
             family=model.template_family,
             facts=known.facts,
             declined=known.declined,
             qualified=known.qualified,
         )
-        Message.objects.filter(id=reply.id).update(asked_field=asked or "")
+        Message.objects.filter(id=reply.id).update(asked_field=asked or "", turn_note=note)
         frame_send(conversation_id=conversation_id, frame={"type": "typing", "on": True})
         completion, first_token_at = None, None
         deltas = DeltaSender(
@@ -168,16 +220,23 @@ def reply_generate(
             message_id=reply.id,
             interval=settings.CHAT_DELTA_INTERVAL_MS / 1000,
         )
-        for item in model.stream(prompt):
-            if isinstance(item, llm.Completion):
-                completion = item
-            else:
-                first_token_at = first_token_at or timezone.now()
-                deltas.add(item)
+        # Marked as generating: background model work waits, or stops, until it is done.
+        with reply_generating() as mark:
+            for item in model.stream(prompt, **reply_options(model=model, site=site)):
+                if isinstance(item, llm.Completion):
+                    completion = item
+                else:
+                    first_token_at = first_token_at or timezone.now()
+                    deltas.add(item)
+                    mark.refresh()
         deltas.flush()
         if completion is None:
             raise llm.GenerationFailed("the model stream ended without a completion")
+        # Out of budget mid-sentence: the reply keeps its finished sentences (the widget shows
+        # the stored text in place of what was streamed).
         text = completion.text.strip()
+        if completion.finish_reason == "length":
+            text = trim_to_sentence(text)
         # What the visitor waited, from their message being stored (queueing included).
         waited = (first_token_at or timezone.now()) - message.created
         if not Message.objects.filter(id=reply.id).update(
@@ -186,6 +245,7 @@ def reply_generate(
             model_name=model.name[:200],
             prompt_tokens=completion.usage.prompt_tokens,
             completion_tokens=completion.usage.completion_tokens,
+            cached_tokens=completion.usage.cached_tokens,
             first_token_ms=max(0, round(waited.total_seconds() * 1000)),
             generation_ms=round(completion.timings.total * 1000),
         ):
@@ -198,12 +258,17 @@ def reply_generate(
         raise
     reply.text, reply.status = text, Message.Status.COMPLETE
     logger.info(
-        "reply %s: %d tokens in %.2fs, %.1f tok/s (first token after %.2fs)",
+        "reply %s: %d tokens in %.2fs, %.1f tok/s (first token after %.2fs; "
+        "prompt %d tokens, %d reused; %s; queued %d ms)",
         reply.id,
         completion.usage.completion_tokens,
         completion.timings.total,
         completion.tokens_per_second or 0.0,
         completion.timings.time_to_first_token or 0.0,
+        completion.usage.prompt_tokens,
+        completion.usage.cached_tokens,
+        completion.finish_reason,
+        round(queued.total_seconds() * 1000),
     )
     frame_send(
         conversation_id=conversation_id,

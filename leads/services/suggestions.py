@@ -13,7 +13,8 @@ from leads.models import Conversation
 from leads.selectors.conversations import conversation_history
 from leads.selectors.leads import reply_facts
 from leads.services.broadcast import staff_conversation_send
-from leads.services.replies import reply_prompt
+from leads.services.priority import reply_generating
+from leads.services.replies import reply_options, reply_prompt
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def reply_suggest(
         model = model or llm.get_llm(role="reply")
         turns = conversation_history(conversation=conversation, limit=settings.CHAT_HISTORY_LIMIT)
         known = reply_facts(conversation_id=conversation_id)
-        prompt, _ = reply_prompt(
+        prompt, _, _ = reply_prompt(
             site=conversation.site,
             turns=turns,
             family=model.template_family,
@@ -63,12 +64,14 @@ def reply_suggest(
             qualified=known.qualified,
         )
         text = ""
-        for item in model.stream(prompt):
-            if isinstance(item, llm.Completion):
-                text = item.text
-            else:
-                text += item
-                send(text, False)
+        with reply_generating() as mark:  # a rep waits for it as a visitor would
+            for item in model.stream(prompt, **reply_options(model=model, site=conversation.site)):
+                if isinstance(item, llm.Completion):
+                    text = item.text
+                else:
+                    text += item
+                    send(text, False)
+                    mark.refresh()
     except Exception as exc:
         logger.error("suggestion for conversation %s failed: %s", conversation_id, exc)
         send("", True, SUGGESTION_FAILED)

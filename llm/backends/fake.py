@@ -33,7 +33,8 @@ class FakeLLM(BaseLLM):
     ) -> Iterator[str | Finish]:
         self.prompts.append(list(messages))
         self.options_seen.append(options)
-        reply = self.replies.popleft() if self.replies else f"You said: {messages[-1].content}"
+        said = next((m.content for m in reversed(messages) if m.role == "user"), "")
+        reply = self.replies.popleft() if self.replies else f"You said: {said}"
         if isinstance(reply, Exception):
             yield "…"
             raise GenerationFailed(str(reply)) from reply

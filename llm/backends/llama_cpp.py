@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,9 +15,16 @@ from typing import Any, cast
 os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 import llama_cpp
-from llama_cpp.llama_cache import LlamaRAMCache
 from pydantic import BaseModel, ConfigDict, Field
 
+from llm.backends.llama_states import (
+    ChatKey,
+    StateCache,
+    chat_key,
+    shared_turns,
+    state_load,
+    state_save,
+)
 from llm.base import BaseLLM
 from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
@@ -26,7 +33,7 @@ from llm.errors import (
     GenerationFailed,
     ModelNotFound,
 )
-from llm.types import ChatMessage, Finish, JsonSchema, Options, Usage
+from llm.types import ChatMessage, Finish, JsonSchema, Options, StopGenerating, Usage
 
 
 class LlamaCppOptions(BaseModel):
@@ -37,8 +44,9 @@ class LlamaCppOptions(BaseModel):
     prompt_cache_mb: int = Field(
         256,
         ge=0,
-        description="RAM for saved model states, so a conversation's evaluated prompt is reused "
-        "when its next turn comes, even after other conversations ran in between (0: off).",
+        description="RAM for saved context states, so a conversation's evaluated prompt is "
+        "reused when its next turn comes, even after other conversations ran in between (0: "
+        "only the conversation the context holds is reused).",
     )
 
 
@@ -95,10 +103,10 @@ class LlamaCppLLM(BaseLLM):
             )
         except (ValueError, RuntimeError) as exc:
             raise BackendUnavailable(f"llama.cpp could not load {model_path}: {exc}") from exc
-        if prompt_cache_mb:
-            # llama.cpp reuses the prefix it evaluated last; a worker interleaves many
-            # conversations, so keep recent states and restore the longest matching one.
-            self._llama.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_mb << 20))
+        # llama.cpp reuses the prefix it evaluated last; a worker interleaves many conversations,
+        # so the context's chat is saved before another takes it, and restored when it returns.
+        self._states = StateCache(prompt_cache_mb << 20) if prompt_cache_mb else None
+        self._holds: ChatKey = ()  # the chat the context has evaluated
 
     @classmethod
     def preflight(cls, config: ModelConfig) -> None:
@@ -121,10 +129,28 @@ class LlamaCppLLM(BaseLLM):
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def _take_context(self, key: ChatKey) -> None:
+        """Make the context start from the saved state that shares most of the chat `key`."""
+        here = shared_turns(self._holds, key)
+        if self._states is None or (self._holds and here == len(self._holds)):
+            return  # no cache, or `key` continues the chat the context holds
+        if self._holds and self._llama.n_tokens:
+            self._states.put(state_save(self._llama, self._holds))
+        saved, depth = self._states.best(key)
+        if saved is not None and depth > here:
+            state_load(self._llama, saved)
+            self._holds = saved.key
+
     def _generate(
         self, messages: Sequence[ChatMessage], options: Options, schema: JsonSchema | None = None
     ) -> Iterator[str | Finish]:
+        key = chat_key(messages)
         with self._lock:
+            self._take_context(key)
+            # Counted by llama.cpp itself: the prompt tokens this call really evaluates.
+            llama_cpp.llama_perf_context_reset(self._llama.ctx)
+            self._holds = ()  # until the generation ends well, the context holds no known chat
+            parts: list[str] = []
             try:
                 # llama-cpp-python's TypedDicts describe OpenAI's shapes; we read them as dicts.
                 chunks = self._llama.create_chat_completion(
@@ -143,23 +169,32 @@ class LlamaCppLLM(BaseLLM):
                 )
                 reason = "stop"
                 produced = 0
-                for chunk in cast(Iterator[dict[str, Any]], chunks):
-                    choice = chunk["choices"][0]
-                    text = choice["delta"].get("content")
-                    if text:
-                        produced += 1
-                        yield text
-                    if choice.get("finish_reason"):
-                        reason = choice["finish_reason"]
+                try:
+                    for chunk in cast(Iterator[dict[str, Any]], chunks):
+                        choice = chunk["choices"][0]
+                        text = choice["delta"].get("content")
+                        if text:
+                            produced += 1
+                            parts.append(text)
+                            yield text
+                        if choice.get("finish_reason"):
+                            reason = choice["finish_reason"]
+                except StopGenerating:
+                    reason = "stop"
+                finally:
+                    cast(Generator[Any, None, None], chunks).close()
             except ValueError as exc:
                 if "exceed context window" in str(exc):
                     raise ContextWindowExceeded(str(exc)) from exc
                 raise GenerationFailed(f"llama.cpp failed: {exc}") from exc
             except RuntimeError as exc:
                 raise GenerationFailed(f"llama.cpp failed: {exc}") from exc
+            self._holds = chat_key(messages, "".join(parts))
             # The context holds the prompt plus what was generated from it.
             prompt_tokens = max(self._llama.n_tokens - produced, 0)
-            yield Finish(reason=reason, usage=Usage(prompt_tokens, produced))
+            evaluated = llama_cpp.llama_perf_context(self._llama.ctx).n_p_eval
+            usage = Usage(prompt_tokens, produced, max(prompt_tokens - evaluated, 0))
+            yield Finish(reason=reason, usage=usage)
 
     def close(self) -> None:
         self._llama.close()

@@ -131,6 +131,17 @@ def _sse_data(response: httpx.Response) -> Iterator[str]:
         yield "\n".join(data)
 
 
+def _cached_tokens(usage: dict[str, Any], timings: object) -> int:
+    """Prompt tokens the server reused from its cache: OpenAI's and vLLM's
+    `prompt_tokens_details.cached_tokens`, or llama.cpp server's `timings.cache_n`."""
+    details = usage.get("prompt_tokens_details")
+    if isinstance(details, dict) and details.get("cached_tokens") is not None:
+        return int(details["cached_tokens"] or 0)
+    if isinstance(timings, dict):
+        return int(timings.get("cache_n") or 0)
+    return 0
+
+
 class OpenAICompatLLM(BaseLLM):
     """A model behind an OpenAI-compatible chat completions endpoint, streamed over SSE."""
 
@@ -253,6 +264,7 @@ class OpenAICompatLLM(BaseLLM):
                 usage = Usage(
                     int(reported.get("prompt_tokens") or 0),
                     int(reported.get("completion_tokens") or 0),
+                    _cached_tokens(reported, chunk.get("timings")),
                 )
             for choice in chunk.get("choices") or []:
                 if choice.get("index", 0) != 0:

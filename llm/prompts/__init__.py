@@ -14,7 +14,7 @@ from pathlib import Path
 from llm.errors import InvalidOptions
 
 FOLDER = Path(__file__).parent
-USE_CASES = ("qualification_reply", "extraction", "summary")
+USE_CASES = ("qualification_reply", "reply_turn", "extraction", "summary")
 
 
 class PromptError(InvalidOptions):

@@ -49,6 +49,8 @@ def test_frames_arrive_in_the_order_they_were_given():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_replys_deltas_arrive_in_order_and_join_to_the_stored_reply(demo_site):
+    demo_site.reply_sentences = 8  # all of them: this is about the frames
+    demo_site.save(update_fields=["reply_sentences"])
     conversation = conversation_resume_or_start(site=demo_site, visitor_token=None)
     layer, channel = _listen(conversation.id)
     message = message_receive(conversation=conversation, text="Hello", client_id=uuid.uuid4())

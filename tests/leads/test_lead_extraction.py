@@ -135,11 +135,10 @@ def test_the_reply_prompt_knows_this_messages_facts_and_asks_for_the_next(conver
     # Stored as the consumer stores it: the rules read the message before its reply is queued.
     message = message_receive(conversation=conversation, text=text, client_id=uuid.uuid4())
     known = reply_facts(conversation_id=conversation.id)
-    prompt, asked = reply_prompt(site=site, turns=[message], facts=known.facts)
-    assert asked == "timeline"
-    system = prompt[0].content
-    assert "name: Ana Torres" in system and "email: ana@lumio.io" in system
-    assert "ask when they would like to get started, and only that" in system
+    prompt, asked, note = reply_prompt(site=site, turns=[message], facts=known.facts)
+    assert asked == "timeline" and prompt[-2].content == note and prompt[-1].content == text
+    assert "name: Ana Torres" in note and "email: ana@lumio.io" in note
+    assert "Next: ask when they would like to get started." in note
 
 
 def test_a_qualified_lead_is_offered_the_sites_next_step(conversation):
@@ -147,10 +146,10 @@ def test_a_qualified_lead_is_offered_the_sites_next_step(conversation):
     site.next_step = "Book a call: https://cal.example.com/acme"
     site.save()
     message = _say(conversation, "visitor", "Thanks!")
-    prompt, asked = reply_prompt(site=site, turns=[message], facts={}, qualified=True)
+    _, asked, note = reply_prompt(site=site, turns=[message], facts={}, qualified=True)
     assert asked is None
-    assert "a person from the team will follow up" in prompt[0].content
-    assert "https://cal.example.com/acme" in prompt[0].content
+    assert "a person from the team will follow up" in note
+    assert "https://cal.example.com/acme" in note
 
 
 def test_an_identity_the_host_signed_outranks_what_the_visitor_typed(conversation):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leads import policy
+from llm.prompts import template_text
 
 
 def test_the_next_field_is_the_first_missing_one_in_order():
@@ -33,10 +34,12 @@ def test_nothing_is_asked_when_everything_is_known():
     )
 
 
-def test_the_question_allows_a_polite_refusal():
+def test_the_question_names_one_fact_and_the_rules_allow_a_polite_refusal():
     text = policy.instruction(field="budget", qualified=False, next_step="")
-    assert text.startswith("ask whether they have a budget in mind, and only that")
-    assert "accept it politely" in text
+    assert text == "ask whether they have a budget in mind."
+    for family in (None, "mistral"):
+        rules = template_text("qualification_reply", family)
+        assert "one short question" in rules and "accept it politely" in rules
 
 
 @pytest.mark.parametrize(

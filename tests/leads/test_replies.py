@@ -111,8 +111,17 @@ def test_history_in_the_prompt_excludes_later_and_unfinished_messages(visitor_me
     model = FakeLLM()
     reply_generate(message_id=visitor_message.id, task_id="a", model=model)
     reply_generate(message_id=later.id, task_id="b", model=model)
-    assert [m.content for m in model.prompts[0][1:]] == ["Hello"]
-    assert [m.content for m in model.prompts[1][1:]] == ["Hello", "You said: Hello", "Later"]
+    first, second = model.prompts
+    assert [m.role for m in first] == ["system", "system", "user"]  # the rules, a note, "Hello"
+    assert first[-1].content == "Hello"
+    assert [m.content for m in second[len(first) :]] == [
+        "You said: Hello",
+        second[-2].content,
+        "Later",
+    ]
+    # The first turn's whole prompt, and the reply written from it, start the second's: the
+    # engine that evaluated them has only the new note and message left to read.
+    assert second[: len(first)] == first
 
 
 @pytest.mark.parametrize(("max_attempts", "retryable"), [(3, True), (1, False)])
@@ -137,3 +146,31 @@ def test_a_failed_reply_tells_the_widget_which_message_to_resend_and_whether_it_
         "retryable": retryable,
     }
     assert sent[-1] == {"type": "typing", "on": False}
+
+
+LONG = "We move freight. We have ten depots. Prices depend on weight. We ship daily. Ask away!"
+
+
+def test_a_reply_stops_after_the_sites_number_of_sentences(visitor_message):
+    site = visitor_message.conversation.site
+    site.reply_sentences = 2
+    site.save(update_fields=["reply_sentences"])
+    model = FakeLLM(replies=[LONG])
+    reply = reply_generate(message_id=visitor_message.id, task_id="a", model=model)
+    assert reply is not None and reply.text == "We move freight. We have ten depots."
+    # The budget leaves room for the sentences, so they, not the budget, end the reply.
+    assert model.options_seen[0].max_sentences == 2
+    assert model.options_seen[0].max_tokens >= 2 * 40
+
+
+def test_a_reply_cut_by_its_budget_keeps_only_its_finished_sentences(visitor_message):
+    model = FakeLLM(replies=["We move freight. We have ten depots across the whole of"])
+    model.defaults = model.options(max_tokens=10)  # ten words: the budget runs out
+    reply = reply_generate(message_id=visitor_message.id, task_id="a", model=model)
+    assert reply is not None and reply.text == "We move freight."
+
+
+def test_the_prompt_asks_for_the_sites_reply_length(visitor_message):
+    model = FakeLLM()
+    reply_generate(message_id=visitor_message.id, task_id="a", model=model)
+    assert "two to four sentences" in model.prompts[0][0].content

@@ -44,15 +44,18 @@ def test_the_reply_prompt_lists_what_the_lead_knows_and_asks_for_the_next_field(
     message = message_add(lead.conversation, "What does it cost?")
     model = FakeLLM(replies=["It depends on the seats."])
     reply = reply_generate(message_id=message.id, task_id="t", model=model)
-    system = model.prompts[0][0]
-    assert system.role == "system"
-    assert "email: ana@lumio.io" in system.content and "name: Ana Torres" in system.content
+    system, note, visitor = model.prompts[0]
+    assert (system.role, note.role, visitor.role) == ("system", "system", "user")
+    # What changes from turn to turn is the note after the visitor's message, not the top.
+    assert "ana@lumio.io" not in system.content
+    assert "email: ana@lumio.io" in note.content and "name: Ana Torres" in note.content
     # The default order asks for the name, then the company: the name is known.
-    assert "ask which company they are with, and only that" in system.content
-    assert reply is not None and Message.objects.get(id=reply.id).asked_field == "company"
+    assert "Next: ask which company they are with." in note.content
+    stored = Message.objects.get(id=reply.id)
+    assert stored.asked_field == "company" and stored.turn_note == note.content
 
 
-def test_a_mistral_family_model_gets_the_system_prompt_folded_into_the_first_turn(lead: Lead):
+def test_a_mistral_family_model_gets_the_system_prompt_and_note_folded_into_its_turn(lead: Lead):
     lead.email = "ana@lumio.io"
     lead.save(update_fields=["email"])
     message = message_add(lead.conversation, "What does it cost?")
@@ -60,8 +63,9 @@ def test_a_mistral_family_model_gets_the_system_prompt_folded_into_the_first_tur
     reply_generate(message_id=message.id, task_id="t", model=model)
     [prompt] = model.prompts
     assert [m.role for m in prompt] == ["user"]
-    assert "email: ana@lumio.io" in prompt[0].content
-    assert prompt[0].content.endswith("\n\nWhat does it cost?")
+    rules, note, said = prompt[0].content.split("\n\n")
+    assert "sales assistant" in rules and said == "What does it cost?"
+    assert "email: ana@lumio.io" in note
 
 
 def test_a_suggestion_makes_no_lead(conversation):

@@ -167,6 +167,21 @@ def test_usage_comes_from_the_final_usage_chunk(wire: WireServer):
     assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (9, 2)
 
 
+def test_prompt_tokens_the_server_reused_are_reported(wire: WireServer):
+    # OpenAI's and vLLM's field, then llama.cpp server's own timings.
+    usage = {
+        "prompt_tokens": 90,
+        "completion_tokens": 2,
+        "prompt_tokens_details": {"cached_tokens": 80},
+    }
+    wire.replies.append(text_reply("Hi", usage=usage))
+    assert build(wire).complete(CHAT).usage.cached_tokens == 80
+    reply = text_reply("Hi", usage={"prompt_tokens": 90, "completion_tokens": 1})
+    reply.events[-2]["timings"] = {"cache_n": 85, "prompt_n": 5}
+    wire.replies.append(reply)
+    assert build(wire).complete(CHAT).usage.cached_tokens == 85
+
+
 def test_without_a_usage_chunk_completion_chunks_are_counted(wire: WireServer):
     wire.replies.append(text_reply("a", "b", "c"))
     usage = build(wire).complete(CHAT).usage
