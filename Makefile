@@ -27,8 +27,11 @@ LLAMA_VERSION := $(shell sed -n 's/^ *"llama-cpp-python==\([0-9.]*\)",.*/\1/p' p
 LLAMA_KEY := $(shell echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
 LLAMA_WHEELS := $(HOME)/.cache/salesbot/llama-wheels/$(LLAMA_KEY)
 LLAMA_STAMP := $(VENV)/.installed-llama-$(LLAMA_KEY)
+# llama.cpp's own server (LLM_SERVER=llama-server), from the same source and flags, also cached.
+LLAMA_SERVER_CACHE := $(HOME)/.cache/salesbot/llama-server/$(LLAMA_KEY)
+LLAMA_SERVER := $(BIN)/llama-server
 
-.PHONY: run test venv setup setup-run model lint format migrate demo clean
+.PHONY: run test venv setup setup-run model lint format migrate demo clean llama-server
 
 ## run: set everything up and start web server, worker and embedded Redis (Ctrl-C stops them)
 run: setup-run migrate demo
@@ -38,8 +41,9 @@ run: setup-run migrate demo
 test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-setup-run: $(RUN_STAMP) $(MODEL)
-setup: $(TEST_STAMP) $(MODEL)
+# `make run` builds llama.cpp's server only when it is to run it; the tests run it.
+setup-run: $(RUN_STAMP) $(MODEL) $(if $(filter llama-server,$(LLM_SERVER)),$(LLAMA_SERVER))
+setup: $(TEST_STAMP) $(MODEL) $(LLAMA_SERVER)
 
 # A venv left half-made (python3-venv missing, an interrupted run) is made again.
 venv:
@@ -59,6 +63,27 @@ $(LLAMA_STAMP): | venv
 	rm -f $(VENV)/.installed-llama-*
 	echo '$(LLAMA_CMAKE_ARGS)' > $(VENV)/.llama-cmake-args
 	touch $@
+
+## llama-server: build llama.cpp's server (~10 minutes, once per version and flags)
+llama-server: $(LLAMA_SERVER)
+
+$(LLAMA_SERVER): $(LLAMA_STAMP)
+	@test -x $(LLAMA_SERVER_CACHE)/llama-server || { \
+	  echo "Compiling llama.cpp's server (llama.cpp of llama-cpp-python $(LLAMA_VERSION), $(LLAMA_CMAKE_ARGS)): ~10 minutes, once."; \
+	  rm -rf $(LLAMA_SERVER_CACHE).tmp && mkdir -p $(LLAMA_SERVER_CACHE).tmp \
+	  && $(BIN)/python -m pip download --quiet --no-deps --no-binary :all: \
+	    -d $(LLAMA_SERVER_CACHE).tmp llama-cpp-python==$(LLAMA_VERSION) \
+	  && tar -xzf $(LLAMA_SERVER_CACHE).tmp/llama_cpp_python-$(LLAMA_VERSION).tar.gz -C $(LLAMA_SERVER_CACHE).tmp \
+	  && { command -v cmake >/dev/null || $(BIN)/python -m pip install --quiet cmake; } \
+	  && PATH="$$PATH:$(CURDIR)/$(BIN)" cmake -S $(LLAMA_SERVER_CACHE).tmp/llama_cpp_python-$(LLAMA_VERSION)/vendor/llama.cpp \
+	    -B $(LLAMA_SERVER_CACHE).tmp/build -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+	    -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+	    -DLLAMA_BUILD_SERVER=ON $(LLAMA_CMAKE_ARGS) >/dev/null \
+	  && PATH="$$PATH:$(CURDIR)/$(BIN)" cmake --build $(LLAMA_SERVER_CACHE).tmp/build --target llama-server -j$$(nproc) >/dev/null \
+	  && mkdir -p $(LLAMA_SERVER_CACHE) \
+	  && cp $(LLAMA_SERVER_CACHE).tmp/build/bin/llama-server $(LLAMA_SERVER_CACHE)/ \
+	  && rm -rf $(LLAMA_SERVER_CACHE).tmp; }
+	cp $(LLAMA_SERVER_CACHE)/llama-server $@
 
 # Reinstall only when pyproject.toml changes: a second `make run` starts in seconds.
 $(RUN_STAMP): pyproject.toml $(LLAMA_STAMP) | venv

@@ -54,6 +54,10 @@ _REPLY_LOG = re.compile(
     r"\(first token after (?P<first>[\d.]+)s(?:; prompt (?P<prompt>\d+) tokens, "
     r"(?P<reused>\d+) reused; (?P<finish>\w+)(?:; queued (?P<queued>\d+) ms)?)?\)"
 )
+# The reply task's line as it starts (leads/tasks.py): the broker's and the pool's share.
+_TASK_LOG = re.compile(
+    r"reply to message (?P<message>\d+): task started (?P<ms>[\d.]+) ms after it was queued"
+)
 Row = dict[str, Any]
 
 
@@ -148,12 +152,12 @@ def _turn(ws: Any, text: str) -> Row:
     sent = time.perf_counter()
     ws.send(json.dumps({"type": "message", "id": client_id, "text": text}))
     ack = first = last = done = None
-    deltas, reply, reply_id = 0, "", None
+    deltas, reply, reply_id, message_id = 0, "", None, None
     while done is None:
         frame = json.loads(ws.recv(timeout=600))
         now = time.perf_counter()
         if frame["type"] == "ack" and frame.get("id") == client_id:
-            ack = now
+            ack, message_id = now, frame["message"]
         elif frame["type"] == "delta":
             first = first or now
             last = now
@@ -166,6 +170,7 @@ def _turn(ws: Any, text: str) -> Row:
             raise RuntimeError(f"the server answered {frame}")
     assert ack is not None and first is not None and last is not None
     return {
+        "message_id": message_id,
         "reply_id": reply_id,
         "ack_ms": round((ack - sent) * 1000, 1),
         "first_delta_ms": round((first - sent) * 1000, 1),
@@ -224,7 +229,9 @@ def product(turns: int, conversations: int, log: Path) -> list[Row]:
                 thread.join()
         finally:
             stack.stop()
-    worker = {int(m["id"]): m for m in _REPLY_LOG.finditer(log.read_text(errors="replace"))}
+    logged = log.read_text(errors="replace")
+    worker = {int(m["id"]): m for m in _REPLY_LOG.finditer(logged)}
+    started = {int(m["message"]): float(m["ms"]) for m in _TASK_LOG.finditer(logged)}
     rows = []
     for index, conversation in enumerate(results, start=1):
         for row in conversation:
@@ -242,6 +249,8 @@ def product(turns: int, conversations: int, log: Path) -> list[Row]:
                     "finish": seen["finish"] if seen else None,
                     # From the message stored to the reply task starting in the worker.
                     "queued_ms": int(seen["queued"]) if seen and seen["queued"] else None,
+                    # Of that, from the task being queued to it starting (Celery's share).
+                    "task_wait_ms": started.get(row["message_id"]),
                     # Tokens per second between the first and the last delta the visitor got
                     # (deltas may carry several tokens each).
                     "client_tok_s": round((int(seen["tokens"]) - 1) / row["delta_span_s"], 1)
@@ -353,7 +362,7 @@ def main() -> None:
         rows,
         ["conversation", "turn", "ack_ms", "first_delta_ms", "model_first_token_ms",
          "model_decode_tok_s", "client_tok_s", "model_tokens", "prompt_tokens",
-         "reused_tokens", "queued_ms", "reply_ms"],
+         "reused_tokens", "queued_ms", "task_wait_ms", "reply_ms"],
     )  # fmt: skip
 
 

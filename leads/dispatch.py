@@ -8,6 +8,7 @@ caught by the tests (`tests/leads/test_dispatch.py`), not at run time.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import current_app
@@ -29,7 +30,9 @@ def enqueue(task: str, *args: Any, expires: float | None = None) -> None:
     """Queue `task` with `args` (ids: tasks load what they need); `QueueUnavailable` if the
     broker cannot take it. Routing to a task's queue follows CELERY_TASK_ROUTES by name."""
     try:
-        current_app.send_task(task, args=args, expires=expires)
+        # When it was queued, so that the worker can tell how long it waited (leads/tasks.py).
+        headers = {"enqueued": time.time()}
+        current_app.send_task(task, args=args, expires=expires, headers=headers)
     except OperationalError as exc:
         logger.error("could not queue %s%s: %s", task.rsplit(".", 1)[-1], args, exc)
         raise QueueUnavailable(f"the task queue cannot take work just now ({exc})") from exc

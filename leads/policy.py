@@ -53,8 +53,13 @@ def instruction(*, field: str | None, qualified: bool, next_step: str) -> str:
     return f"{topic(field).question}."
 
 
-def known_summary(facts: Mapping[str, object]) -> str:
-    """The facts already given, in a form the prompt can list ("none yet" when empty)."""
+def known_summary(facts: Mapping[str, object], *, told: str = "") -> str:
+    """The facts already given, in a form the prompt can list ("none yet" when empty).
+
+    With `told`, the notes the model has already read, only what they do not say yet ("nothing
+    new" when that is all): each turn's note stays short, and the earlier notes stay in the
+    prompt with what they said.
+    """
     have = known(facts)
     if not have:
         return "none yet."
@@ -63,7 +68,8 @@ def known_summary(facts: Mapping[str, object]) -> str:
         if isinstance(value, bool):
             value = "yes" if value else "no"
         parts.append(f"{prompt_label(name)}: {value}")
-    return "; ".join(parts) + "."
+    fresh = [part for part in parts if part not in told]
+    return "; ".join(fresh) + "." if fresh else "nothing new."
 
 
 _DECLINE = re.compile(

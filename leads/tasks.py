@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -62,6 +63,13 @@ def _requeue_lost_replies(**_: Any) -> None:
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
 def reply_generate_task(self: Task[Any, Any], message_id: int) -> None:
     """Generate and stream the assistant's reply to one visitor message."""
+    enqueued = self.request.get("enqueued")  # a header leads.dispatch sets
+    if isinstance(enqueued, float):
+        logger.info(
+            "reply to message %s: task started %.1f ms after it was queued",
+            message_id,
+            (time.time() - enqueued) * 1000,
+        )
     reply_generate(message_id=message_id, task_id=self.request.id or "")
 
 

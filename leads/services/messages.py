@@ -19,6 +19,7 @@ from leads.services.extraction import (
     worker_passes,
 )
 from leads.services.history import conversation_changed
+from leads.services.priority import reply_mark, reply_queued
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +40,13 @@ def reply_enqueue(message: Message, *, reply: bool = True, extract: bool = True)
     """
     try:
         if reply:
+            # Marked first: the reply may be done before a mark set after queueing it.
+            reply_queued(message_id=message.id)
             dispatch.enqueue(dispatch.REPLY_GENERATE, message.id)
         if extract and worker_passes():
             dispatch.enqueue(dispatch.LEAD_EXTRACT, message.id)
     except QueueUnavailable as exc:
+        reply_mark(message.id).clear()
         raise ReplyNotQueued(message) from exc
 
 

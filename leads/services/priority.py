@@ -54,10 +54,10 @@ def _key() -> str:
 
 
 class ReplyMark:
-    """One reply generating: kept in Redis while it streams (`refresh`)."""
+    """One reply on its way: kept in Redis while it streams (`refresh`)."""
 
-    def __init__(self) -> None:
-        self.member = uuid.uuid4().hex
+    def __init__(self, member: str | None = None) -> None:
+        self.member = member or uuid.uuid4().hex
         self._refreshed = 0.0
 
     def refresh(self, *, force: bool = False) -> None:
@@ -77,10 +77,22 @@ class ReplyMark:
             logger.warning("could not clear a reply's mark: %s", exc)
 
 
+def reply_mark(message_id: int) -> ReplyMark:
+    """The mark of the reply to visitor message `message_id`."""
+    return ReplyMark(f"reply:{message_id}")
+
+
+def reply_queued(*, message_id: int) -> None:
+    """Mark the reply to `message_id` from before it is queued: an extraction queued beside it
+    then waits for it rather than starting first and taking the cores while the reply reads its
+    prompt. The reply task clears the mark (or it expires)."""
+    reply_mark(message_id).refresh(force=True)
+
+
 @contextmanager
-def reply_generating() -> Iterator[ReplyMark]:
+def reply_generating(mark: ReplyMark | None = None) -> Iterator[ReplyMark]:
     """Mark a reply as generating for as long as the block runs; refresh it as it streams."""
-    mark = ReplyMark()
+    mark = mark or ReplyMark()
     mark.refresh(force=True)
     try:
         yield mark

@@ -17,7 +17,7 @@ from leads.models import Message, Site
 from leads.selectors.conversations import conversation_turns_before, message_answered_by_agent
 from leads.selectors.leads import ReplyFacts, reply_facts
 from leads.services.broadcast import DeltaSender, frame_send
-from leads.services.priority import reply_generating
+from leads.services.priority import ReplyMark, reply_generating, reply_mark
 from llm import prompts
 from llm.sentences import trim_to_sentence
 
@@ -81,6 +81,7 @@ def reply_prompt(
     )
     ask = policy.instruction(field=field, qualified=qualified, next_step=site.next_step)
     known = policy.known_summary(facts)
+    told = "\n".join(m.turn_note for m in turns if m.turn_note)
     system = prompts.render(
         "qualification_reply",
         family=family,
@@ -99,7 +100,7 @@ def reply_prompt(
         override=site.prompt_overrides.get("reply_turn"),
         company_name=site.name,
         ask=ask,
-        known=known,
+        known=policy.known_summary(facts, told=told),  # what the earlier notes did not say
     )
     # Each note goes before the visitor message it was written for, so that the chat still
     # ends with what the visitor said: the message a model answers.
@@ -174,8 +175,16 @@ def reply_generate(
     """Generate, stream and store the reply to visitor message `message_id`; safe to run twice.
 
     `model` defaults to the configured one (`llm.get_llm()`), loaded once per process. Any
-    failure marks the reply failed and tells the widget before it is raised again.
+    failure marks the reply failed and tells the widget before it is raised again. From being
+    queued to here, the reply is marked (services.priority): background model work waits.
     """
+    with reply_generating(reply_mark(message_id)) as mark:
+        return _reply_generate(message_id=message_id, task_id=task_id, model=model, mark=mark)
+
+
+def _reply_generate(
+    *, message_id: int, task_id: str, model: llm.BaseLLM | None, mark: ReplyMark
+) -> Message | None:
     message = Message.objects.select_related("conversation__site").filter(id=message_id).first()
     if message is None:
         logger.warning("message %s no longer exists; no reply", message_id)
@@ -220,15 +229,13 @@ def reply_generate(
             message_id=reply.id,
             interval=settings.CHAT_DELTA_INTERVAL_MS / 1000,
         )
-        # Marked as generating: background model work waits, or stops, until it is done.
-        with reply_generating() as mark:
-            for item in model.stream(prompt, **reply_options(model=model, site=site)):
-                if isinstance(item, llm.Completion):
-                    completion = item
-                else:
-                    first_token_at = first_token_at or timezone.now()
-                    deltas.add(item)
-                    mark.refresh()
+        for item in model.stream(prompt, **reply_options(model=model, site=site)):
+            if isinstance(item, llm.Completion):
+                completion = item
+            else:
+                first_token_at = first_token_at or timezone.now()
+                deltas.add(item)
+                mark.refresh()  # still generating: background work keeps waiting
         deltas.flush()
         if completion is None:
             raise llm.GenerationFailed("the model stream ended without a completion")

@@ -33,11 +33,20 @@ def chat_key(messages: Sequence[ChatMessage], reply: str | None = None) -> ChatK
     return (*key, ("assistant", reply)) if reply is not None else key
 
 
-def shared_turns(a: ChatKey, b: ChatKey) -> int:
-    """How many leading messages two chats have in common."""
+def _continued(held: tuple[str, str], new: tuple[str, str]) -> bool:
+    if held == new:
+        return True
+    # A reply as stored may be shorter than as generated (white space, a sentence cut short):
+    # the context then holds a few tokens more, which llama.cpp drops as it compares tokens.
+    kept = new[1].strip()
+    return held[0] == new[0] == "assistant" and bool(kept) and held[1].strip().startswith(kept)
+
+
+def shared_turns(held: ChatKey, new: ChatKey) -> int:
+    """How many leading messages of `new` the chat `held` (in a context, or saved) has."""
     n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
+    for x, y in zip(held, new, strict=False):
+        if not _continued(x, y):
             break
         n += 1
     return n

@@ -66,7 +66,10 @@ def live_stack(stack_env: dict[str, str], redis_url: str) -> Iterator[Stack]:
     """
     redis.Redis.from_url(redis_url).flushdb()
     stack = Stack(
-        port=free_port(), demo_port=free_port(), env=stack_env | {"REDIS_URL": redis_url}
+        port=free_port(),
+        demo_port=free_port(),
+        model_port=free_port(),
+        env=stack_env | {"REDIS_URL": redis_url},
     ).start(timeout=90)
     try:
         yield stack

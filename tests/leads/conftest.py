@@ -15,6 +15,13 @@ from salesbot.redis_urls import celery_broker_url
 from tests.leads.factories import lead_create, staff_user
 
 
+@pytest.fixture(autouse=True)
+def _extraction_does_not_wait(settings):  # type: ignore[no-untyped-def]
+    """Replies queued here never run (no worker), so their marks would hold extraction back for
+    MARK_SECONDS: only tests/leads/test_priority.py, which runs them, lets it wait."""
+    settings.EXTRACTION_YIELDS_TO_REPLIES = False
+
+
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[EmbeddedRedis]:
     """A broker of this test's own, which the test may stop; the app goes back afterwards."""

@@ -78,3 +78,11 @@ def test_a_sites_configuration_errors_name_the_field_to_fix(demo_site):
     assert "unknown qualification field 'shoe_size'" in errors["qualification_fields"][0]
     assert "budget" in errors["score_weights"][0]
     assert "secret" in errors["webhook_secret"][0]
+
+
+def test_a_turns_note_says_only_what_the_earlier_notes_did_not():
+    facts = {"name": "Ana", "company": "Initech"}
+    told = "Note. New about the visitor: name: Ana. Next: ask which company they are with."
+    assert policy.known_summary(facts, told=told) == "company: Initech."
+    assert policy.known_summary({"name": "Ana"}, told=told) == "nothing new."
+    assert policy.known_summary({}, told=told) == "none yet."

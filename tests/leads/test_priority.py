@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
+import redis
 
 import llm
 from leads.models import Message
@@ -21,6 +22,13 @@ from llm.backends.fake import FakeLLM
 from llm.types import ChatMessage, Finish, JsonSchema, Options, Usage
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _replies_first(settings, redis_url):
+    settings.EXTRACTION_YIELDS_TO_REPLIES = True
+    redis.Redis.from_url(redis_url).delete(priority._key())  # no other test's marks
+
 
 ANSWER = "{" + " " * 40 + "}"  # nothing found, written slowly
 
@@ -62,6 +70,7 @@ def test_a_background_generation_stops_between_tokens_when_asked():
 def test_a_reply_queued_while_extraction_runs_starts_first(demo_site, caplog):
     conversation = conversation_resume_or_start(site=demo_site, visitor_token=None)
     message = message_receive(conversation=conversation, text="Hello", client_id=uuid.uuid4())
+    priority.reply_mark(message.id).clear()  # as if its reply had been written long ago
     extractor = SlowLLM(ANSWER)
     events: list[str] = []
 
@@ -96,3 +105,21 @@ def test_without_yielding_the_background_work_just_runs(settings):
     settings.EXTRACTION_YIELDS_TO_REPLIES = False
     with priority.reply_generating():
         assert priority.background_run(lambda: "ran", what="test") == "ran"
+
+
+def test_an_extraction_queued_beside_a_reply_waits_for_it(demo_site):
+    conversation = conversation_resume_or_start(site=demo_site, visitor_token=None)
+    # Stored and queued as the consumer does: the reply's mark is set before it is queued.
+    message = message_receive(conversation=conversation, text="Hello", client_id=uuid.uuid4())
+    assert priority.replies_generating() == 1
+    extractor = SlowLLM(ANSWER)
+    thread = threading.Thread(
+        target=message_facts_extract,
+        kwargs={"message_id": message.id, "extractor": "model", "model": extractor},
+    )
+    thread.start()
+    assert not extractor.started.wait(0.5)  # it waits for the reply it was queued beside
+    reply_generate(message_id=message.id, task_id="t", model=FakeLLM(replies=["Hi!"]))
+    assert priority.replies_generating() == 0
+    thread.join(30)
+    assert extractor.runs == 1  # it ran once the reply was done, and was never stopped

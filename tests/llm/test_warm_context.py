@@ -109,3 +109,11 @@ def test_the_state_cache_restores_the_longest_shared_chat_and_drops_the_oldest()
 def test_chats_share_turns_up_to_the_first_difference():
     assert shared_turns(chat_key(_chat(ACME, "a", "b")), chat_key(_chat(ACME, "a", "c"))) == 2
     assert shared_turns(chat_key(_chat(ACME)), chat_key(_chat(ZETA))) == 0
+
+
+def test_a_reply_stored_shorter_than_generated_still_continues_the_chat():
+    held = chat_key(_chat(ACME, "hi"), "Hello there! We ship pallets. And")
+    stored = chat_key(_chat(ACME, "hi", "Hello there! We ship pallets.", "Price?"))
+    assert shared_turns(held, stored) == 3
+    other = chat_key(_chat(ACME, "hi", "Good morning.", "Price?"))
+    assert shared_turns(held, other) == 2

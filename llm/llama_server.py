@@ -1,0 +1,110 @@
+"""llama.cpp's own HTTP server for the model: several conversations decoded together.
+
+One llama-cpp-python process decodes one sequence at a time, so a fourth visitor waits behind
+three. llama.cpp's server keeps `slots` sequences and decodes them in one batch (continuous
+batching): on a CPU, decoding is bound by reading the weights, which one batch reads once for all
+its sequences. Each slot keeps its conversation's evaluated prompt, and a request goes to the
+slot whose prompt it shares most (`--slot-prompt-similarity`).
+
+`make` builds it from the llama.cpp source that llama-cpp-python vendors (the same version, and
+the same `LLAMA_CMAKE_ARGS`: a CUDA build offloads here too) into `.venv/bin/llama-server`.
+`salesbot.stack` starts it when `LLM_SERVER=llama-server`; the workers then reach it through the
+`openai_compat` backend.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llm.config import ModelConfig
+from llm.errors import BackendUnavailable, InvalidOptions, ModelNotFound
+
+
+def server_binary() -> Path:
+    """`LLAMA_SERVER_BIN`, else the one `make` installs beside this Python."""
+    configured = os.environ.get("LLAMA_SERVER_BIN")
+    return Path(configured) if configured else Path(sys.executable).parent / "llama-server"
+
+
+@dataclass(frozen=True)
+class LlamaServer:
+    """How to start llama.cpp's server for one GGUF model."""
+
+    model_path: Path
+    port: int
+    host: str = "127.0.0.1"
+    slots: int = 3
+    n_ctx: int = 4096  # per slot
+    threads: int | None = None
+    n_gpu_layers: int = 0
+    binary: Path = field(default_factory=server_binary)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.slots <= 64:
+            raise InvalidOptions(f"LLM_SERVER_SLOTS={self.slots}: use 1 to 64 parallel slots")
+        if self.n_ctx < 256:
+            raise InvalidOptions(f"a context of {self.n_ctx} tokens per slot is too small")
+
+    @classmethod
+    def from_config(cls, config: ModelConfig, *, port: int, slots: int) -> LlamaServer:
+        if config.backend != "llama_cpp":
+            raise InvalidOptions(
+                f"LLM_SERVER=llama-server serves a GGUF file; the model is {config.backend}"
+            )
+        return cls(
+            model_path=config.resolved_model_path(),
+            port=port,
+            slots=slots,
+            n_ctx=config.n_ctx,
+            threads=config.n_threads,
+            n_gpu_layers=config.n_gpu_layers,
+        )
+
+    @property
+    def alias(self) -> str:
+        """The model's name on the server (and the workers' `LLM_MODEL`)."""
+        return self.model_path.stem
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def check(self) -> None:
+        """Raise, naming the fix, if the server or the model file is missing."""
+        if not self.binary.is_file():
+            raise BackendUnavailable(
+                f"llama-server not found at {self.binary}: run `make llama-server` (it builds "
+                "llama.cpp's server once, ~10 minutes) or set LLAMA_SERVER_BIN"
+            )
+        if not self.model_path.is_file():
+            raise ModelNotFound(f"model file not found: {self.model_path}")
+
+    def command(self) -> list[str]:
+        command = [
+            str(self.binary),
+            "--model", str(self.model_path),
+            "--alias", self.alias,
+            "--host", self.host,
+            "--port", str(self.port),
+            "--parallel", str(self.slots),
+            # The context is shared out among the slots: each gets n_ctx.
+            "--ctx-size", str(self.n_ctx * self.slots),
+            "--cont-batching",
+            "--n-gpu-layers", str(self.n_gpu_layers),
+        ]  # fmt: skip
+        if self.threads:
+            command += ["--threads", str(self.threads)]
+        return command
+
+    def worker_env(self) -> dict[str, str]:
+        """What the workers' model settings become: the server, through `openai_compat`."""
+        return {
+            "LLM_BACKEND": "openai_compat",
+            "LLM_BASE_URL": self.base_url,
+            "LLM_MODEL": self.alias,
+            "LLM_NAME": self.alias,
+            "LLM_MODEL_PATH": "",
+        }

@@ -1,0 +1,124 @@
+"""llama.cpp's own server (`make llama-server`) on the bundled model, through openai_compat."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from llm import BackendUnavailable, ChatMessage, Completion, InvalidOptions, ModelConfig, registry
+from llm.backends.openai_compat import OpenAICompatLLM
+from llm.llama_server import LlamaServer
+from salesbot.stack import model_server, wait_http_ok
+from tests.e2e.conftest import free_port
+
+MODEL = Path(__file__).resolve().parents[2] / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LlamaServer]:
+    running = LlamaServer(model_path=MODEL, port=free_port(), slots=3, n_ctx=1024)
+    if not running.binary.is_file():
+        message = f"no llama-server at {running.binary}: run `make llama-server`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    process = subprocess.Popen(
+        running.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_http_ok(running.base_url.removesuffix("/v1") + "/health", 60, process, "llama-server")
+        yield running
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _client(server: LlamaServer) -> OpenAICompatLLM:
+    config = ModelConfig.model_validate(
+        {
+            "backend": "openai_compat",
+            "base_url": server.base_url,
+            "model": server.alias,
+            "defaults": {"max_tokens": 48, "temperature": 0.0},
+        }
+    )
+    model = registry.build(config)
+    assert isinstance(model, OpenAICompatLLM)
+    return model
+
+
+@pytest.mark.slow
+def test_concurrent_conversations_each_get_their_own_complete_reply(server: LlamaServer):
+    model = _client(server)
+    fruits = ["apples", "bananas", "cherries"]
+    got: dict[str, tuple[str, Completion, float, float]] = {}
+
+    def converse(fruit: str) -> None:
+        chat = [ChatMessage("user", f"Write a long poem about {fruit}.")]
+        chunks, completion, first = [], None, 0.0
+        for item in model.stream(chat):
+            if isinstance(item, Completion):
+                completion = item
+            else:
+                first = first or time.monotonic()
+                chunks.append(item)
+        assert completion is not None
+        got[fruit] = ("".join(chunks), completion, first, time.monotonic())
+
+    threads = [threading.Thread(target=converse, args=(fruit,)) for fruit in fruits]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert sorted(got) == fruits
+    for text, completion, _, _ in got.values():
+        assert text and text == completion.text and completion.finish_reason in ("stop", "length")
+        assert completion.usage.completion_tokens > 0
+    # Decoded together, not one after another: each had begun before any had finished.
+    assert max(first for *_, first, _ in got.values()) < min(end for *_, end in got.values())
+
+
+@pytest.mark.slow
+def test_a_conversations_next_turn_reuses_the_servers_evaluated_prompt(server: LlamaServer):
+    model = _client(server)
+    system = ChatMessage("system", "You are the sales assistant of Acme Logistics. " * 8)
+    first_turn = [system, ChatMessage("user", "Do you ship to Spain?")]
+    first = model.complete(first_turn)
+    second = model.complete(
+        [*first_turn, ChatMessage("assistant", first.text), ChatMessage("user", "And Italy?")]
+    )
+    assert second.usage.cached_tokens >= first.usage.prompt_tokens, second.usage
+
+
+def test_the_server_is_started_with_a_slot_per_conversation_and_context_for_each():
+    server = LlamaServer(model_path=MODEL, port=8090, slots=4, n_ctx=2048, n_gpu_layers=-1)
+    command = server.command()
+    assert command[command.index("--parallel") + 1] == "4"
+    assert command[command.index("--ctx-size") + 1] == str(4 * 2048)
+    assert command[command.index("--n-gpu-layers") + 1] == "-1"
+    assert server.worker_env()["LLM_BASE_URL"] == "http://127.0.0.1:8090/v1"
+
+
+def test_bad_server_settings_are_refused_with_what_to_do(tmp_path: Path):
+    with pytest.raises(InvalidOptions, match="1 to 64"):
+        LlamaServer(model_path=MODEL, port=1, slots=0)
+    with pytest.raises(BackendUnavailable, match="make llama-server"):
+        LlamaServer(model_path=MODEL, port=1, binary=tmp_path / "nothing").check()
+    with pytest.raises(InvalidOptions, match="GGUF"):
+        LlamaServer.from_config(ModelConfig(backend="ollama", model="mistral"), port=1, slots=2)
+
+
+def test_the_stack_starts_a_model_server_only_when_asked():
+    assert model_server({}, 8090) is None
+    with pytest.raises(RuntimeError, match="llama-server"):
+        model_server({"LLM_SERVER": "vllm"}, 8090)
+    env = {"LLM_SERVER": "llama-server", "LLM_MODEL_PATH": str(MODEL), "LLM_SERVER_SLOTS": "2"}
+    if LlamaServer(model_path=MODEL, port=1).binary.is_file():
+        served = model_server(env, 8090)
+        assert served is not None and served.slots == 2 and served.model_path == MODEL
