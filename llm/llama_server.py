@@ -19,6 +19,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import llama_cpp
+
 from llm.config import ModelConfig
 from llm.errors import BackendUnavailable, InvalidOptions, ModelNotFound
 
@@ -81,6 +83,15 @@ class LlamaServer:
             )
         if not self.model_path.is_file():
             raise ModelNotFound(f"model file not found: {self.model_path}")
+        # The server is built from the same source and flags as llama-cpp-python's library, so
+        # the library answers for it: a CPU-only build would ignore the layers without a word.
+        if self.n_gpu_layers != 0 and not llama_cpp.llama_supports_gpu_offload():
+            raise BackendUnavailable(
+                f"LLM_GPU_LAYERS={self.n_gpu_layers} asks for GPU offload, but llama.cpp was "
+                "built for the CPU only; build it with CUDA (make run LLAMA_CMAKE_ARGS="
+                "'-DGGML_CUDA=on' LLM_SERVER=llama-server, docs/deployment.md) or set "
+                "LLM_GPU_LAYERS=0"
+            )
 
     def command(self) -> list[str]:
         command = [

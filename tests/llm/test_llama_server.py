@@ -110,6 +110,8 @@ def test_bad_server_settings_are_refused_with_what_to_do(tmp_path: Path):
         LlamaServer(model_path=MODEL, port=1, slots=0)
     with pytest.raises(BackendUnavailable, match="make llama-server"):
         LlamaServer(model_path=MODEL, port=1, binary=tmp_path / "nothing").check()
+    with pytest.raises(BackendUnavailable, match="GGML_CUDA"):  # this machine's build is CPU-only
+        LlamaServer(model_path=MODEL, port=1, n_gpu_layers=-1, binary=MODEL).check()
     with pytest.raises(InvalidOptions, match="GGUF"):
         LlamaServer.from_config(ModelConfig(backend="ollama", model="mistral"), port=1, slots=2)
 
