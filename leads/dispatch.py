@@ -36,3 +36,16 @@ def enqueue(task: str, *args: Any, expires: float | None = None) -> None:
     except OperationalError as exc:
         logger.error("could not queue %s%s: %s", task.rsplit(".", 1)[-1], args, exc)
         raise QueueUnavailable(f"the task queue cannot take work just now ({exc})") from exc
+
+
+def queue_warm_up() -> None:
+    """Connect to the broker now, so that the first visitor's reply is not queued behind the
+    connection being made (the queue's p95 was its first turn's). Best effort: a broker that is
+    not up yet is connected to when the first task is queued."""
+    try:
+        with current_app.producer_pool.acquire(block=True, timeout=2) as producer:
+            if producer.connection is not None:
+                producer.connection.ensure_connection(max_retries=1)
+            producer.channel  # noqa: B018 - the Redis transport connects as a channel opens
+    except (OperationalError, OSError) as exc:
+        logger.warning("could not reach the task queue at start (it will be tried again): %s", exc)

@@ -12,11 +12,14 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from leads.dispatch import queue_warm_up  # noqa: E402
 from leads.services.extraction import receive_warm_up  # noqa: E402
 from salesbot.routing import websocket_urlpatterns  # noqa: E402
 
-# The rules read every visitor message as it is stored: load them now, not for the first one.
+# The rules read every visitor message as it is stored, and its reply is queued: load them and
+# connect to the broker now, not for the first message.
 receive_warm_up()
+queue_warm_up()
 
 application = ProtocolTypeRouter(
     {

@@ -77,3 +77,24 @@ def test_without_an_expiry_the_message_does_not_expire(broker: EmbeddedRedis):
     dispatch.enqueue(dispatch.REPLY_GENERATE, 7)
     [message] = _messages(broker, settings.CELERY_TASK_DEFAULT_QUEUE)
     assert message["headers"]["expires"] is None
+
+
+def test_a_queued_task_carries_when_it_was_queued(broker: EmbeddedRedis):
+    before = datetime.now(UTC).timestamp()
+    dispatch.enqueue(dispatch.REPLY_GENERATE, 7)
+    (message,) = _messages(broker, settings.CELERY_TASK_DEFAULT_QUEUE)
+    # The reply task logs its wait in the queue from this header (bench/reply_turns.py reads it).
+    assert before <= message["headers"]["enqueued"] <= datetime.now(UTC).timestamp()
+
+
+def test_the_broker_connection_is_opened_before_the_first_task(broker: EmbeddedRedis, caplog):
+    dispatch.queue_warm_up()
+    assert "could not reach" not in caplog.text
+    clients = redis.Redis.from_url(broker.url).client_list()
+    assert len(clients) >= 2  # ours, and the producer's connection, open before any task
+
+
+def test_a_broker_that_is_down_at_start_is_only_a_warning(broker: EmbeddedRedis, caplog):
+    broker.stop()
+    dispatch.queue_warm_up()
+    assert "could not reach the task queue at start" in caplog.text
