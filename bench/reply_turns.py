@@ -1,11 +1,12 @@
 """Conversations through the real processes, timed turn by turn from outside, beside the raw
 engine on the same model in the same run.
 
-    .venv/bin/python bench/reply_turns.py [--turns 8] [--conversations 1] [--raw] [--json]
-                                          [--plot docs/benchmarks-reply.png]
+    .venv/bin/python bench/reply_turns.py [--turns 8] [--conversations 1] [--raw [--pairs N]]
+                                          [--json] [--plot docs/benchmarks-reply.png]
 
 `--raw` first runs the same turns through llama-cpp-python alone (the bundled GGUF, the product's
-context size and sampling, the conversation kept in the context as a worker would), and frees it.
+context size and sampling, the conversation kept in the context as a worker would), and frees it;
+`--pairs N` repeats the two in turn and gives each pair's ratio of received to engine decode.
 Then it starts what `make run` starts (embedded Redis, both Celery workers, uvicorn) on a fresh
 SQLite database with the bundled model, and `--conversations` visitors chat over the widget's
 protocol (docs/protocol.md), all sending their k-th message at once, each after its reply.
@@ -319,36 +320,52 @@ def plot(report: dict[str, Any], path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--turns", type=int, default=8)
-    parser.add_argument("--conversations", type=int, default=1)
-    parser.add_argument("--raw", action="store_true", help="first, the engine alone")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--plot", type=Path, help="write a PNG of the figures here")
-    args = parser.parse_args()
-    report: dict[str, Any] = {}
-    if args.raw:
-        raw = raw_engine(args.turns)
-        report["raw"] = {"turns": raw, "summary": summary(raw)}
-    # The processes' own output (Celery's banner, logs) goes to a file the worker's figures are
-    # read from; stdout stays the result.
+def _product_logged(turns: int, conversations: int) -> list[Row]:
+    """`product`, with the processes' own output (Celery's banner, logs) in a file the worker's
+    figures are read from, so that stdout stays the result."""
     with tempfile.NamedTemporaryFile(prefix="salesbot-bench-", suffix=".log") as log:
         stdout, stderr = os.dup(1), os.dup(2)
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         try:
-            rows = product(args.turns, args.conversations, Path(log.name))
+            return product(turns, conversations, Path(log.name))
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
             os.dup2(stdout, 1)
             os.dup2(stderr, 2)
-    report["product"] = {
-        "conversations": args.conversations,
-        "turns": rows,
-        "summary": summary(rows),
-    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--turns", type=int, default=8)
+    parser.add_argument("--conversations", type=int, default=1)
+    parser.add_argument("--raw", action="store_true", help="first, the engine alone")
+    parser.add_argument(
+        "--pairs", type=int, default=1, help="with --raw: engine, product, N times in turn"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--plot", type=Path, help="write a PNG of the figures here")
+    args = parser.parse_args()
+    report: dict[str, Any] = {"pairs": []}
+    # With --pairs N, the engine alone and the product take turns N times: the machine's speed
+    # drifts between runs, so each product run is compared with the engine run just before it.
+    for _ in range(args.pairs if args.raw else 1):
+        if args.raw:
+            raw = raw_engine(args.turns)
+            report["raw"] = {"turns": raw, "summary": summary(raw)}
+        rows = _product_logged(args.turns, args.conversations)
+        report["product"] = {
+            "conversations": args.conversations,
+            "turns": rows,
+            "summary": summary(rows),
+        }
+        if args.raw:
+            engine = report["raw"]["summary"]["decode_tok_s"]["p50"]
+            received = report["product"]["summary"]["client_tok_s"]["p50"]
+            report["pairs"].append(
+                {"engine_tok_s": engine, "received_tok_s": received, "ratio": received / engine}
+            )
     if args.plot:
         plot(report, args.plot)
     if args.json:
@@ -357,6 +374,7 @@ def main() -> None:
     if "raw" in report:
         _print_table("llama-cpp-python alone", report["raw"]["turns"],
                      ["turn", "first_token_ms", "decode_tok_s", "tokens"])  # fmt: skip
+    rows = report["product"]["turns"]
     _print_table(
         f"salesbot, {args.conversations} conversation(s) at once",
         rows,
@@ -364,6 +382,11 @@ def main() -> None:
          "model_decode_tok_s", "client_tok_s", "model_tokens", "prompt_tokens",
          "reused_tokens", "queued_ms", "task_wait_ms", "reply_ms"],
     )  # fmt: skip
+    for pair in report["pairs"]:
+        print(
+            f"engine {pair['engine_tok_s']:.1f} tok/s, the visitor received "
+            f"{pair['received_tok_s']:.1f}: {pair['ratio']:.2f}"
+        )
 
 
 if __name__ == "__main__":

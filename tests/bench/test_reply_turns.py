@@ -16,7 +16,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 def test_the_benchmark_times_each_turn_through_the_real_processes(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LLM_MAX_NEW_TOKENS": "16"}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "reply_turns.py"), "--turns", "2", "--json"],
+        [
+            sys.executable,
+            str(ROOT / "bench" / "reply_turns.py"),
+            "--turns",
+            "2",
+            "--json",
+            "--raw",
+            "--pairs",
+            "2",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -33,3 +42,10 @@ def test_the_benchmark_times_each_turn_through_the_real_processes(tmp_path):
         # The worker's own figures for that very reply, read from its log line.
         assert turn["model_first_token_ms"] is not None and turn["model_tokens"] > 0
     assert {"ack_ms", "first_delta_ms", "model_first_token_ms"} <= set(report["product"]["summary"])
+    # The second turn started from what the worker's engine had evaluated for the first.
+    first, second = turns
+    assert first["reused_tokens"] == 0 < second["reused_tokens"] < second["prompt_tokens"]
+    assert all(t["task_wait_ms"] is not None and t["finish"] for t in turns)
+    # The engine alone and the product, twice in turn, each pair with its own ratio.
+    assert len(report["pairs"]) == 2 and all(p["ratio"] > 0 for p in report["pairs"])
+    assert [t["turn"] for t in report["raw"]["turns"]] == [1, 2]
