@@ -2,9 +2,10 @@
 
 One llama-cpp-python process decodes one sequence at a time, so a fourth visitor waits behind
 three. llama.cpp's server keeps `slots` sequences and decodes them in one batch (continuous
-batching): on a CPU, decoding is bound by reading the weights, which one batch reads once for all
-its sequences. Each slot keeps its conversation's evaluated prompt, and a request goes to the
-slot whose prompt it shares most (`--slot-prompt-similarity`).
+batching): where decoding is bound by reading the weights (a 7B model on a CPU, any model on a
+GPU), one batch reads them once for all its sequences; a tiny model on few cores is bound by
+arithmetic instead, and gains little (docs/benchmarks.md). Each slot keeps its conversation's
+evaluated prompt, and a request goes to the slot whose prompt it shares most.
 
 `make` builds it from the llama.cpp source that llama-cpp-python vendors (the same version, and
 the same `LLAMA_CMAKE_ARGS`: a CUDA build offloads here too) into `.venv/bin/llama-server`.

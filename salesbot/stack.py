@@ -27,9 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from llm.config import ModelConfig
 from llm.errors import LLMError
 from llm.llama_server import LlamaServer
+from llm.settings import load_settings
 from salesbot.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 
 PYTHON = sys.executable
@@ -80,8 +80,13 @@ def model_server(env: Mapping[str, str], port: int) -> LlamaServer | None:
     if kind != "llama-server":
         raise RuntimeError(f"LLM_SERVER={kind!r}: the one server salesbot starts is llama-server")
     try:
+        # The default model, as the workers would read it (config/llm.yaml, then LLM_*): it is
+        # the one worker_env() redirects to the server.
+        models = load_settings(environ=env)
         server = LlamaServer.from_config(
-            ModelConfig.from_env(env), port=port, slots=int(env.get("LLM_SERVER_SLOTS") or 3)
+            models.model(models.default_model),
+            port=port,
+            slots=int(env.get("LLM_SERVER_SLOTS") or 3),
         )
         server.check()
     except (LLMError, ValueError) as exc:

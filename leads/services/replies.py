@@ -81,7 +81,12 @@ def reply_prompt(
     )
     ask = policy.instruction(field=field, qualified=qualified, next_step=site.next_step)
     known = policy.known_summary(facts)
-    told = "\n".join(m.turn_note for m in turns if m.turn_note)
+    # Each earlier note goes before the visitor message it was written for, when that message
+    # is still among the turns; only those notes count as told.
+    visitors = {m.id for m in turns if m.role == Message.Role.VISITOR}
+    notes = {
+        m.in_reply_to_id: m.turn_note for m in turns if m.turn_note and m.in_reply_to_id in visitors
+    }
     system = prompts.render(
         "qualification_reply",
         family=family,
@@ -100,18 +105,21 @@ def reply_prompt(
         override=site.prompt_overrides.get("reply_turn"),
         company_name=site.name,
         ask=ask,
-        known=policy.known_summary(facts, told=told),  # what the earlier notes did not say
+        # What the earlier notes in the prompt did not say.
+        known=policy.known_summary(facts, told="\n".join(notes.values())),
     )
-    # Each note goes before the visitor message it was written for, so that the chat still
-    # ends with what the visitor said: the message a model answers.
-    notes = {m.in_reply_to_id: m.turn_note for m in turns if m.turn_note}
-    if turns:
+    # This turn's note goes before the message being answered, so that the chat still ends
+    # with what the visitor said; after the chat when it ends otherwise (a suggestion to a rep).
+    answering = bool(turns) and turns[-1].role == Message.Role.VISITOR
+    if answering:
         notes[turns[-1].id] = note
     chat = [llm.ChatMessage("system", system)]
     for m in turns:
-        if m.role == Message.Role.VISITOR and m.id in notes:
+        if m.id in notes and m.role == Message.Role.VISITOR:
             chat.append(llm.ChatMessage("system", notes[m.id]))
         chat.append(llm.ChatMessage(ROLE_TO_CHAT[Message.Role(m.role)], m.text))
+    if not answering:
+        chat.append(llm.ChatMessage("system", note))
     return chat, field, note
 
 

@@ -12,7 +12,7 @@ from leads.models import Message
 from leads.selectors.conversations import visitor_messages_unanswered
 from leads.services.conversations import conversation_resume_or_start
 from leads.services.messages import message_receive
-from leads.services.replies import reply_generate
+from leads.services.replies import reply_generate, reply_prompt
 from llm import GenerationFailed
 from llm.backends.fake import FakeLLM
 
@@ -174,3 +174,33 @@ def test_the_prompt_asks_for_the_sites_reply_length(visitor_message):
     model = FakeLLM()
     reply_generate(message_id=visitor_message.id, task_id="a", model=model)
     assert "two to four sentences" in model.prompts[0][0].content
+
+
+def _turn(conversation, role, text, **fields):
+    return Message.objects.create(
+        conversation=conversation, role=role, text=text, status=Message.Status.COMPLETE, **fields
+    )
+
+
+def test_a_note_whose_visitor_message_left_the_window_no_longer_counts_as_told(demo_site):
+    conversation = conversation_resume_or_start(site=demo_site, visitor_token=None)
+    first = _turn(conversation, "visitor", "I'm Ana")
+    reply = _turn(
+        conversation, "assistant", "Hi Ana!", in_reply_to=first, turn_note="Note. New: name: Ana."
+    )
+    now = _turn(conversation, "visitor", "Price?")
+    facts = {"name": "Ana"}
+    told = reply_prompt(site=demo_site, turns=[first, reply, now], facts=facts)
+    assert "name: Ana" not in told[2]  # its note is in the prompt: nothing new
+    # History cut after the visitor message: the reply stays, its note has nowhere to go.
+    cut = reply_prompt(site=demo_site, turns=[reply, now], facts=facts)
+    assert "name: Ana" in cut[2] and all(m.content != "Note. New: name: Ana." for m in cut[0])
+
+
+def test_a_suggestion_after_a_reps_message_ends_with_the_note(demo_site):
+    conversation = conversation_resume_or_start(site=demo_site, visitor_token=None)
+    asked = _turn(conversation, "visitor", "Price?")
+    rep = _turn(conversation, "agent", "Let me check.")
+    chat, _, note = reply_prompt(site=demo_site, turns=[asked, rep], facts={})
+    assert [m.role for m in chat] == ["system", "user", "assistant", "system"]
+    assert chat[-1].content == note
