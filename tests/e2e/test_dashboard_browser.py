@@ -207,6 +207,37 @@ def test_a_rep_corrects_a_fact_notes_assigns_and_qualifies_and_the_bot_keeps_the
     assert page.evaluate("window.notReloaded") is True
 
 
+def test_a_refresh_answered_after_the_rep_started_typing_keeps_the_draft(
+    live_stack, rep, demo_site, page
+):
+    """A live refresh asked for while the composer was empty, answered once the rep has typed
+    (a takeover's own event does this): the draft stays, and Send sends it."""
+    lead = in_thread(lambda: chatted_lead(demo_site, "I'm Ana Torres from Initech"))
+    in_thread(lambda: conversation_takeover(conversation=lead.conversation, by=rep))
+    log_in(page, live_stack.base_url)
+    page.goto(f"{live_stack.base_url}/dashboard/leads/{lead.id}/")
+    page.wait_for_selector("body[data-live='on']")
+    held: list[Any] = []
+    page.route("**/*panel=takeover*", lambda route: held.append(route))
+    page.evaluate(f"document.body.dispatchEvent(new CustomEvent('sb:lead-{lead.id}'))")
+    wait_until(page, lambda: bool(held))
+    composer = page.get_by_label("Message to the visitor")
+    composer.fill("Hi Ana, Rita here.")
+    with page.expect_response(lambda response: "panel=takeover" in response.url):
+        held[0].continue_()
+    # htmx marks the panel while its request runs: swapped or not, the mark is gone after.
+    page.wait_for_function("() => !document.querySelector('#takeover.htmx-request')")
+    assert composer.input_value() == "Hi Ana, Rita here."
+    page.unroute("**/*panel=takeover*")
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.locator("#transcript").get_by_text("Hi Ana, Rita here.").wait_for(timeout=30_000)
+    assert in_thread(
+        lambda: Message.objects.filter(
+            conversation_id=lead.conversation_id, role="agent", text="Hi Ana, Rita here."
+        ).exists()
+    )
+
+
 # ---- laptop and tablet layouts, and accessibility ---------------------------------------------
 
 VIEWPORTS = {

@@ -163,6 +163,17 @@
     return Boolean((composer && composer.value.trim()) || (box && !box.hidden));
   };
 
+  // The check above runs when a refresh is asked for; its answer can come back after the rep
+  // started typing (a takeover's own event refreshes the panel it just showed). A refresh that
+  // would land on a draft is dropped: the panel it brings is no newer than what the rep sees.
+  body.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    var config = event.detail.requestConfig;
+    if (elt && elt.id === "takeover" && config && config.verb === "get" && window.salesbotComposing()) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   body.addEventListener("htmx:afterSettle", function (event) {
     var id = event.detail.elt && event.detail.elt.id;
     if (id === "transcript") toLatest();
