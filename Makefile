@@ -27,7 +27,7 @@ LLAMA_VERSION := $(shell sed -n 's/^ *"llama-cpp-python==\([0-9.]*\)",.*/\1/p' p
 LLAMA_KEY := $(shell echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
 LLAMA_WHEELS := $(HOME)/.cache/salesbot/llama-wheels/$(LLAMA_KEY)
 LLAMA_STAMP := $(VENV)/.installed-llama-$(LLAMA_KEY)
-# llama.cpp's own server (LLM_SERVER=llama-server), from the same source and flags, also cached.
+# llama.cpp's own server (salesbot.stack's model process), from the same source and flags, cached.
 LLAMA_SERVER_CACHE := $(HOME)/.cache/salesbot/llama-server/$(LLAMA_KEY)
 LLAMA_SERVER := $(BIN)/llama-server
 
@@ -41,8 +41,8 @@ run: setup-run migrate demo
 test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# `make run` builds llama.cpp's server only when it is to run it; the tests run it.
-setup-run: $(RUN_STAMP) $(MODEL) $(if $(filter llama-server,$(LLM_SERVER)),$(LLAMA_SERVER))
+# llama.cpp's server holds the model for `make run` (LLM_SERVER=none: the workers load it).
+setup-run: $(RUN_STAMP) $(MODEL) $(if $(filter none,$(LLM_SERVER)),,$(LLAMA_SERVER))
 setup: $(TEST_STAMP) $(MODEL) $(LLAMA_SERVER)
 
 # A venv left half-made (python3-venv missing, an interrupted run) is made again.

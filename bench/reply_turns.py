@@ -7,7 +7,8 @@ engine on the same model in the same run.
 `--raw` first runs the same turns through llama-cpp-python alone (the bundled GGUF, the product's
 context size and sampling, the conversation kept in the context as a worker would), and frees it;
 `--pairs N` repeats the two in turn and gives each pair's ratio of received to engine decode.
-Then it starts what `make run` starts (embedded Redis, both Celery workers, uvicorn) on a fresh
+Then it starts what `make run` starts (embedded Redis, llama-server for the model unless
+`LLM_SERVER=none`, both Celery workers, uvicorn) on a fresh
 SQLite database with the bundled model, and `--conversations` visitors chat over the widget's
 protocol (docs/protocol.md), all sending their k-th message at once, each after its reply.
 
@@ -212,6 +213,7 @@ def product(turns: int, conversations: int, log: Path) -> list[Row]:
         stack = Stack(
             port=_free_port(),
             demo_port=_free_port(),
+            model_port=_free_port(),
             env=env,
             embedded_socket=Path(var) / "redis" / "redis.sock",
         ).start(timeout=120)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -124,7 +125,22 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     defaults = {key: env[var] for var, key in ENV_OPTIONS.items() if env.get(var)}
     if defaults:
         fields["defaults"] = defaults
+    if env.get("LLM_BACKEND_OPTIONS"):
+        fields["backend_options"] = _json_object("LLM_BACKEND_OPTIONS", env["LLM_BACKEND_OPTIONS"])
     return fields
+
+
+def _json_object(var: str, text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise InvalidOptions(f"{var} is not JSON ({exc}): {text[:200]!r}") from None
+    if not isinstance(value, dict):
+        raise InvalidOptions(
+            f"{var} must be a JSON object of the backend's options, e.g. "
+            f'{{"extra_sampling": "llama_cpp"}}; got {text[:200]!r}'
+        )
+    return value
 
 
 def _validate(cls: type[M], data: Mapping[str, Any], where: str) -> M:

@@ -9,12 +9,13 @@ evaluated prompt, and a request goes to the slot whose prompt it shares most.
 
 `make` builds it from the llama.cpp source that llama-cpp-python vendors (the same version, and
 the same `LLAMA_CMAKE_ARGS`: a CUDA build offloads here too) into `.venv/bin/llama-server`.
-`salesbot.stack` starts it when `LLM_SERVER=llama-server`; the workers then reach it through the
-`openai_compat` backend.
+`salesbot.stack` starts it for a GGUF model unless `LLM_SERVER=none`; the workers then reach it
+through the `openai_compat` backend.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import llama_cpp
 
+from llm.backends.llama_cpp import llama_cpp_options
 from llm.config import ModelConfig
 from llm.errors import BackendUnavailable, InvalidOptions, ModelNotFound
 
@@ -43,6 +45,9 @@ class LlamaServer:
     n_ctx: int = 4096  # per slot
     threads: int | None = None
     n_gpu_layers: int = 0
+    # Host RAM for evaluated prompts of idle slots (llama.cpp's own prompt cache): the
+    # llama_cpp backend's `prompt_cache_mb`, for the same reason, instead of the server's 8 GiB.
+    prompt_cache_mb: int = 256
     binary: Path = field(default_factory=server_binary)
 
     def __post_init__(self) -> None:
@@ -57,6 +62,11 @@ class LlamaServer:
             raise InvalidOptions(
                 f"LLM_SERVER=llama-server serves a GGUF file; the model is {config.backend}"
             )
+        if config.chat_format:
+            raise InvalidOptions(
+                f"llama-server uses the GGUF's own chat template, not chat_format="
+                f"{config.chat_format!r}: unset LLM_CHAT_FORMAT, or set LLM_SERVER=none"
+            )
         return cls(
             model_path=config.resolved_model_path(),
             port=port,
@@ -64,6 +74,7 @@ class LlamaServer:
             n_ctx=config.n_ctx,
             threads=config.n_threads,
             n_gpu_layers=config.n_gpu_layers,
+            prompt_cache_mb=llama_cpp_options(config).prompt_cache_mb,
         )
 
     @property
@@ -80,7 +91,8 @@ class LlamaServer:
         if not self.binary.is_file():
             raise BackendUnavailable(
                 f"llama-server not found at {self.binary}: run `make llama-server` (it builds "
-                "llama.cpp's server once, ~10 minutes) or set LLAMA_SERVER_BIN"
+                "llama.cpp's server once, ~10 minutes), set LLAMA_SERVER_BIN, or set "
+                "LLM_SERVER=none to have each worker load the model itself"
             )
         if not self.model_path.is_file():
             raise ModelNotFound(f"model file not found: {self.model_path}")
@@ -90,7 +102,7 @@ class LlamaServer:
             raise BackendUnavailable(
                 f"LLM_GPU_LAYERS={self.n_gpu_layers} asks for GPU offload, but llama.cpp was "
                 "built for the CPU only; build it with CUDA (make run LLAMA_CMAKE_ARGS="
-                "'-DGGML_CUDA=on' LLM_SERVER=llama-server, docs/deployment.md) or set "
+                "'-DGGML_CUDA=on', docs/deployment.md) or set "
                 "LLM_GPU_LAYERS=0"
             )
 
@@ -105,6 +117,7 @@ class LlamaServer:
             # The context is shared out among the slots: each gets n_ctx.
             "--ctx-size", str(self.n_ctx * self.slots),
             "--cont-batching",
+            "--cache-ram", str(self.prompt_cache_mb),
             "--n-gpu-layers", str(self.n_gpu_layers),
         ]  # fmt: skip
         if self.threads:
@@ -119,4 +132,9 @@ class LlamaServer:
             "LLM_MODEL": self.alias,
             "LLM_NAME": self.alias,
             "LLM_MODEL_PATH": "",
+            # The sampling llama-cpp-python would use (top_k, repeat_penalty), and counts on
+            # every chunk for replies stopped at their sentence limit.
+            "LLM_BACKEND_OPTIONS": json.dumps(
+                {"extra_sampling": "llama_cpp", "timings_per_token": True}
+            ),
         }

@@ -1,5 +1,5 @@
 """Run the whole product: (embedded) Redis, the ASGI server, two Celery workers and the demo
-host page; and llama.cpp's server for the model when `LLM_SERVER=llama-server`.
+host page; and llama.cpp's server, which holds the model for both workers.
 
 One worker answers visitors (and sends notifications), the other reads lead facts, so a reply
 never waits behind extraction. The demo host (salesbot/demo_host.py) is a stand-in customer site
@@ -8,9 +8,10 @@ on its own port, so its page embeds the widget cross-origin as a real site would
 then the workers (which finish their current task), then Redis. If any part dies, the rest are
 stopped and the exit status says so.
 
-With `LLM_SERVER=llama-server` the model is loaded once, in llama.cpp's server (llm/llama_server.py)
-with `LLM_SERVER_SLOTS` conversations decoded together; both workers reach it through the
-`openai_compat` backend, and the replies' worker runs one process per slot.
+A GGUF model (the bundled one, Mistral) is loaded once, in llama.cpp's server
+(llm/llama_server.py), with `LLM_SERVER_SLOTS` conversations decoded together; both workers reach
+it through the `openai_compat` backend, and the replies' worker runs one process per slot.
+`LLM_SERVER=none` has each worker load the model itself, through llama-cpp-python.
 """
 
 from __future__ import annotations
@@ -72,21 +73,34 @@ def queues(env: Mapping[str, str]) -> tuple[str, str]:
     return replies, f"{replies}.extraction"
 
 
+SERVER_KINDS = ("auto", "llama-server", "none")
+
+
 def model_server(env: Mapping[str, str], port: int) -> LlamaServer | None:
-    """The model server `LLM_SERVER` asks for (None: each worker loads the model itself)."""
-    kind = env.get("LLM_SERVER", "").strip()
-    if not kind:
+    """The model server `LLM_SERVER` asks for; None: each worker loads the model itself.
+
+    `auto` (the default) serves a GGUF default model from llama-server, so the reply and the
+    extraction share one loaded model instead of two copies competing for the same cores; a
+    model another backend runs (a remote server, transformers), or one with a forced
+    `chat_format` (the server reads the GGUF's own template), is left to the workers.
+    """
+    kind = (env.get("LLM_SERVER") or "auto").strip()
+    if kind not in SERVER_KINDS:
+        raise RuntimeError(
+            f"LLM_SERVER={kind!r}: use auto (the default: llama-server for a GGUF model), "
+            "llama-server, or none (each worker loads the model itself)"
+        )
+    if kind == "none":
         return None
-    if kind != "llama-server":
-        raise RuntimeError(f"LLM_SERVER={kind!r}: the one server salesbot starts is llama-server")
     try:
         # The default model, as the workers would read it (config/llm.yaml, then LLM_*): it is
         # the one worker_env() redirects to the server.
         models = load_settings(environ=env)
+        config = models.model(models.default_model)
+        if kind == "auto" and (config.backend != "llama_cpp" or config.chat_format):
+            return None  # what the server cannot run as the workers would, they run
         server = LlamaServer.from_config(
-            models.model(models.default_model),
-            port=port,
-            slots=int(env.get("LLM_SERVER_SLOTS") or 3),
+            config, port=port, slots=int(env.get("LLM_SERVER_SLOTS") or 3)
         )
         server.check()
     except (LLMError, ValueError) as exc:
@@ -234,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         "--model-port",
         type=int,
         default=int(os.environ.get("LLM_SERVER_PORT", "8090")),
-        help="port of llama-server, when LLM_SERVER=llama-server",
+        help="port of llama-server (LLM_SERVER)",
     )
     args = parser.parse_args(argv)
     stopping = False

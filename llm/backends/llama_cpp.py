@@ -50,7 +50,7 @@ class LlamaCppOptions(BaseModel):
     )
 
 
-def _options(config: ModelConfig) -> LlamaCppOptions:
+def llama_cpp_options(config: ModelConfig) -> LlamaCppOptions:
     return parse_backend_options("llama_cpp", config.backend_options, LlamaCppOptions)
 
 
@@ -110,7 +110,7 @@ class LlamaCppLLM(BaseLLM):
 
     @classmethod
     def preflight(cls, config: ModelConfig) -> None:
-        _options(config)
+        llama_cpp_options(config)
         _check(config.resolved_model_path(), config.n_gpu_layers)
 
     @classmethod
@@ -123,7 +123,7 @@ class LlamaCppLLM(BaseLLM):
             n_batch=config.n_batch,
             n_gpu_layers=config.n_gpu_layers,
             chat_format=config.chat_format,
-            prompt_cache_mb=_options(config).prompt_cache_mb,
+            prompt_cache_mb=llama_cpp_options(config).prompt_cache_mb,
         )
 
     def count_tokens(self, text: str) -> int:

@@ -4,6 +4,10 @@ Replies are streamed as Server-Sent Events. Token counts come from the server's 
 chunk when it sends one (`stream_options.include_usage`, honoured by OpenAI and vLLM); otherwise
 `completion_tokens` is the number of content chunks received (one token each on llama.cpp and
 vLLM) and `prompt_tokens` is 0, meaning "not reported", rather than a guess.
+
+A reply stopped early (`Options.max_sentences`) closes the stream before that final chunk. With
+`timings_per_token`, llama.cpp's server puts its counts on every chunk, so such a reply still
+reports its prompt, cached and generated tokens.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from llm.errors import (
     ServerFailed,
     ServerUnreachable,
 )
-from llm.types import ChatMessage, Finish, JsonSchema, Options, Usage
+from llm.types import ChatMessage, Finish, JsonSchema, Options, StopGenerating, Usage
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # where vLLM and llama_cpp.server listen by default
 # How servers word "the prompt is too long" in a 400: OpenAI and llama-cpp-python
@@ -64,6 +68,11 @@ class OpenAICompatOptions(BaseModel):
     )
     include_usage: bool = Field(
         True, description="Ask for a final usage chunk (stream_options.include_usage)."
+    )
+    timings_per_token: bool = Field(
+        False,
+        description="llama.cpp's C++ server: its timings (prompt, cached and generated tokens) "
+        "on every chunk, so a reply stopped early still has its counts.",
     )
 
 
@@ -129,6 +138,16 @@ def _sse_data(response: httpx.Response) -> Iterator[str]:
             data = []
     if data:
         yield "\n".join(data)
+
+
+def _timings_usage(timings: object) -> Usage | None:
+    """The counts in llama.cpp server's `timings`: tokens evaluated (`prompt_n`) plus those
+    taken from its cache (`cache_n`), and those generated (`predicted_n`)."""
+    if not isinstance(timings, dict) or "prompt_n" not in timings:
+        return None
+    cached = int(timings.get("cache_n") or 0)
+    prompt = int(timings.get("prompt_n") or 0) + cached
+    return Usage(prompt, int(timings.get("predicted_n") or 0), cached)
 
 
 def _cached_tokens(usage: dict[str, Any], timings: object) -> int:
@@ -206,6 +225,8 @@ class OpenAICompatLLM(BaseLLM):
         extra = self.backend_options
         if extra.include_usage:
             body["stream_options"] = {"include_usage": True}
+        if extra.timings_per_token:
+            body["timings_per_token"] = True
         if options.stop:
             body["stop"] = list(options.stop)
         if options.seed is not None:
@@ -253,6 +274,7 @@ class OpenAICompatLLM(BaseLLM):
     def _read_events(self, response: httpx.Response) -> Iterator[str | Finish]:
         reason: str | None = None
         usage: Usage | None = None
+        timings: Usage | None = None  # llama.cpp's counts so far, with timings_per_token
         produced = 0
         done = False
         for payload in _sse_data(response):
@@ -266,13 +288,20 @@ class OpenAICompatLLM(BaseLLM):
                     int(reported.get("completion_tokens") or 0),
                     _cached_tokens(reported, chunk.get("timings")),
                 )
+            timings = _timings_usage(chunk.get("timings")) or timings
             for choice in chunk.get("choices") or []:
                 if choice.get("index", 0) != 0:
                     continue
                 text = (choice.get("delta") or {}).get("content")
                 if text:
                     produced += 1
-                    yield text
+                    try:
+                        yield text
+                    except StopGenerating:
+                        # Closing the stream (the caller closes this generator) cancels the
+                        # server's generation; the counts are what it had reported so far.
+                        yield Finish(reason="sentences", usage=timings or Usage(0, produced))
+                        return
                 if choice.get("finish_reason"):
                     reason = choice["finish_reason"]
         if not done and reason is None:

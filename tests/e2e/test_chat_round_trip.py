@@ -89,7 +89,8 @@ def test_a_conversations_next_turn_starts_from_what_the_engine_evaluated(live_st
         _recv(ws)
         first = _say(ws, "Hi! What does Acme Analytics sell?")
         second = _say(ws, "We need dashboards for about 40 reps.")
-    # Counted by llama.cpp in the worker: the first turn's prompt and reply were not read again,
+    # Counted by llama.cpp (its server, as `make run` has it): the first turn's prompt and reply
+    # were not read again,
     # only the new note and message (and the template's few tokens between turns).
     assert first.cached_tokens is not None and second.cached_tokens is not None
     assert second.cached_tokens >= first.prompt_tokens, (first.prompt_tokens, second.cached_tokens)

@@ -1,4 +1,4 @@
-"""`LLM_SERVER=llama-server`: the model in llama.cpp's server, visitors decoded together."""
+"""The default stack: the model in llama.cpp's server, visitors decoded together."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def stack_env(stack_env):
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    return stack_env | {"LLM_SERVER": "llama-server", "LLM_SERVER_SLOTS": "2"}
+    return stack_env | {"LLM_SERVER_SLOTS": "2"}  # LLM_SERVER as `make run` has it: auto
 
 
 def _visitor(stack, text: str, replies: dict[str, dict]) -> None:
@@ -42,7 +42,7 @@ def _visitor(stack, text: str, replies: dict[str, dict]) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_two_visitors_at_once_each_get_their_own_reply_from_the_server(live_stack, demo_site):
-    assert "model" in live_stack.processes  # one process holds the model
+    assert "model" in live_stack.processes  # one process holds the model for both workers
     texts = ["Hi! What does Acme Analytics sell?", "Hello, do you offer a free trial?"]
     replies: dict[str, dict] = {}
     threads = [threading.Thread(target=_visitor, args=(live_stack, t, replies)) for t in texts]

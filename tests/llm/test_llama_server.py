@@ -40,15 +40,9 @@ def server() -> Iterator[LlamaServer]:
 
 
 def _client(server: LlamaServer) -> OpenAICompatLLM:
-    config = ModelConfig.model_validate(
-        {
-            "backend": "openai_compat",
-            "base_url": server.base_url,
-            "model": server.alias,
-            "defaults": {"max_tokens": 48, "temperature": 0.0},
-        }
-    )
-    model = registry.build(config)
+    """The model as the stack's workers build it: from the environment the server gives them."""
+    env = server.worker_env() | {"LLM_MAX_NEW_TOKENS": "48", "LLM_TEMPERATURE": "0"}
+    model = registry.build(ModelConfig.from_env(env))
     assert isinstance(model, OpenAICompatLLM)
     return model
 
@@ -96,12 +90,29 @@ def test_a_conversations_next_turn_reuses_the_servers_evaluated_prompt(server: L
     assert second.usage.cached_tokens >= first.usage.prompt_tokens, second.usage
 
 
+@pytest.mark.slow
+def test_a_reply_stopped_at_its_sentence_limit_still_has_the_servers_counts(server: LlamaServer):
+    model = _client(server)
+    chat = [ChatMessage("user", "Describe the sea in ten sentences.")]
+    whole = model.complete(chat, max_tokens=120)
+    stopped = model.complete(chat, max_tokens=120, max_sentences=1)
+    assert stopped.finish_reason == "sentences", stopped
+    # What the server counted, not a guess: the same prompt, now taken from its cache.
+    assert stopped.usage.prompt_tokens == whole.usage.prompt_tokens > 0, stopped.usage
+    assert stopped.usage.cached_tokens > 0
+    assert 0 < stopped.usage.completion_tokens <= whole.usage.completion_tokens
+
+
 def test_the_server_is_started_with_a_slot_per_conversation_and_context_for_each():
     server = LlamaServer(model_path=MODEL, port=8090, slots=4, n_ctx=2048, n_gpu_layers=-1)
     command = server.command()
     assert command[command.index("--parallel") + 1] == "4"
     assert command[command.index("--ctx-size") + 1] == str(4 * 2048)
     assert command[command.index("--n-gpu-layers") + 1] == "-1"
+    assert command[command.index("--cache-ram") + 1] == "256"
+    config = ModelConfig(model_path=MODEL, backend_options={"prompt_cache_mb": 64})
+    served = LlamaServer.from_config(config, port=1, slots=2).command()
+    assert served[served.index("--cache-ram") + 1] == "64"
     assert server.worker_env()["LLM_BASE_URL"] == "http://127.0.0.1:8090/v1"
 
 
@@ -116,11 +127,25 @@ def test_bad_server_settings_are_refused_with_what_to_do(tmp_path: Path):
         LlamaServer.from_config(ModelConfig(backend="ollama", model="mistral"), port=1, slots=2)
 
 
-def test_the_stack_starts_a_model_server_only_when_asked():
-    assert model_server({}, 8090) is None
-    with pytest.raises(RuntimeError, match="llama-server"):
-        model_server({"LLM_SERVER": "vllm"}, 8090)
-    env = {"LLM_SERVER": "llama-server", "LLM_MODEL_PATH": str(MODEL), "LLM_SERVER_SLOTS": "2"}
-    if LlamaServer(model_path=MODEL, port=1).binary.is_file():
-        served = model_server(env, 8090)
+def test_the_stack_serves_a_gguf_model_from_llama_server_unless_told_not_to(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    monkeypatch.setenv("LLAMA_SERVER_BIN", str(MODEL))  # a file: check() looks no further
+    gguf = {"LLM_MODEL_PATH": str(MODEL)}  # config/llm.yaml's default model, this file
+    for env in [gguf, gguf | {"LLM_SERVER": "auto"}, gguf | {"LLM_SERVER": "llama-server"}]:
+        served = model_server(env | {"LLM_SERVER_SLOTS": "2"}, 8090)
         assert served is not None and served.slots == 2 and served.model_path == MODEL
+    assert model_server(gguf | {"LLM_SERVER": "none"}, 8090) is None
+    # What the server would run otherwise than the workers is left to them, unless forced.
+    remote = gguf | {"LLM_BACKEND": "ollama", "LLM_MODEL": "mistral"}
+    assert model_server(remote, 8090) is None
+    assert model_server(gguf | {"LLM_CHAT_FORMAT": "chatml"}, 8090) is None
+    with pytest.raises(RuntimeError, match="GGUF file; the model is ollama"):
+        model_server(remote | {"LLM_SERVER": "llama-server"}, 8090)
+    with pytest.raises(RuntimeError, match="unset LLM_CHAT_FORMAT"):
+        model_server(gguf | {"LLM_CHAT_FORMAT": "chatml", "LLM_SERVER": "llama-server"}, 8090)
+    with pytest.raises(RuntimeError, match="use auto"):
+        model_server(gguf | {"LLM_SERVER": "vllm"}, 8090)
+    monkeypatch.setenv("LLAMA_SERVER_BIN", str(tmp_path / "missing"))
+    with pytest.raises(RuntimeError, match="LLM_SERVER=none"):
+        model_server(gguf, 8090)

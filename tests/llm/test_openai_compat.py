@@ -20,6 +20,7 @@ from llm import (
     GenerationFailed,
     InvalidOptions,
     ModelConfig,
+    Usage,
     registry,
 )
 from llm.backends.openai_compat import OpenAICompatLLM
@@ -180,6 +181,42 @@ def test_prompt_tokens_the_server_reused_are_reported(wire: WireServer):
     reply.events[-2]["timings"] = {"cache_n": 85, "prompt_n": 5}
     wire.replies.append(reply)
     assert build(wire).complete(CHAT).usage.cached_tokens == 85
+
+
+def test_a_reply_stopped_at_its_sentence_limit_keeps_llama_cpps_per_chunk_counts(
+    wire: WireServer,
+):
+    reply = text_reply("One.", " Two.", " Three.")
+    for n, event in enumerate(reply.events[:3], start=1):
+        event["timings"] = {"cache_n": 40, "prompt_n": 12, "predicted_n": n}
+    wire.replies.append(reply)
+    model = build(wire, backend_options={"timings_per_token": True})
+    completion = model.complete(CHAT, max_sentences=2)
+    assert wire.requests[0].body["timings_per_token"] is True
+    assert (completion.text, completion.finish_reason) == ("One. Two.", "sentences")
+    # The second sentence ends where the third chunk begins: three tokens were generated.
+    assert completion.usage == Usage(prompt_tokens=52, completion_tokens=3, cached_tokens=40)
+    # Without the server's timings, what was received is counted and the prompt is unknown.
+    wire.replies.append(text_reply("One.", " Two.", " Three."))
+    assert build(wire).complete(CHAT, max_sentences=2).usage == Usage(0, 3)
+    assert "timings_per_token" not in wire.requests[1].body
+
+
+def test_backend_options_can_come_from_the_environment(wire: WireServer):
+    env = {
+        "LLM_BACKEND": "openai_compat",
+        "LLM_MODEL": "m",
+        "LLM_BASE_URL": wire.url,
+        "LLM_BACKEND_OPTIONS": '{"extra_sampling": "llama_cpp"}',
+    }
+    registry.build(ModelConfig.from_env(env)).complete(CHAT, top_k=12)
+    assert wire.requests[0].body["top_k"] == 12
+    with pytest.raises(InvalidOptions, match="LLM_BACKEND_OPTIONS is not JSON"):
+        ModelConfig.from_env(env | {"LLM_BACKEND_OPTIONS": "extra_sampling=llama_cpp"})
+    with pytest.raises(InvalidOptions, match="must be a JSON object"):
+        ModelConfig.from_env(env | {"LLM_BACKEND_OPTIONS": '["llama_cpp"]'})
+    with pytest.raises(InvalidOptions, match="accepted keys"):
+        registry.build(ModelConfig.from_env(env | {"LLM_BACKEND_OPTIONS": '{"top_k": 3}'}))
 
 
 def test_without_a_usage_chunk_completion_chunks_are_counted(wire: WireServer):
