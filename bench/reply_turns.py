@@ -322,10 +322,14 @@ def plot(report: dict[str, Any], path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
-def _product_logged(turns: int, conversations: int) -> list[Row]:
+def _product_logged(turns: int, conversations: int, keep: Path | None) -> list[Row]:
     """`product`, with the processes' own output (Celery's banner, logs) in a file the worker's
-    figures are read from, so that stdout stays the result."""
-    with tempfile.NamedTemporaryFile(prefix="salesbot-bench-", suffix=".log") as log:
+    figures are read from, so that stdout stays the result; `keep` keeps the file."""
+    with (
+        open(keep, "w+b")
+        if keep
+        else tempfile.NamedTemporaryFile(prefix="salesbot-bench-", suffix=".log")
+    ) as log:
         stdout, stderr = os.dup(1), os.dup(2)
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
@@ -348,6 +352,7 @@ def main() -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--plot", type=Path, help="write a PNG of the figures here")
+    parser.add_argument("--log", type=Path, help="keep the processes' output in this file")
     args = parser.parse_args()
     report: dict[str, Any] = {"pairs": []}
     # With --pairs N, the engine alone and the product take turns N times: the machine's speed
@@ -356,7 +361,7 @@ def main() -> None:
         if args.raw:
             raw = raw_engine(args.turns)
             report["raw"] = {"turns": raw, "summary": summary(raw)}
-        rows = _product_logged(args.turns, args.conversations)
+        rows = _product_logged(args.turns, args.conversations, args.log)
         report["product"] = {
             "conversations": args.conversations,
             "turns": rows,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import llama_cpp
 
-from llm.backends.llama_cpp import llama_cpp_options
+from llm.backends.llama_cpp_options import llama_cpp_options
 from llm.config import ModelConfig
 from llm.errors import BackendUnavailable, InvalidOptions, ModelNotFound
 

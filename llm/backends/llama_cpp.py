@@ -15,8 +15,8 @@ from typing import Any, cast
 os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 import llama_cpp
-from pydantic import BaseModel, ConfigDict, Field
 
+from llm.backends.llama_cpp_options import llama_cpp_options
 from llm.backends.llama_states import (
     ChatKey,
     StateCache,
@@ -26,7 +26,7 @@ from llm.backends.llama_states import (
     state_save,
 )
 from llm.base import BaseLLM
-from llm.config import ModelConfig, parse_backend_options
+from llm.config import ModelConfig
 from llm.errors import (
     BackendUnavailable,
     ContextWindowExceeded,
@@ -34,24 +34,6 @@ from llm.errors import (
     ModelNotFound,
 )
 from llm.types import ChatMessage, Finish, JsonSchema, Options, StopGenerating, Usage
-
-
-class LlamaCppOptions(BaseModel):
-    """`backend_options` of the llama_cpp backend."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    prompt_cache_mb: int = Field(
-        256,
-        ge=0,
-        description="RAM for saved context states, so a conversation's evaluated prompt is "
-        "reused when its next turn comes, even after other conversations ran in between (0: "
-        "only the conversation the context holds is reused).",
-    )
-
-
-def llama_cpp_options(config: ModelConfig) -> LlamaCppOptions:
-    return parse_backend_options("llama_cpp", config.backend_options, LlamaCppOptions)
 
 
 def _check(model_path: Path, n_gpu_layers: int) -> None:

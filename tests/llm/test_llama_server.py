@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -149,3 +150,19 @@ def test_the_stack_serves_a_gguf_model_from_llama_server_unless_told_not_to(
     monkeypatch.setenv("LLAMA_SERVER_BIN", str(tmp_path / "missing"))
     with pytest.raises(RuntimeError, match="LLM_SERVER=none"):
         model_server(gguf, 8090)
+
+
+def test_the_model_server_does_not_inherit_the_workers_openmp_spin(tmp_path: Path):
+    """The llama_cpp backend shortens the OpenMP spin for two model processes on the same
+    cores; the one model process keeps libgomp's default, so the stack must not import it."""
+    script = (
+        "import os, sys; from salesbot.stack import model_server; "
+        f"model_server({{'LLM_MODEL_PATH': {str(MODEL)!r}}}, 1); "
+        "print(os.environ.get('GOMP_SPINCOUNT'))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
+    env["LLAMA_SERVER_BIN"] = str(MODEL)  # a file: check() looks no further
+    ran = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert ran.stdout.strip() == "None"
