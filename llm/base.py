@@ -77,6 +77,12 @@ def background(interrupt: Callable[[], bool]) -> Iterator[None]:
         _interrupt.reset(token)
 
 
+def background_interrupt() -> Callable[[], bool] | None:
+    """The question `background` asks, for a backend that can also act on it between chunks
+    (a server that sends none while it reads a prompt); None outside background work."""
+    return _interrupt.get()
+
+
 def _stop(generation: Iterator[str | Finish], *, produced: int) -> Finish:
     """End `generation` early; its own counts when it reports them (see `StopGenerating`)."""
     ended = Finish(reason="sentences", usage=Usage(0, produced))

@@ -5,6 +5,10 @@ chunk when it sends one (`stream_options.include_usage`, honoured by OpenAI and 
 `completion_tokens` is the number of content chunks received (one token each on llama.cpp and
 vLLM) and `prompt_tokens` is 0, meaning "not reported", rather than a guess.
 
+Background work (`llm.background`) is also stopped while no chunk comes: a watcher shuts the
+connection as soon as work that goes first wants the model, and llama.cpp's server drops a
+request whose client is gone between two batches, even while it is still reading the prompt.
+
 A reply stopped early (`Options.max_sentences`) closes the stream before that final chunk. With
 `timings_per_token`, llama.cpp's server puts its counts on every chunk, so such a reply still
 reports its prompt, cached and generated tokens.
@@ -12,17 +16,21 @@ reports its prompt, cached and generated tokens.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+import socket
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from llm.base import BaseLLM
+from llm.base import BaseLLM, background_interrupt
 from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
     BackendTimeout,
@@ -31,6 +39,7 @@ from llm.errors import (
     GenerationFailed,
     InvalidOptions,
     LLMError,
+    Preempted,
     ServerFailed,
     ServerUnreachable,
 )
@@ -138,6 +147,54 @@ def _sse_data(response: httpx.Response) -> Iterator[str]:
             data = []
     if data:
         yield "\n".join(data)
+
+
+class _Watch:
+    """While a background generation streams, ask `interrupt` every `every` seconds and shut
+    the connection when it says so: the reading thread then sees the stream end, and the
+    server drops the request. Servers send no chunk while they read a prompt, nor (llama.cpp's)
+    for tokens that add nothing to the message yet, so a check between chunks can come late."""
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        interrupt: Callable[[], bool] | None,
+        every: float = 0.02,
+    ) -> None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        self._sock: socket.socket | None = sock if interrupt is not None else None
+        self._interrupt, self._every = interrupt, every
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.fired = False
+
+    def __enter__(self) -> _Watch:
+        if self._sock is not None:
+            self._thread = threading.Thread(target=self._run, name="llm-preempt", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        assert self._sock is not None and self._interrupt is not None
+        while not self._done.wait(self._every):
+            if self._interrupt():
+                self.fired = True
+                # shutdown, not close: it wakes the thread blocked reading the socket. An
+                # OSError: the stream had ended and the socket is closed already.
+                with contextlib.suppress(OSError):
+                    self._sock.shutdown(socket.SHUT_RDWR)
+                return
 
 
 def _timings_usage(timings: object) -> Usage | None:
@@ -257,7 +314,15 @@ class OpenAICompatLLM(BaseLLM):
                 if response.status_code >= 400:
                     response.read()
                     raise self._http_error(response)
-                yield from self._read_events(response)
+                with _Watch(response, background_interrupt()) as watch:
+                    try:
+                        yield from self._read_events(response)
+                    except (httpx.HTTPError, GenerationFailed) as exc:
+                        if watch.fired:
+                            raise Preempted(
+                                f"{self.name} was wanted by work that goes first"
+                            ) from exc
+                        raise
         except httpx.TimeoutException as exc:
             raise BackendTimeout(
                 f"{self.url} did not answer within {self.timeout:g} s ({type(exc).__name__}); "

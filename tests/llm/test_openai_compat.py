@@ -20,7 +20,9 @@ from llm import (
     GenerationFailed,
     InvalidOptions,
     ModelConfig,
+    Preempted,
     Usage,
+    background,
     registry,
 )
 from llm.backends.openai_compat import OpenAICompatLLM
@@ -217,6 +219,25 @@ def test_backend_options_can_come_from_the_environment(wire: WireServer):
         ModelConfig.from_env(env | {"LLM_BACKEND_OPTIONS": '["llama_cpp"]'})
     with pytest.raises(InvalidOptions, match="accepted keys"):
         registry.build(ModelConfig.from_env(env | {"LLM_BACKEND_OPTIONS": '{"top_k": 3}'}))
+
+
+def test_background_work_stops_while_the_server_sends_nothing(wire: WireServer):
+    """A server reading a long prompt sends nothing to check between: a reply that wants the
+    model must not wait for its first chunk."""
+    stalled = text_reply("Hi", " there")
+    stalled.stall_after = 0  # the headers, then nothing until released
+    wire.replies.append(stalled)
+    asked: list[bool] = []
+
+    def interrupt() -> bool:  # no at the start, yes from the next question on
+        asked.append(bool(asked))
+        return asked[-1]
+
+    with background(interrupt), pytest.raises(Preempted):
+        build(wire).complete(CHAT)
+    assert not wire.release.is_set()  # stopped before the server sent a thing
+    wire.release.set()
+    assert wire.disconnected.wait(10)  # and the server found the connection gone
 
 
 def test_without_a_usage_chunk_completion_chunks_are_counted(wire: WireServer):

@@ -16,6 +16,7 @@ class Reply:
     status: int = 200
     events: list[Any] = field(default_factory=list)  # SSE data: dicts or raw strings
     body: Any = None  # a JSON error body, sent instead of events
+    stall_after: int | None = None  # send this many events, then wait for `release`
 
 
 @dataclass
@@ -33,6 +34,7 @@ class WireServer:
         self.replies: list[Reply] = []
         self.release = threading.Event()  # a `hang` reply waits for this
         self.hang = False
+        self.disconnected = threading.Event()  # a client left before a stalled reply ended
         wire = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,9 +57,17 @@ class WireServer:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                for event in reply.events:
+                for n, event in enumerate(reply.events):
+                    if n == reply.stall_after:
+                        self.wfile.flush()
+                        wire.release.wait()
                     data = event if isinstance(event, str) else json.dumps(event)
-                    self.wfile.write(f"data: {data}\n\n".encode())
+                    try:
+                        self.wfile.write(f"data: {data}\n\n".encode())
+                        self.wfile.flush()
+                    except OSError:  # the client shut the connection
+                        wire.disconnected.set()
+                        return
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
