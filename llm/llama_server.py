@@ -41,7 +41,11 @@ class LlamaServer:
     model_path: Path
     port: int
     host: str = "127.0.0.1"
-    slots: int = 3
+    slots: int = 3  # conversations decoded together: one per replies' worker process
+    # Beside them, one for the extraction worker: otherwise its request takes a conversation's
+    # slot, and that conversation's next turn finds its evaluated prompt gone (measured with
+    # three visitors at once: turns that reused only the system prompt).
+    background_slots: int = 1
     n_ctx: int = 4096  # per slot
     threads: int | None = None
     n_gpu_layers: int = 0
@@ -113,9 +117,9 @@ class LlamaServer:
             "--alias", self.alias,
             "--host", self.host,
             "--port", str(self.port),
-            "--parallel", str(self.slots),
+            "--parallel", str(self.slots + self.background_slots),
             # The context is shared out among the slots: each gets n_ctx.
-            "--ctx-size", str(self.n_ctx * self.slots),
+            "--ctx-size", str(self.n_ctx * (self.slots + self.background_slots)),
             "--cont-batching",
             "--cache-ram", str(self.prompt_cache_mb),
             "--n-gpu-layers", str(self.n_gpu_layers),

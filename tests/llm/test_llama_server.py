@@ -107,8 +107,9 @@ def test_a_reply_stopped_at_its_sentence_limit_still_has_the_servers_counts(serv
 def test_the_server_is_started_with_a_slot_per_conversation_and_context_for_each():
     server = LlamaServer(model_path=MODEL, port=8090, slots=4, n_ctx=2048, n_gpu_layers=-1)
     command = server.command()
-    assert command[command.index("--parallel") + 1] == "4"
-    assert command[command.index("--ctx-size") + 1] == str(4 * 2048)
+    # Four conversations, and the extraction beside them in a slot of its own.
+    assert command[command.index("--parallel") + 1] == "5"
+    assert command[command.index("--ctx-size") + 1] == str(5 * 2048)
     assert command[command.index("--n-gpu-layers") + 1] == "-1"
     assert command[command.index("--cache-ram") + 1] == "256"
     config = ModelConfig(model_path=MODEL, backend_options={"prompt_cache_mb": 64})
