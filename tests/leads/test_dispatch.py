@@ -92,6 +92,11 @@ def test_the_broker_connection_is_opened_before_the_first_task(broker: EmbeddedR
     assert "could not reach" not in caplog.text
     clients = redis.Redis.from_url(broker.url).client_list()
     assert len(clients) >= 2  # ours, and the producer's connection, open before any task
+    # Each task's queue is declared too: the first send does no more than the next ones.
+    keys = {key.decode() for key in redis.Redis.from_url(broker.url).keys("_kombu.binding.*")}
+    queues = {celery_app.amqp.router.route({}, task)["queue"].name for task in dispatch.TASKS}
+    assert {f"_kombu.binding.{queue}" for queue in queues} <= keys
+    assert len(queues) == 2  # the replies' and the extraction's
 
 
 def test_a_broker_that_is_down_at_start_is_only_a_warning(broker: EmbeddedRedis, caplog):
