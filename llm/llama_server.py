@@ -136,9 +136,14 @@ class LlamaServer:
             "LLM_MODEL": self.alias,
             "LLM_NAME": self.alias,
             "LLM_MODEL_PATH": "",
-            # The sampling llama-cpp-python would use (top_k, repeat_penalty), and counts on
-            # every chunk for replies stopped at their sentence limit.
+            # The sampling llama-cpp-python would use (top_k, repeat_penalty), counts on every
+            # chunk for replies stopped at their sentence limit, and background work (the
+            # extraction) in its own slot, after the conversations'.
             "LLM_BACKEND_OPTIONS": json.dumps(
-                {"extra_sampling": "llama_cpp", "timings_per_token": True}
+                {
+                    "extra_sampling": "llama_cpp",
+                    "timings_per_token": True,
+                    "background_slot": self.slots,
+                }
             ),
         }

@@ -83,3 +83,10 @@ class Options(BaseModel):
     max_sentences: int | None = Field(
         None, ge=1, le=50, description="Stop right after this many finished sentences."
     )
+    cache_slot: int | None = Field(
+        None,
+        ge=0,
+        description="A model server's slot to run in (llama.cpp's server: `id_slot`), so that a "
+        "conversation returns to the slot that holds its evaluated prompt; backends without "
+        "slots ignore it.",
+    )

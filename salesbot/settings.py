@@ -167,6 +167,12 @@ WIDGET_CONFIG_MAX_AGE = env.int("WIDGET_CONFIG_MAX_AGE", default=300)
 REPLY_LEASE_SECONDS = env.int("REPLY_LEASE_SECONDS", default=600)
 # Tries per reply (a worker crash counts): a message that keeps killing workers is given up.
 REPLY_MAX_ATTEMPTS = env.int("REPLY_MAX_ATTEMPTS", default=3)
+# The reply model's server slots (llama.cpp's server, which keeps each slot's evaluated prompt):
+# each conversation is kept on one (leads/services/slots.py). 0: the server picks. salesbot.stack
+# sets it for its own llama-server.
+REPLY_SLOTS = env.int("REPLY_SLOTS", default=0)
+if not 0 <= REPLY_SLOTS <= 64:
+    raise ImproperlyConfigured(f"REPLY_SLOTS={REPLY_SLOTS}: use 0 (none) to 64 slots")
 # Lead extraction after each visitor message: "rules", "model" or both ("hybrid").
 # Extraction's model calls wait while a reply generates, and stop for one (leads/services/
 # priority.py). Off when extraction has a model and cores of its own (another machine).

@@ -164,7 +164,9 @@ class Stack:
         replies, extraction = queues(env)
         concurrency = self.concurrency
         if self.model is not None:
-            env |= self.model.worker_env()
+            # The replies keep each conversation on one of the server's first slots
+            # (leads/services/slots.py); the extraction has the one after them.
+            env |= self.model.worker_env() | {"REPLY_SLOTS": str(self.model.slots)}
             concurrency = max(concurrency, self.model.slots)  # a worker process per slot
         self._env = env
         self._commands = {

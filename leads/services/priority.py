@@ -40,7 +40,8 @@ _clients: dict[str, redis.Redis] = {}
 _clients_lock = threading.Lock()
 
 
-def _redis() -> redis.Redis:
+def shared_redis() -> redis.Redis:
+    """This process's client for the replies' bookkeeping (marks here, slots in slots.py)."""
     url = settings.REDIS_URL
     with _clients_lock:
         if url not in _clients:
@@ -66,13 +67,13 @@ class ReplyMark:
             return
         self._refreshed = now
         try:
-            _redis().zadd(_key(), {self.member: time.time() + MARK_SECONDS})
+            shared_redis().zadd(_key(), {self.member: time.time() + MARK_SECONDS})
         except redis.RedisError as exc:
             logger.warning("could not mark a reply as generating: %s", exc)
 
     def clear(self) -> None:
         try:
-            _redis().zrem(_key(), self.member)
+            shared_redis().zrem(_key(), self.member)
         except redis.RedisError as exc:
             logger.warning("could not clear a reply's mark: %s", exc)
 
@@ -104,7 +105,7 @@ def replies_generating() -> int:
     """How many replies are generating now, across every worker."""
     key = _key()
     try:
-        pipe = _redis().pipeline()
+        pipe = shared_redis().pipeline()
         pipe.zremrangebyscore(key, "-inf", time.time())
         pipe.zcard(key)
         _, count = pipe.execute()

@@ -18,6 +18,7 @@ from leads.selectors.conversations import conversation_turns_before, message_ans
 from leads.selectors.leads import ReplyFacts, reply_facts
 from leads.services.broadcast import DeltaSender, frame_send
 from leads.services.priority import ReplyMark, reply_generating, reply_mark
+from leads.services.slots import conversation_slot
 from llm import prompts
 from llm.sentences import trim_to_sentence
 
@@ -237,13 +238,15 @@ def _reply_generate(
             message_id=reply.id,
             interval=settings.CHAT_DELTA_INTERVAL_MS / 1000,
         )
-        for item in model.stream(prompt, **reply_options(model=model, site=site)):
-            if isinstance(item, llm.Completion):
-                completion = item
-            else:
-                first_token_at = first_token_at or timezone.now()
-                deltas.add(item)
-                mark.refresh()  # still generating: background work keeps waiting
+        options = reply_options(model=model, site=site)
+        with conversation_slot(conversation_id) as slot:
+            for item in model.stream(prompt, **options, cache_slot=slot):
+                if isinstance(item, llm.Completion):
+                    completion = item
+                else:
+                    first_token_at = first_token_at or timezone.now()
+                    deltas.add(item)
+                    mark.refresh()  # still generating: background work keeps waiting
         deltas.flush()
         if completion is None:
             raise llm.GenerationFailed("the model stream ended without a completion")

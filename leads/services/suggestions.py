@@ -15,6 +15,7 @@ from leads.selectors.leads import reply_facts
 from leads.services.broadcast import staff_conversation_send
 from leads.services.priority import reply_generating
 from leads.services.replies import reply_options, reply_prompt
+from leads.services.slots import conversation_slot
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +65,10 @@ def reply_suggest(
             qualified=known.qualified,
         )
         text = ""
-        with reply_generating() as mark:  # a rep waits for it as a visitor would
-            for item in model.stream(prompt, **reply_options(model=model, site=conversation.site)):
+        options = reply_options(model=model, site=conversation.site)
+        # A rep waits for it as a visitor would; it continues the conversation's own prompt.
+        with reply_generating() as mark, conversation_slot(conversation_id) as slot:
+            for item in model.stream(prompt, **options, cache_slot=slot):
                 if isinstance(item, llm.Completion):
                     text = item.text
                 else:

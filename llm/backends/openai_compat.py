@@ -78,6 +78,12 @@ class OpenAICompatOptions(BaseModel):
     include_usage: bool = Field(
         True, description="Ask for a final usage chunk (stream_options.include_usage)."
     )
+    background_slot: int | None = Field(
+        None,
+        ge=0,
+        description="llama.cpp's C++ server: the slot background work (`llm.background`, the "
+        "extraction) runs in, so that it never takes a conversation's slot.",
+    )
     timings_per_token: bool = Field(
         False,
         description="llama.cpp's C++ server: its timings (prompt, cached and generated tokens) "
@@ -284,6 +290,11 @@ class OpenAICompatLLM(BaseLLM):
             body["stream_options"] = {"include_usage": True}
         if extra.timings_per_token:
             body["timings_per_token"] = True
+        slot = options.cache_slot
+        if slot is None and background_interrupt() is not None:
+            slot = extra.background_slot
+        if slot is not None:
+            body["id_slot"] = slot
         if options.stop:
             body["stop"] = list(options.stop)
         if options.seed is not None:

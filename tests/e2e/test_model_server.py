@@ -60,3 +60,31 @@ def test_two_visitors_at_once_each_get_their_own_reply_from_the_server(live_stac
         assert stored.model_name == "SmolLM2-135M-Instruct.Q4_1"  # served by llama-server
         ids.add(stored.in_reply_to_id)
     assert len(ids) == 2  # each answers its own visitor's message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_visitors_taking_turns_each_keep_their_conversation_in_the_server(live_stack, demo_site):
+    url = live_stack.base_url.replace("http://", "ws://") + "/ws/chat/demo/"
+    with (
+        connect(url, origin=live_stack.base_url, open_timeout=10) as ana,
+        connect(url, origin=live_stack.base_url, open_timeout=10) as ben,
+    ):
+        for ws in (ana, ben):
+            ws.send(json.dumps({"type": "hello", "visitor": None}))
+            json.loads(ws.recv(timeout=10))
+        first = {"ana": _say(ana, "Hi, I'm Ana from Initech."), "ben": _say(ben, "Hello there!")}
+        second = {
+            "ana": _say(ana, "We need dashboards for 40 reps."),
+            "ben": _say(ben, "Do you offer a free trial?"),
+        }
+    # Counted by llama.cpp's server: each visitor's second turn started from their first turn's
+    # prompt and reply, though the other visitor's turn came in between.
+    for who in ("ana", "ben"):
+        assert second[who].cached_tokens >= first[who].prompt_tokens, (who, first, second)
+
+
+def _say(ws, text: str) -> Message:
+    ws.send(json.dumps({"type": "message", "id": str(uuid.uuid4()), "text": text}))
+    while (frame := json.loads(ws.recv(timeout=120)))["type"] != "reply":
+        assert frame["type"] != "error", frame
+    return Message.objects.get(id=frame["message"])

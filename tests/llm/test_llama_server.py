@@ -92,6 +92,27 @@ def test_a_conversations_next_turn_reuses_the_servers_evaluated_prompt(server: L
 
 
 @pytest.mark.slow
+def test_two_conversations_taking_turns_each_keep_their_prompt_in_their_own_slot(
+    server: LlamaServer,
+):
+    """Left to choose, the server gives a new conversation the slot of the one that shares its
+    system prompt, and each then reads its whole conversation again every turn; kept to a slot
+    (`cache_slot`), each reads only what is new."""
+    model = _client(server)
+    system = ChatMessage("system", "You are the sales assistant of Acme Logistics. " * 8)
+    chats = {0: [system], 1: [system]}
+    last: dict[int, int] = {}
+    for turn in range(3):
+        for slot, chat in chats.items():
+            chat.append(ChatMessage("user", f"Visitor {slot}, question {turn}: do you ship?"))
+            reply = model.complete(chat, max_tokens=16, cache_slot=slot)
+            if turn:  # everything up to this turn's message was kept
+                assert reply.usage.cached_tokens >= last[slot], (slot, turn, reply.usage)
+            last[slot] = reply.usage.prompt_tokens
+            chat.append(ChatMessage("assistant", reply.text))
+
+
+@pytest.mark.slow
 def test_a_reply_stopped_at_its_sentence_limit_still_has_the_servers_counts(server: LlamaServer):
     model = _client(server)
     chat = [ChatMessage("user", "Describe the sea in ten sentences.")]

@@ -139,6 +139,21 @@ def test_extra_sampling_sends_top_k_and_the_servers_penalty_name(
     assert (body["top_k"], body[penalty]) == (12, 1.3)
 
 
+def test_a_cache_slot_is_sent_as_llama_cpps_id_slot_and_background_work_has_its_own(
+    wire: WireServer,
+):
+    model = build(wire, backend_options={"background_slot": 3})
+    model.complete(CHAT)
+    model.complete(CHAT, cache_slot=1)
+    with background(lambda: False):
+        model.complete(CHAT)
+    assert [r.body.get("id_slot") for r in wire.requests] == [None, 1, 3]
+    build(wire).complete(CHAT)  # no background slot configured: the server chooses
+    with background(lambda: False):
+        build(wire).complete(CHAT)
+    assert "id_slot" not in wire.requests[3].body and "id_slot" not in wire.requests[4].body
+
+
 def test_structured_output_is_sent_as_json_schema_by_default(wire: WireServer):
     wire.replies.append(text_reply('{"name": ', '"Jane"}'))
     assert build(wire).extract(CHAT, Lead) == Lead(name="Jane")
