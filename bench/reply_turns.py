@@ -1,8 +1,8 @@
 """Conversations through the real processes, timed turn by turn from outside, beside the raw
 engine on the same model in the same run.
 
-    .venv/bin/python bench/reply_turns.py [--turns 8] [--conversations 1] [--raw [--pairs N]]
-                                          [--json] [--plot docs/benchmarks-reply.png]
+    .venv/bin/python bench/reply_turns.py [--turns 8] [--conversations 1 [--in-turn]]
+                                          [--raw [--pairs N]] [--json] [--plot PATH]
 
 `--raw` first runs the same turns through llama-cpp-python alone (the bundled GGUF, the product's
 context size and sampling, the conversation kept in the context as a worker would), and frees it;
@@ -10,7 +10,8 @@ context size and sampling, the conversation kept in the context as a worker woul
 Then it starts what `make run` starts (embedded Redis, llama-server for the model unless
 `LLM_SERVER=none`, both Celery workers, uvicorn) on a fresh
 SQLite database with the bundled model, and `--conversations` visitors chat over the widget's
-protocol (docs/protocol.md), all sending their k-th message at once, each after its reply.
+protocol (docs/protocol.md), all sending their k-th message at once, each after its reply; with
+`--in-turn`, one after another, as visitors of a real site interleave.
 
 Per turn: the time to the `ack` (the message stored), to the first `delta` (what the visitor
 waits for) and to the end of the reply; the rate the client receives deltas at; and, from the
@@ -183,14 +184,48 @@ def _turn(ws: Any, text: str) -> Row:
     }
 
 
-def _conversation(url: str, origin: str, turns: int, start: threading.Barrier) -> list[Row]:
+class _AtOnce:
+    """Every visitor sends their k-th message at once."""
+
+    def __init__(self, visitors: int) -> None:
+        self._barrier = threading.Barrier(visitors)
+
+    def wait(self, turn: int, index: int) -> None:
+        self._barrier.wait()
+
+    def done(self) -> None:
+        pass
+
+
+class _InTurn:
+    """Visitors take turns, as on a real site: visitor i sends their k-th message once visitor
+    i - 1's k-th reply has come (the first visitor, once the last one's reply to turn k - 1)."""
+
+    def __init__(self, visitors: int) -> None:
+        self._visitors, self._at = visitors, 0
+        self._changed = threading.Condition()
+
+    def wait(self, turn: int, index: int) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self._at == turn * self._visitors + index)
+
+    def done(self) -> None:
+        with self._changed:
+            self._at += 1
+            self._changed.notify_all()
+
+
+def _conversation(
+    url: str, origin: str, turns: int, order: _AtOnce | _InTurn, index: int
+) -> list[Row]:
     rows = []
     with connect(url, origin=origin, open_timeout=30) as ws:
         ws.send(json.dumps({"type": "hello", "visitor": None}))
         json.loads(ws.recv(timeout=30))
         for turn in range(turns):
-            start.wait()  # every visitor sends their k-th message at once
+            order.wait(turn, index)
             row = _turn(ws, MESSAGES[turn % len(MESSAGES)])
+            order.done()
             rows.append({"turn": turn + 1, **row})
     return rows
 
@@ -201,7 +236,7 @@ def _decode(seen: re.Match[str]) -> float | None:
     return round((tokens - 1) / (total - first), 1) if tokens > 1 and total > first else None
 
 
-def product(turns: int, conversations: int, log: Path) -> list[Row]:
+def product(turns: int, conversations: int, log: Path, *, in_turn: bool = False) -> list[Row]:
     """Start the product, run the conversations, stop it; each row has the worker's figures."""
     from salesbot.stack import Stack
 
@@ -220,10 +255,10 @@ def product(turns: int, conversations: int, log: Path) -> list[Row]:
         results: list[list[Row]] = [[] for _ in range(conversations)]
         try:
             url = stack.base_url.replace("http://", "ws://") + "/ws/chat/demo/"
-            start = threading.Barrier(conversations)
+            order = _InTurn(conversations) if in_turn else _AtOnce(conversations)
 
             def visitor(index: int) -> None:
-                results[index] = _conversation(url, stack.demo_url, turns, start)
+                results[index] = _conversation(url, stack.demo_url, turns, order, index)
 
             threads = [threading.Thread(target=visitor, args=(i,)) for i in range(conversations)]
             for thread in threads:
@@ -322,7 +357,9 @@ def plot(report: dict[str, Any], path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
-def _product_logged(turns: int, conversations: int, keep: Path | None) -> list[Row]:
+def _product_logged(
+    turns: int, conversations: int, keep: Path | None, *, in_turn: bool = False
+) -> list[Row]:
     """`product`, with the processes' own output (Celery's banner, logs) in a file the worker's
     figures are read from, so that stdout stays the result; `keep` keeps the file."""
     with (
@@ -334,7 +371,7 @@ def _product_logged(turns: int, conversations: int, keep: Path | None) -> list[R
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         try:
-            return product(turns, conversations, Path(log.name))
+            return product(turns, conversations, Path(log.name), in_turn=in_turn)
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -353,6 +390,11 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--plot", type=Path, help="write a PNG of the figures here")
     parser.add_argument("--log", type=Path, help="keep the processes' output in this file")
+    parser.add_argument(
+        "--in-turn",
+        action="store_true",
+        help="the conversations take turns, one message at a time, instead of all at once",
+    )
     args = parser.parse_args()
     report: dict[str, Any] = {"pairs": []}
     # With --pairs N, the engine alone and the product take turns N times: the machine's speed
@@ -361,9 +403,10 @@ def main() -> None:
         if args.raw:
             raw = raw_engine(args.turns)
             report["raw"] = {"turns": raw, "summary": summary(raw)}
-        rows = _product_logged(args.turns, args.conversations, args.log)
+        rows = _product_logged(args.turns, args.conversations, args.log, in_turn=args.in_turn)
         report["product"] = {
             "conversations": args.conversations,
+            "in_turn": args.in_turn,
             "turns": rows,
             "summary": summary(rows),
         }

@@ -49,3 +49,28 @@ def test_the_benchmark_times_each_turn_through_the_real_processes(tmp_path):
     # The engine alone and the product, twice in turn, each pair with its own ratio.
     assert len(report["pairs"]) == 2 and all(p["ratio"] > 0 for p in report["pairs"])
     assert [t["turn"] for t in report["raw"]["turns"]] == [1, 2]
+
+
+def test_visitors_can_take_turns_and_each_keeps_their_conversation(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LLM_MAX_NEW_TOKENS": "16"}
+    result = subprocess.run(
+        [
+            *[sys.executable, str(ROOT / "bench" / "reply_turns.py"), "--turns", "2"],
+            *["--conversations", "2", "--in-turn", "--json"],
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert report["product"]["in_turn"] is True
+    turns = {(t["conversation"], t["turn"]): t for t in report["product"]["turns"]}
+    # One message at a time, in turn: ana, ben, ana, ben.
+    order = [turns[key]["message_id"] for key in [(1, 1), (2, 1), (1, 2), (2, 2)]]
+    assert order == sorted(order)
+    for conversation in (1, 2):  # each second turn found its first turn's prompt kept
+        first, second = turns[(conversation, 1)], turns[(conversation, 2)]
+        assert second["reused_tokens"] >= first["prompt_tokens"], (first, second)
