@@ -16,20 +16,17 @@ reports its prompt, cached and generated tokens.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import socket
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from llm.backends.openai_stream import PreemptWatch, cached_tokens, sse_data, timings_usage
 from llm.base import BaseLLM, background_interrupt
 from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
@@ -142,88 +139,6 @@ def _error_message(response: httpx.Response) -> str:
     return json.dumps(body)[:500]
 
 
-def _sse_data(response: httpx.Response) -> Iterator[str]:
-    """The `data` of each Server-Sent Event; comments, other fields and keep-alives are skipped."""
-    data: list[str] = []
-    for line in response.iter_lines():
-        if line.startswith("data:"):
-            data.append(line[5:].removeprefix(" "))
-        elif not line and data:
-            yield "\n".join(data)
-            data = []
-    if data:
-        yield "\n".join(data)
-
-
-class _Watch:
-    """While a background generation streams, ask `interrupt` every `every` seconds and shut
-    the connection when it says so: the reading thread then sees the stream end, and the
-    server drops the request. Servers send no chunk while they read a prompt, nor (llama.cpp's)
-    for tokens that add nothing to the message yet, so a check between chunks can come late."""
-
-    def __init__(
-        self,
-        response: httpx.Response,
-        interrupt: Callable[[], bool] | None,
-        every: float = 0.02,
-    ) -> None:
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        self._sock: socket.socket | None = sock if interrupt is not None else None
-        self._interrupt, self._every = interrupt, every
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.fired = False
-
-    def __enter__(self) -> _Watch:
-        if self._sock is not None:
-            self._thread = threading.Thread(target=self._run, name="llm-preempt", daemon=True)
-            self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._done.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _run(self) -> None:
-        assert self._sock is not None and self._interrupt is not None
-        while not self._done.wait(self._every):
-            if self._interrupt():
-                self.fired = True
-                # shutdown, not close: it wakes the thread blocked reading the socket. An
-                # OSError: the stream had ended and the socket is closed already.
-                with contextlib.suppress(OSError):
-                    self._sock.shutdown(socket.SHUT_RDWR)
-                return
-
-
-def _timings_usage(timings: object) -> Usage | None:
-    """The counts in llama.cpp server's `timings`: tokens evaluated (`prompt_n`) plus those
-    taken from its cache (`cache_n`), and those generated (`predicted_n`)."""
-    if not isinstance(timings, dict) or "prompt_n" not in timings:
-        return None
-    cached = int(timings.get("cache_n") or 0)
-    prompt = int(timings.get("prompt_n") or 0) + cached
-    return Usage(prompt, int(timings.get("predicted_n") or 0), cached)
-
-
-def _cached_tokens(usage: dict[str, Any], timings: object) -> int:
-    """Prompt tokens the server reused from its cache: OpenAI's and vLLM's
-    `prompt_tokens_details.cached_tokens`, or llama.cpp server's `timings.cache_n`."""
-    details = usage.get("prompt_tokens_details")
-    if isinstance(details, dict) and details.get("cached_tokens") is not None:
-        return int(details["cached_tokens"] or 0)
-    if isinstance(timings, dict):
-        return int(timings.get("cache_n") or 0)
-    return 0
-
-
 class OpenAICompatLLM(BaseLLM):
     """A model behind an OpenAI-compatible chat completions endpoint, streamed over SSE."""
 
@@ -325,7 +240,7 @@ class OpenAICompatLLM(BaseLLM):
                 if response.status_code >= 400:
                     response.read()
                     raise self._http_error(response)
-                with _Watch(response, background_interrupt()) as watch:
+                with PreemptWatch(response, background_interrupt()) as watch:
                     try:
                         yield from self._read_events(response)
                     except (httpx.HTTPError, GenerationFailed) as exc:
@@ -353,7 +268,7 @@ class OpenAICompatLLM(BaseLLM):
         timings: Usage | None = None  # llama.cpp's counts so far, with timings_per_token
         produced = 0
         done = False
-        for payload in _sse_data(response):
+        for payload in sse_data(response):
             if payload == "[DONE]":
                 done = True
                 break
@@ -362,9 +277,9 @@ class OpenAICompatLLM(BaseLLM):
                 usage = Usage(
                     int(reported.get("prompt_tokens") or 0),
                     int(reported.get("completion_tokens") or 0),
-                    _cached_tokens(reported, chunk.get("timings")),
+                    cached_tokens(reported, chunk.get("timings")),
                 )
-            timings = _timings_usage(chunk.get("timings")) or timings
+            timings = timings_usage(chunk.get("timings")) or timings
             for choice in chunk.get("choices") or []:
                 if choice.get("index", 0) != 0:
                     continue
