@@ -13,19 +13,11 @@ from tests.conftest import ROOT
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def test_the_benchmark_times_each_turn_through_the_real_processes(tmp_path):
+def _bench(tmp_path, *args: str) -> dict:
+    """The benchmark's JSON report; stdout is the result alone, the processes log elsewhere."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LLM_MAX_NEW_TOKENS": "16"}
     result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "reply_turns.py"),
-            "--turns",
-            "2",
-            "--json",
-            "--raw",
-            "--pairs",
-            "2",
-        ],
+        [sys.executable, str(ROOT / "bench" / "reply_turns.py"), *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -33,7 +25,11 @@ def test_the_benchmark_times_each_turn_through_the_real_processes(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout)  # stdout is the result alone: the processes log elsewhere
+    return json.loads(result.stdout)
+
+
+def test_the_benchmark_times_each_turn_through_the_real_processes(tmp_path):
+    report = _bench(tmp_path, "--turns", "2", "--json", "--raw", "--pairs", "2")
     turns = report["product"]["turns"]
     assert [(t["conversation"], t["turn"]) for t in turns] == [(1, 1), (1, 2)]
     for turn in turns:
@@ -52,20 +48,7 @@ def test_the_benchmark_times_each_turn_through_the_real_processes(tmp_path):
 
 
 def test_visitors_can_take_turns_and_each_keeps_their_conversation(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LLM_MAX_NEW_TOKENS": "16"}
-    result = subprocess.run(
-        [
-            *[sys.executable, str(ROOT / "bench" / "reply_turns.py"), "--turns", "2"],
-            *["--conversations", "2", "--in-turn", "--json"],
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout)
+    report = _bench(tmp_path, "--turns", "2", "--conversations", "2", "--in-turn", "--json")
     assert report["product"]["in_turn"] is True
     turns = {(t["conversation"], t["turn"]): t for t in report["product"]["turns"]}
     # One message at a time, in turn: ana, ben, ana, ben.
