@@ -57,6 +57,8 @@ _REPLY_LOG = re.compile(
     r"\(first token after (?P<first>[\d.]+)s(?:; prompt (?P<prompt>\d+) tokens, "
     r"(?P<reused>\d+) reused; (?P<finish>\w+)(?:; queued (?P<queued>\d+) ms)?)?\)"
 )
+# The replies' worker's line once it has evaluated the Sites' system prompts, or given up.
+_WARMED = re.compile(r"warmed \d+ of \d+ place|warming the model gave way|could not warm")
 # The reply task's line as it starts (leads/tasks.py): the broker's and the pool's share.
 _TASK_LOG = re.compile(
     r"reply to message (?P<message>\d+): task started (?P<ms>[\d.]+) ms after it was queued"
@@ -236,6 +238,16 @@ def _decode(seen: re.Match[str]) -> float | None:
     return round((tokens - 1) / (total - first), 1) if tokens > 1 and total > first else None
 
 
+def _warm_up_wait(log: Path, stack: Any, timeout: float = 120) -> None:
+    """Until the replies' worker has had the Site's system prompt evaluated (leads/tasks.py), as
+    it has long before a visitor comes to a site that runs: the turns measure a running site."""
+    deadline = time.monotonic() + timeout
+    while not _WARMED.search(log.read_text(errors="replace")):
+        if time.monotonic() > deadline or stack.dead():
+            raise RuntimeError("the replies' worker did not say it had warmed the model")
+        time.sleep(0.2)
+
+
 def product(turns: int, conversations: int, log: Path, *, in_turn: bool = False) -> list[Row]:
     """Start the product, run the conversations, stop it; each row has the worker's figures."""
     from salesbot.stack import Stack
@@ -252,6 +264,7 @@ def product(turns: int, conversations: int, log: Path, *, in_turn: bool = False)
             env=env,
             embedded_socket=Path(var) / "redis" / "redis.sock",
         ).start(timeout=120)
+        _warm_up_wait(log, stack)
         results: list[list[Row]] = [[] for _ in range(conversations)]
         try:
             url = stack.base_url.replace("http://", "ws://") + "/ws/chat/demo/"

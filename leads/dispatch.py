@@ -23,7 +23,8 @@ REPLY_GENERATE = "leads.tasks.reply_generate_task"
 LEAD_EXTRACT = "leads.tasks.lead_extract_task"
 REPLY_SUGGEST = "leads.tasks.reply_suggest_task"
 NOTIFICATION_SEND = "leads.tasks.notification_send_task"
-TASKS = (REPLY_GENERATE, LEAD_EXTRACT, REPLY_SUGGEST, NOTIFICATION_SEND)
+REPLY_WARM_UP = "leads.tasks.reply_warm_up_task"
+TASKS = (REPLY_GENERATE, LEAD_EXTRACT, REPLY_SUGGEST, NOTIFICATION_SEND, REPLY_WARM_UP)
 
 
 def enqueue(task: str, *args: Any, expires: float | None = None) -> None:

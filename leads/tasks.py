@@ -10,6 +10,7 @@ from typing import Any
 
 from celery import Task, shared_task
 from celery.signals import worker_init, worker_process_init, worker_ready
+from django.conf import settings
 
 import llm
 from leads.services.extraction import message_facts_extract
@@ -19,7 +20,7 @@ from leads.services.notifications import (
     notification_retry_delay,
     notification_send,
 )
-from leads.services.replies import reply_generate
+from leads.services.replies import reply_generate, reply_warm_up
 from leads.services.suggestions import reply_suggest
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,24 @@ def _requeue_lost_replies(**_: Any) -> None:
         return
     if count:
         logger.info("queued %d unanswered message(s) again", count)
+
+
+@worker_ready.connect
+def _warm_reply_model(sender: Any = None, **_: Any) -> None:
+    """Have the replies' worker evaluate Sites' system prompts before the first visitor comes."""
+    consumes = getattr(getattr(sender, "app", None), "amqp", None)
+    queues = consumes.queues.consume_from if consumes is not None else None
+    if queues and settings.CELERY_TASK_DEFAULT_QUEUE in queues:
+        # On the replies' queue, so that a process that holds the model (or leases its server's
+        # slots) does it; pointless once a minute has passed without a worker to take it.
+        reply_warm_up_task.apply_async(expires=60)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def reply_warm_up_task() -> None:
+    """Evaluate Sites' system prompts where the reply model keeps prompts (safe to run twice:
+    a place that holds a prompt is left alone)."""
+    reply_warm_up()
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)

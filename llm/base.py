@@ -309,5 +309,16 @@ class BaseLLM(ABC):
             f"last problem: {problem}"
         )
 
+    def warm(self, messages: Sequence[ChatMessage], *, slot: int | None = None) -> bool:
+        """Evaluate `messages` now, so that a later prompt that begins with them (a Site's system
+        prompt, shared by all its conversations) reads only what follows.
+
+        Where the engine keeps an evaluated prompt from one call to the next: the server's
+        `slot`, or this process's own context. Only a place that holds no prompt yet is warmed,
+        so that no conversation's prompt is replaced; True when `messages` were evaluated.
+        Engines that keep nothing between calls have nothing to warm.
+        """
+        return False
+
     def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
         """Release what the backend holds (weights, connections)."""

@@ -1,5 +1,5 @@
-"""Reading conversations: a site by its key, the history a widget shows, the turns a reply
-reads, and which visitor messages still wait for an answer."""
+"""Reading conversations: a site by its key, the Sites visited last, the history a widget shows,
+the turns a reply reads, and which visitor messages still wait for an answer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from leads.models import Conversation, Message, Site
@@ -15,6 +15,16 @@ from leads.models import Conversation, Message, Site
 
 def site_get_by_key(*, key: str) -> Site | None:
     return Site.objects.filter(key=key).first()
+
+
+def sites_visited_last(*, limit: int) -> list[Site]:
+    """Up to `limit` Sites, the one whose latest conversation began last first; then the ones
+    never visited, oldest first."""
+    return list(
+        Site.objects.annotate(latest=Max("conversations__created")).order_by(
+            F("latest").desc(nulls_last=True), "id"
+        )[:limit]
+    )
 
 
 def conversation_history(*, conversation: Conversation, limit: int) -> list[Message]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from itertools import cycle
 from typing import Literal
 
 from django.conf import settings
@@ -14,10 +15,14 @@ from django.utils import timezone
 import llm
 from leads import policy
 from leads.models import Message, Site
-from leads.selectors.conversations import conversation_turns_before, message_answered_by_agent
+from leads.selectors.conversations import (
+    conversation_turns_before,
+    message_answered_by_agent,
+    sites_visited_last,
+)
 from leads.selectors.leads import ReplyFacts, reply_facts
 from leads.services.broadcast import DeltaSender, frame_send
-from leads.services.priority import ReplyMark, reply_generating, reply_mark
+from leads.services.priority import ReplyMark, ReplyWaiting, reply_generating, reply_mark
 from leads.services.slots import conversation_slot
 from llm import prompts
 from llm.sentences import trim_to_sentence
@@ -122,6 +127,32 @@ def reply_prompt(
     if not answering:
         chat.append(llm.ChatMessage("system", note))
     return chat, field, note
+
+
+def reply_warm_up(*, model: llm.BaseLLM | None = None) -> int:
+    """Evaluate Sites' system prompts where the reply model keeps prompts, before any visitor
+    comes: in each server slot the replies lease (`REPLY_SLOTS`), or in this worker's own
+    context, the Sites visited last taking turns. A new conversation of such a Site then reads
+    only its own first message. Only places that hold no prompt yet are used, and the work
+    gives way to any reply. Returns how many places were warmed.
+    """
+    model = model or llm.get_llm(role="reply")
+    places: list[int | None] = [*range(settings.REPLY_SLOTS)] or [None]
+    sites = sites_visited_last(limit=len(places))
+    warmed = 0
+    try:
+        with llm.background(ReplyWaiting()):
+            for place, site in zip(places, cycle(sites), strict=False):
+                prompt, _, _ = reply_prompt(site=site, turns=[], family=model.template_family)
+                warmed += model.warm(prompt[:1], slot=place)  # the system prompt
+    except llm.Preempted:
+        logger.info("warming the model gave way to a reply")
+    except llm.LLMError as exc:
+        logger.warning("could not warm the model (replies read the whole prompt): %s", exc)
+    logger.info(
+        "warmed %d of %d place(s) of %s with Site system prompts", warmed, len(places), model.name
+    )
+    return warmed
 
 
 Claim = Literal["mine", "done", "busy", "given_up"]

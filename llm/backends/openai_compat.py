@@ -17,6 +17,7 @@ reports its prompt, cached and generated tokens.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -52,6 +53,8 @@ _CONTEXT_ERROR = re.compile(
     re.IGNORECASE,
 )
 _SCHEMA_NAME = re.compile(r"[^a-zA-Z0-9_-]")
+
+logger = logging.getLogger(__name__)
 
 
 class OpenAICompatOptions(BaseModel):
@@ -348,6 +351,31 @@ class OpenAICompatLLM(BaseLLM):
         if status == 429 or status >= 500:
             return ServerFailed(f"{self.url} failed with HTTP {status}: {message}")
         return GenerationFailed(f"{self.url} failed with HTTP {status}: {message}")
+
+    def warm(self, messages: Sequence[ChatMessage], *, slot: int | None = None) -> bool:
+        # Only into a slot the server shows empty: without one, the prompt could land anywhere
+        # (and an API that bills would bill it).
+        if slot is None or self._slot_holds_prompt(slot) is not False:
+            return False
+        # One token: what matters is the prompt, which the slot then holds.
+        self.complete(messages, max_tokens=1, greedy=True, cache_slot=slot)
+        return True
+
+    def _slot_holds_prompt(self, slot: int) -> bool | None:
+        """Whether llama.cpp's server holds a prompt in `slot` (its `GET /slots`); None when
+        the server does not tell (another server, or one started with `--no-slots`)."""
+        url = self.url.removesuffix("/v1/chat/completions") + "/slots"
+        try:
+            response = self._client.get(url, headers={"Accept": "application/json"})
+            response.raise_for_status()
+            slots = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            logger.info("%s does not list its slots (%s); none is warmed", url, exc)
+            return None
+        for entry in slots if isinstance(slots, list) else []:
+            if isinstance(entry, dict) and entry.get("id") == slot:
+                return bool(entry.get("n_prompt_tokens") or entry.get("is_processing"))
+        return None
 
     def close(self) -> None:
         self._client.close()

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,9 @@ from tests.e2e.conftest import free_port
 MODEL = Path(__file__).resolve().parents[2] / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LlamaServer]:
-    running = LlamaServer(model_path=MODEL, port=free_port(), slots=3, n_ctx=1024)
+@contextmanager
+def _running(slots: int) -> Iterator[LlamaServer]:
+    running = LlamaServer(model_path=MODEL, port=free_port(), slots=slots, n_ctx=1024)
     if not running.binary.is_file():
         message = f"no llama-server at {running.binary}: run `make llama-server`"
         if os.environ.get("CI"):
@@ -38,6 +39,12 @@ def server() -> Iterator[LlamaServer]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LlamaServer]:
+    with _running(slots=3) as running:
+        yield running
 
 
 def _client(server: LlamaServer) -> OpenAICompatLLM:
@@ -110,6 +117,22 @@ def test_two_conversations_taking_turns_each_keep_their_prompt_in_their_own_slot
                 assert reply.usage.cached_tokens >= last[slot], (slot, turn, reply.usage)
             last[slot] = reply.usage.prompt_tokens
             chat.append(ChatMessage("assistant", reply.text))
+
+
+@pytest.mark.slow
+def test_a_sites_system_prompt_warmed_into_the_empty_slots_is_not_read_again():
+    """A slot the server has not used yet starts from nothing; warmed at start with the Site's
+    system prompt, it gives a new conversation only its own first message to read."""
+    system = [ChatMessage("system", "You are the sales assistant of Acme Logistics. " * 8)]
+    with _running(slots=2) as fresh:
+        model = _client(fresh)
+        assert model.warm(system, slot=0) and model.warm(system, slot=1)
+        assert not model.warm([ChatMessage("system", "Another Site.")], slot=1)  # holds one
+        for slot in (0, 1):
+            chat = [*system, ChatMessage("user", "Ship to Spain?")]
+            first = model.complete(chat, cache_slot=slot)
+            new = first.usage.prompt_tokens - first.usage.cached_tokens
+            assert new <= 16 < first.usage.prompt_tokens, (slot, first.usage)
 
 
 @pytest.mark.slow

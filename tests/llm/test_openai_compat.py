@@ -154,6 +154,33 @@ def test_a_cache_slot_is_sent_as_llama_cpps_id_slot_and_background_work_has_its_
     assert "id_slot" not in wire.requests[3].body and "id_slot" not in wire.requests[4].body
 
 
+def test_warming_evaluates_the_prompt_only_in_a_slot_the_server_lists_as_empty(
+    wire: WireServer,
+):
+    wire.slots = [
+        {"id": 0, "n_ctx": 2048, "is_processing": False},  # never used
+        {"id": 1, "n_ctx": 2048, "is_processing": False, "id_task": 7, "n_prompt_tokens": 90},
+        {"id": 2, "n_ctx": 2048, "is_processing": True, "id_task": 9, "n_prompt_tokens": 0},
+    ]
+    model = build(wire)
+    assert model.warm(CHAT, slot=0)
+    assert not model.warm(CHAT, slot=1)  # a conversation's prompt stays
+    assert not model.warm(CHAT, slot=2)  # a prompt is being read into it
+    assert not model.warm(CHAT, slot=5)  # no such slot
+    posts = [r for r in wire.requests if r.path == "/v1/chat/completions"]
+    assert len(posts) == 1
+    assert posts[0].body["messages"] == [{"role": "user", "content": "Hello"}]
+    assert posts[0].body["id_slot"] == 0 and posts[0].body["max_tokens"] == 1
+    assert [r.path for r in wire.requests if r.path != "/v1/chat/completions"] == ["/slots"] * 4
+
+
+def test_warming_sends_no_prompt_to_a_server_that_does_not_list_slots(wire: WireServer):
+    model = build(wire)  # wire.slots is None: 501, as llama-server --no-slots, or vLLM's 404
+    assert not model.warm(CHAT, slot=0)
+    assert not model.warm(CHAT)  # and without a slot, the prompt could land anywhere
+    assert [r.path for r in wire.requests] == ["/slots"]
+
+
 def test_structured_output_is_sent_as_json_schema_by_default(wire: WireServer):
     wire.replies.append(text_reply('{"name": ', '"Jane"}'))
     assert build(wire).extract(CHAT, Lead) == Lead(name="Jane")

@@ -72,6 +72,22 @@ def test_a_new_conversation_starts_from_its_sites_evaluated_system_prompt(model:
 
 
 @pytest.mark.slow
+def test_a_sites_system_prompt_warmed_before_any_visitor_is_not_read_again():
+    fresh = registry.build(ModelConfig(model_path=MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"))
+    try:
+        assert fresh.warm([ChatMessage("system", ACME)])
+        first = fresh.complete(_chat(ACME, "Do you ship to Spain?"), max_tokens=8)
+        assert first.usage.cached_tokens >= fresh.count_tokens(ACME), first.usage
+        # The context holds a chat now: warming again would replace it, and does not.
+        assert not fresh.warm([ChatMessage("system", ZETA)])
+        turn = _chat(ACME, "Do you ship to Spain?", first.text, "And to Italy?")
+        second = fresh.complete(turn, max_tokens=8)
+        assert second.usage.cached_tokens >= first.usage.prompt_tokens, second.usage
+    finally:
+        fresh.close()
+
+
+@pytest.mark.slow
 def test_a_reply_stops_after_its_last_sentence_with_the_engines_counts(model: LlamaCppLLM):
     done = model.complete(
         [ChatMessage("user", "Write five sentences about cats.")], max_tokens=200, max_sentences=1

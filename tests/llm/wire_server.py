@@ -35,9 +35,32 @@ class WireServer:
         self.release = threading.Event()  # a `hang` reply waits for this
         self.hang = False
         self.disconnected = threading.Event()  # a client left before a stalled reply ended
+        # What `GET /slots` lists, as llama.cpp's server does; None answers 501, as it does
+        # when started with --no-slots.
+        self.slots: list[dict[str, Any]] | None = None
         wire = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                wire.requests.append(Recorded(self.path, dict(self.headers), {}))
+                if self.path != "/slots" or wire.slots is None:
+                    body = {
+                        "error": {
+                            "code": 501,
+                            "message": "This server does not support slots endpoint.",
+                            "type": "not_supported_error",
+                        }
+                    }
+                    status = 501 if self.path == "/slots" else 404
+                else:
+                    body, status = wire.slots, 200
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
             def do_POST(self) -> None:
                 length = int(self.headers["Content-Length"])
                 body = json.loads(self.rfile.read(length))
