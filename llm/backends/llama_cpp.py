@@ -16,7 +16,7 @@ os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
 import llama_cpp
 
-from llm.backends.llama_cpp_options import llama_cpp_options
+from llm.backends.llama_cpp_options import flash_attention, llama_cpp_options
 from llm.backends.llama_states import (
     ChatKey,
     StateCache,
@@ -66,6 +66,7 @@ class LlamaCppLLM(BaseLLM):
         n_gpu_layers: int = 0,
         chat_format: str | None = None,
         prompt_cache_mb: int = 0,
+        flash_attn: bool = False,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("name", model_path.stem)
@@ -81,6 +82,7 @@ class LlamaCppLLM(BaseLLM):
                 n_batch=n_batch,
                 n_gpu_layers=n_gpu_layers,
                 chat_format=chat_format,
+                flash_attn=flash_attn,
                 verbose=False,
             )
         except (ValueError, RuntimeError) as exc:
@@ -106,6 +108,7 @@ class LlamaCppLLM(BaseLLM):
             n_gpu_layers=config.n_gpu_layers,
             chat_format=config.chat_format,
             prompt_cache_mb=llama_cpp_options(config).prompt_cache_mb,
+            flash_attn=flash_attention(config),
         )
 
     def count_tokens(self, text: str) -> int:

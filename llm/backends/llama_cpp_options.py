@@ -21,7 +21,19 @@ class LlamaCppOptions(BaseModel):
         "reused when its next turn comes, even after other conversations ran in between (0: "
         "only the conversation the context holds is reused).",
     )
+    flash_attn: bool | None = Field(
+        None,
+        description="llama.cpp's flash attention. Unset: on when layers are offloaded to a GPU "
+        "(faster there, and the KV cache takes less memory), off on the CPU, where its kernels "
+        "decoded 12-20% slower than the plain ones (docs/benchmarks.md).",
+    )
 
 
 def llama_cpp_options(config: ModelConfig) -> LlamaCppOptions:
     return parse_backend_options("llama_cpp", config.backend_options, LlamaCppOptions)
+
+
+def flash_attention(config: ModelConfig) -> bool:
+    """Whether llama.cpp runs `config`'s model with flash attention (`flash_attn`)."""
+    chosen = llama_cpp_options(config).flash_attn
+    return chosen if chosen is not None else config.n_gpu_layers != 0

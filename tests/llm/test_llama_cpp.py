@@ -123,3 +123,26 @@ def test_unknown_backend_options_are_refused():
     )
     with pytest.raises(InvalidOptions, match="cache"):
         registry.preflight(config)
+
+
+@pytest.mark.parametrize("option", [None, True])
+def test_flash_attention_is_off_on_the_cpu_unless_asked_for(option: bool | None):
+    import llama_cpp
+
+    config = ModelConfig(
+        model_path=MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf",
+        n_ctx=512,
+        backend_options={} if option is None else {"flash_attn": option},
+    )
+    built = registry.build(config)
+    assert isinstance(built, LlamaCppLLM)
+    try:
+        expected = (
+            llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
+            if option
+            else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        )
+        assert built._llama.context_params.flash_attn_type == expected
+        assert built.complete(PROMPT, max_tokens=4).text  # and the model runs with it
+    finally:
+        built.close()

@@ -162,6 +162,20 @@ def test_the_server_is_started_with_a_slot_per_conversation_and_context_for_each
     assert server.worker_env()["LLM_BASE_URL"] == "http://127.0.0.1:8090/v1"
 
 
+@pytest.mark.parametrize(
+    ("gpu_layers", "option", "flag"),
+    [(0, None, "off"), (-1, None, "on"), (0, True, "on"), (-1, False, "off")],
+)
+def test_flash_attention_is_on_with_gpu_layers_and_off_on_the_cpu_unless_set(
+    gpu_layers: int, option: bool | None, flag: str
+):
+    options = {} if option is None else {"flash_attn": option}
+    config = ModelConfig(model_path=MODEL, n_gpu_layers=gpu_layers, backend_options=options)
+    command = LlamaServer.from_config(config, port=1, slots=2).command()
+    # Always given: the server's own default (auto) turns it on wherever it can, the CPU too.
+    assert command[command.index("--flash-attn") + 1] == flag
+
+
 def test_bad_server_settings_are_refused_with_what_to_do(tmp_path: Path):
     with pytest.raises(InvalidOptions, match="1 to 64"):
         LlamaServer(model_path=MODEL, port=1, slots=0)
