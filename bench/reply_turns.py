@@ -1,7 +1,7 @@
 """Conversations through the real processes, timed turn by turn from outside, beside the raw
 engine on the same model in the same run.
 
-    .venv/bin/python bench/reply_turns.py [--turns 8] [--conversations 1 [--in-turn]]
+    .venv/bin/python bench/reply_turns.py [--turns 8] [--conversations 1 [--in-turn]] [--cold]
                                           [--raw [--pairs N]] [--json] [--plot PATH]
 
 `--raw` first runs the same turns through llama-cpp-python alone (the bundled GGUF, the product's
@@ -11,7 +11,9 @@ Then it starts what `make run` starts (embedded Redis, llama-server for the mode
 `LLM_SERVER=none`, both Celery workers, uvicorn) on a fresh
 SQLite database with the bundled model, and `--conversations` visitors chat over the widget's
 protocol (docs/protocol.md), all sending their k-th message at once, each after its reply; with
-`--in-turn`, one after another, as visitors of a real site interleave.
+`--in-turn`, one after another, as visitors of a real site interleave. The visitors come once
+the replies' worker has warmed the model with the Site's system prompt, as on a site that runs;
+`--cold` creates the Site only after that, so that first turns read its prompt whole.
 
 Per turn: the time to the `ack` (the message stored), to the first `delta` (what the visitor
 waits for) and to the end of the reply; the rate the client receives deltas at; and, from the
@@ -248,7 +250,9 @@ def _warm_up_wait(log: Path, stack: Any, timeout: float = 120) -> None:
         time.sleep(0.2)
 
 
-def product(turns: int, conversations: int, log: Path, *, in_turn: bool = False) -> list[Row]:
+def product(
+    turns: int, conversations: int, log: Path, *, in_turn: bool = False, cold: bool = False
+) -> list[Row]:
     """Start the product, run the conversations, stop it; each row has the worker's figures."""
     from salesbot.stack import Stack
 
@@ -256,7 +260,8 @@ def product(turns: int, conversations: int, log: Path, *, in_turn: bool = False)
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env |= {"SALESBOT_VAR_DIR": var, "LLM_MODELS_DIR": str(ROOT / "models")}
         _manage(env, "migrate", "--noinput")
-        _manage(env, "ensure_demo")
+        if not cold:
+            _manage(env, "ensure_demo")
         stack = Stack(
             port=_free_port(),
             demo_port=_free_port(),
@@ -265,6 +270,8 @@ def product(turns: int, conversations: int, log: Path, *, in_turn: bool = False)
             embedded_socket=Path(var) / "redis" / "redis.sock",
         ).start(timeout=120)
         _warm_up_wait(log, stack)
+        if cold:  # the Site comes after the warm-up: its first turns read its prompt whole
+            _manage(env, "ensure_demo")
         results: list[list[Row]] = [[] for _ in range(conversations)]
         try:
             url = stack.base_url.replace("http://", "ws://") + "/ws/chat/demo/"
@@ -371,7 +378,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
 
 
 def _product_logged(
-    turns: int, conversations: int, keep: Path | None, *, in_turn: bool = False
+    turns: int, conversations: int, keep: Path | None, *, in_turn: bool = False, cold: bool = False
 ) -> list[Row]:
     """`product`, with the processes' own output (Celery's banner, logs) in a file the worker's
     figures are read from, so that stdout stays the result; `keep` keeps the file."""
@@ -384,7 +391,7 @@ def _product_logged(
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         try:
-            return product(turns, conversations, Path(log.name), in_turn=in_turn)
+            return product(turns, conversations, Path(log.name), in_turn=in_turn, cold=cold)
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -408,6 +415,12 @@ def main() -> None:
         action="store_true",
         help="the conversations take turns, one message at a time, instead of all at once",
     )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="create the Site after the workers have warmed the model: first turns read the "
+        "Site's system prompt whole (the cold figure later turns are compared with)",
+    )
     args = parser.parse_args()
     report: dict[str, Any] = {"pairs": []}
     # With --pairs N, the engine alone and the product take turns N times: the machine's speed
@@ -416,10 +429,13 @@ def main() -> None:
         if args.raw:
             raw = raw_engine(args.turns)
             report["raw"] = {"turns": raw, "summary": summary(raw)}
-        rows = _product_logged(args.turns, args.conversations, args.log, in_turn=args.in_turn)
+        rows = _product_logged(
+            args.turns, args.conversations, args.log, in_turn=args.in_turn, cold=args.cold
+        )
         report["product"] = {
             "conversations": args.conversations,
             "in_turn": args.in_turn,
+            "cold": args.cold,
             "turns": rows,
             "summary": summary(rows),
         }
