@@ -61,22 +61,29 @@ def _requeue_lost_replies(**_: Any) -> None:
         logger.info("queued %d unanswered message(s) again", count)
 
 
+# A warm-up that gave way to a reply is tried again this many times, this far apart: the places
+# it warmed stay warm, the ones it did not are done once the replies leave the model a moment.
+WARM_UP_RETRIES = 10
+WARM_UP_RETRY_SECONDS = 10
+
+
 @worker_ready.connect
 def _warm_reply_model(sender: Any = None, **_: Any) -> None:
     """Have the replies' worker evaluate Sites' system prompts before the first visitor comes."""
-    consumes = getattr(getattr(sender, "app", None), "amqp", None)
-    queues = consumes.queues.consume_from if consumes is not None else None
+    amqp = getattr(getattr(sender, "app", None), "amqp", None)
+    queues = amqp.queues.consume_from if amqp is not None else None
     if queues and settings.CELERY_TASK_DEFAULT_QUEUE in queues:
         # On the replies' queue, so that a process that holds the model (or leases its server's
-        # slots) does it; pointless once a minute has passed without a worker to take it.
-        reply_warm_up_task.apply_async(expires=60)
+        # slots) does it; stale once its retries would be over.
+        reply_warm_up_task.apply_async(expires=WARM_UP_RETRIES * WARM_UP_RETRY_SECONDS * 2)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def reply_warm_up_task() -> None:
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def reply_warm_up_task(self: Task[Any, Any]) -> None:
     """Evaluate Sites' system prompts where the reply model keeps prompts (safe to run twice:
     a place that holds a prompt is left alone)."""
-    reply_warm_up()
+    if reply_warm_up().gave_way and self.request.retries < WARM_UP_RETRIES:
+        raise self.retry(countdown=WARM_UP_RETRY_SECONDS)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from itertools import cycle
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -23,7 +23,7 @@ from leads.selectors.conversations import (
 from leads.selectors.leads import ReplyFacts, reply_facts
 from leads.services.broadcast import DeltaSender, frame_send
 from leads.services.priority import ReplyMark, ReplyWaiting, reply_generating, reply_mark
-from leads.services.slots import conversation_slot
+from leads.services.slots import conversation_slot, slot_hold
 from llm import prompts
 from llm.sentences import trim_to_sentence
 
@@ -129,30 +129,45 @@ def reply_prompt(
     return chat, field, note
 
 
-def reply_warm_up(*, model: llm.BaseLLM | None = None) -> int:
+class WarmUp(NamedTuple):
+    warmed: int  # places that now hold a Site's system prompt
+    gave_way: bool  # a reply came first: the places after it were left
+
+
+def _warm(model: llm.BaseLLM, messages: list[llm.ChatMessage], slot: int | None) -> bool:
+    if slot is None:
+        return model.warm(messages)
+    # Leased as a reply would lease it, so that no reply runs in the slot meanwhile, and a
+    # slot a reply holds is left alone.
+    with slot_hold(slot) as held:
+        return held and model.warm(messages, slot=slot)
+
+
+def reply_warm_up(*, model: llm.BaseLLM | None = None) -> WarmUp:
     """Evaluate Sites' system prompts where the reply model keeps prompts, before any visitor
-    comes: in each server slot the replies lease (`REPLY_SLOTS`), or in this worker's own
-    context, the Sites visited last taking turns. A new conversation of such a Site then reads
-    only its own first message. Only places that hold no prompt yet are used, and the work
-    gives way to any reply. Returns how many places were warmed.
+    comes: in each server slot the replies lease (`REPLY_SLOTS`), or in this worker process's
+    own context, the Sites visited last taking turns. A new conversation of such a Site then
+    reads only its own first message. Only places that hold no prompt yet are used, and the
+    work gives way to any reply.
     """
     model = model or llm.get_llm(role="reply")
     places: list[int | None] = [*range(settings.REPLY_SLOTS)] or [None]
     sites = sites_visited_last(limit=len(places))
-    warmed = 0
+    warmed, gave_way = 0, False
     try:
         with llm.background(ReplyWaiting()):
             for place, site in zip(places, cycle(sites), strict=False):
                 prompt, _, _ = reply_prompt(site=site, turns=[], family=model.template_family)
-                warmed += model.warm(prompt[:1], slot=place)  # the system prompt
+                warmed += _warm(model, prompt[:1], place)  # the system prompt
     except llm.Preempted:
+        gave_way = True
         logger.info("warming the model gave way to a reply")
     except llm.LLMError as exc:
         logger.warning("could not warm the model (replies read the whole prompt): %s", exc)
     logger.info(
         "warmed %d of %d place(s) of %s with Site system prompts", warmed, len(places), model.name
     )
-    return warmed
+    return WarmUp(warmed, gave_way)
 
 
 Claim = Literal["mine", "done", "busy", "given_up"]

@@ -100,3 +100,24 @@ def conversation_slot(conversation_id: int) -> Iterator[int | None]:
             pipe.execute()
         except redis.RedisError as exc:
             logger.warning("could not release model slot %s: %s", slot, exc)
+
+
+@contextmanager
+def slot_hold(slot: int) -> Iterator[bool]:
+    """Keep slot `slot` from the replies for the block, as a reply's lease does, when no reply
+    holds it: True then; False when one does or Redis cannot say (then leave the slot alone)."""
+    key = f"{_prefix()}:busy:{slot}"
+    client = shared_redis()
+    try:
+        held = bool(client.set(key, "hold", nx=True, ex=BUSY_SECONDS))
+    except redis.RedisError as exc:
+        logger.warning("could not hold model slot %s: %s", slot, exc)
+        held = False
+    try:
+        yield held
+    finally:
+        if held:
+            try:
+                client.delete(key)
+            except redis.RedisError as exc:
+                logger.warning("could not release model slot %s: %s", slot, exc)

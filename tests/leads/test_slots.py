@@ -56,3 +56,14 @@ def test_without_slots_or_without_redis_the_server_chooses(settings, caplog):
     with caplog.at_level(logging.WARNING):
         assert _lease(1) is None
     assert "could not choose a model slot" in caplog.text
+
+
+def test_a_slot_held_apart_is_not_leased_and_a_leased_one_cannot_be_held():
+    with slots.slot_hold(0) as held:
+        assert held
+        assert _lease(1) == 1  # not slot 0
+        with slots.slot_hold(0) as again:
+            assert not again  # one hold at a time
+    with conversation_slot(2) as leased, slots.slot_hold(leased) as held:
+        assert leased == 0  # the hold ended with its block
+        assert not held  # and a reply's slot is not taken from it
