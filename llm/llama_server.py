@@ -23,7 +23,7 @@ from pathlib import Path
 
 import llama_cpp
 
-from llm.backends.llama_cpp_options import flash_attention, llama_cpp_options
+from llm.backends.llama_cpp_options import FlashAttention, flash_attention, llama_cpp_options
 from llm.config import ModelConfig
 from llm.errors import BackendUnavailable, InvalidOptions, ModelNotFound
 
@@ -52,7 +52,7 @@ class LlamaServer:
     # Host RAM for evaluated prompts of idle slots (llama.cpp's own prompt cache): the
     # llama_cpp backend's `prompt_cache_mb`, for the same reason, instead of the server's 8 GiB.
     prompt_cache_mb: int = 256
-    flash_attn: bool = False  # as the llama_cpp backend decides it (flash_attention)
+    flash_attn: FlashAttention = "off"  # as the llama_cpp backend decides it (flash_attention)
     binary: Path = field(default_factory=server_binary)
 
     def __post_init__(self) -> None:
@@ -125,9 +125,9 @@ class LlamaServer:
             "--cont-batching",
             "--cache-ram", str(self.prompt_cache_mb),
             "--n-gpu-layers", str(self.n_gpu_layers),
-            # Set, not left to the server's `auto` (on wherever supported): on the CPU, the
-            # plain kernels decode faster, as the workers' own llama.cpp runs them.
-            "--flash-attn", "on" if self.flash_attn else "off",
+            # Not left to the server's `auto` on the CPU, where it turns flash attention on
+            # and the plain kernels decode faster, as the workers' own llama.cpp runs them.
+            "--flash-attn", self.flash_attn,
         ]  # fmt: skip
         if self.threads:
             command += ["--threads", str(self.threads)]

@@ -108,7 +108,7 @@ class LlamaCppLLM(BaseLLM):
             n_gpu_layers=config.n_gpu_layers,
             chat_format=config.chat_format,
             prompt_cache_mb=llama_cpp_options(config).prompt_cache_mb,
-            flash_attn=flash_attention(config),
+            flash_attn=flash_attention(config) != "off",
         )
 
     def count_tokens(self, text: str) -> int:

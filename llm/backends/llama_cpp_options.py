@@ -4,6 +4,8 @@ process started after it (`GOMP_SPINCOUNT`), which the one model process must no
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm.config import ModelConfig, parse_backend_options
@@ -23,9 +25,9 @@ class LlamaCppOptions(BaseModel):
     )
     flash_attn: bool | None = Field(
         None,
-        description="llama.cpp's flash attention. Unset: on when layers are offloaded to a GPU "
-        "(faster there, and the KV cache takes less memory), off on the CPU, where its kernels "
-        "decoded 12-20% slower than the plain ones (docs/benchmarks.md).",
+        description="llama.cpp's flash attention. Unset: off on the CPU, where its kernels "
+        "decoded 12-20% slower than the plain ones (docs/benchmarks.md); with layers offloaded "
+        "to a GPU, llama.cpp's own choice (on where the device supports it).",
     )
 
 
@@ -33,7 +35,13 @@ def llama_cpp_options(config: ModelConfig) -> LlamaCppOptions:
     return parse_backend_options("llama_cpp", config.backend_options, LlamaCppOptions)
 
 
-def flash_attention(config: ModelConfig) -> bool:
-    """Whether llama.cpp runs `config`'s model with flash attention (`flash_attn`)."""
+FlashAttention = Literal["on", "off", "auto"]
+
+
+def flash_attention(config: ModelConfig) -> FlashAttention:
+    """Flash attention for `config`'s model, as llama-server's `--flash-attn` takes it
+    (llama-cpp-python takes on or off: "auto" is on there)."""
     chosen = llama_cpp_options(config).flash_attn
-    return chosen if chosen is not None else config.n_gpu_layers != 0
+    if chosen is not None:
+        return "on" if chosen else "off"
+    return "off" if config.n_gpu_layers == 0 else "auto"

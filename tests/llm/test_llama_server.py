@@ -164,15 +164,15 @@ def test_the_server_is_started_with_a_slot_per_conversation_and_context_for_each
 
 @pytest.mark.parametrize(
     ("gpu_layers", "option", "flag"),
-    [(0, None, "off"), (-1, None, "on"), (0, True, "on"), (-1, False, "off")],
+    [(0, None, "off"), (-1, None, "auto"), (20, None, "auto"), (0, True, "on"), (-1, False, "off")],
 )
-def test_flash_attention_is_on_with_gpu_layers_and_off_on_the_cpu_unless_set(
+def test_flash_attention_is_off_on_the_cpu_and_the_servers_choice_with_gpu_layers(
     gpu_layers: int, option: bool | None, flag: str
 ):
     options = {} if option is None else {"flash_attn": option}
     config = ModelConfig(model_path=MODEL, n_gpu_layers=gpu_layers, backend_options=options)
     command = LlamaServer.from_config(config, port=1, slots=2).command()
-    # Always given: the server's own default (auto) turns it on wherever it can, the CPU too.
+    # Always given: the server's own default (auto) turns it on on the CPU too.
     assert command[command.index("--flash-attn") + 1] == flag
 
 
