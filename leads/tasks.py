@@ -28,9 +28,11 @@ logger = logging.getLogger(__name__)
 
 @worker_init.connect
 def _check_model_config(**_: Any) -> None:
-    """Refuse to start a worker whose model cannot load (bad config, missing file, no GPU)."""
+    """Refuse to start a worker when no model of the reply chain can load (bad config, missing
+    file, no GPU); name the ones that cannot when others can."""
     try:
-        llm.preflight(llm.registry.settings().for_role("reply"))
+        for name, problem in llm.preflight_role("reply"):
+            logger.warning("model %s of the reply chain cannot run here: %s", name, problem)
     except llm.LLMError as exc:
         logger.critical("the worker cannot start: %s", exc)
         print(f"salesbot worker: {exc}", file=sys.stderr)

@@ -5,6 +5,8 @@ from llm.config import ModelConfig
 from llm.errors import (
     BackendTimeout,
     BackendUnavailable,
+    ChainFailed,
+    ChainUnavailable,
     ContextWindowExceeded,
     ExtractionFailed,
     GenerationFailed,
@@ -17,18 +19,22 @@ from llm.errors import (
     TransientError,
     UnknownModel,
 )
-from llm.registry import get_llm, preflight, register_backend
+from llm.failover import FailoverLLM
+from llm.registry import get_llm, preflight, preflight_role, register_backend
 from llm.types import ChatMessage, ChatRole, Completion, Finish, Options, Timings, Usage
 
 __all__ = [
     "BackendTimeout",
     "BackendUnavailable",
     "BaseLLM",
+    "ChainFailed",
+    "ChainUnavailable",
     "ChatMessage",
     "ChatRole",
     "Completion",
     "ContextWindowExceeded",
     "ExtractionFailed",
+    "FailoverLLM",
     "Finish",
     "GenerationFailed",
     "InvalidOptions",
@@ -46,5 +52,6 @@ __all__ = [
     "background",
     "get_llm",
     "preflight",
+    "preflight_role",
     "register_backend",
 ]

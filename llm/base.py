@@ -58,6 +58,15 @@ def fold_system_prompt(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
     return folded
 
 
+def schema_instruction(schema: JsonSchema) -> ChatMessage:
+    """What a model that cannot constrain its output to a JSON Schema is told instead."""
+    return ChatMessage(
+        "user",
+        "Answer with one JSON object and nothing else. It must validate against this JSON "
+        f"Schema:\n{json.dumps(schema)}",
+    )
+
+
 # Set by `background`: asked between chunks whether work that goes first wants the model.
 _interrupt: ContextVar[Callable[[], bool] | None] = ContextVar("llm_interrupt", default=None)
 
@@ -240,6 +249,7 @@ class BaseLLM(ABC):
             finish_reason=finish.reason,
             usage=finish.usage,
             timings=Timings(time_to_first_token=first, total=time.perf_counter() - started),
+            model=self.name,
         )
         logger.debug(
             "%s: %d prompt + %d completion tokens, first after %.2fs, %.2fs, %.1f tok/s (%s)",
@@ -279,11 +289,7 @@ class BaseLLM(ABC):
         json_schema = schema.model_json_schema()
         chat = list(messages)
         if not self.supports_schema:
-            instruction = (
-                "Answer with one JSON object and nothing else. It must validate against this "
-                f"JSON Schema:\n{json.dumps(json_schema)}"
-            )
-            chat.append(ChatMessage("user", instruction))
+            chat.append(schema_instruction(json_schema))
         problem = ""
         for _ in range(attempts):
             completion = self._complete(chat, opts, json_schema if self.supports_schema else None)

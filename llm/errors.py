@@ -64,3 +64,13 @@ class Preempted(TransientError):
 
 class ExtractionFailed(LLMError):
     """The model produced no object that validates against the schema."""
+
+
+class ChainFailed(GenerationFailed):
+    """Every model of a failover chain failed the call (`llm.failover`); the message names
+    each one's error."""
+
+
+class ChainUnavailable(ChainFailed, TransientError):
+    """Every model of a failover chain failed with an error that may pass: the call may
+    succeed later."""

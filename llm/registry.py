@@ -10,7 +10,8 @@ import time
 
 from llm.base import BaseLLM
 from llm.config import ModelConfig
-from llm.errors import BackendUnavailable, InvalidOptions, UnknownModel
+from llm.errors import BackendUnavailable, InvalidOptions, LLMError, UnknownModel
+from llm.failover import FailoverLLM
 from llm.settings import LLMSettings, ModelRole, load_settings
 
 logger = logging.getLogger(__name__)
@@ -95,22 +96,48 @@ def set_log_level(level: str | None) -> None:
     logging.getLogger("llm").setLevel(name)
 
 
-def get_llm(model: str | ModelConfig | None = None, *, role: ModelRole = "reply") -> BaseLLM:
-    """A model by name (from the settings file) or configuration, else the one for `role`.
-
-    Each configuration is built once per process and then shared.
-    """
-    if isinstance(model, ModelConfig):
-        config = model
-    elif model is not None:
-        config = settings().model(model)
-    else:
-        config = settings().for_role(role)
+def _shared(config: ModelConfig) -> BaseLLM:
     key = config.model_dump_json()
     with _lock:
         if key not in _cache:
             _cache[key] = build(config)
         return _cache[key]
+
+
+def get_llm(model: str | ModelConfig | None = None, *, role: ModelRole = "reply") -> BaseLLM:
+    """A model by name (from the settings file) or configuration, else the one for `role`:
+    its chain of models (`llm.failover`) when the settings name several.
+
+    Each configuration (and each chain) is built once per process and then shared.
+    """
+    if isinstance(model, ModelConfig):
+        return _shared(model)
+    if model is not None:
+        return _shared(settings().model(model))
+    chain = settings().chain(role)
+    if len(chain) == 1:
+        return _shared(chain[0])
+    key = "chain:" + "|".join(config.model_dump_json() for config in chain)
+    policy = settings().failover
+    with _lock:
+        if key not in _cache:
+            _cache[key] = FailoverLLM(chain, build=_shared, policy=policy)
+        return _cache[key]
+
+
+def preflight_role(role: ModelRole) -> list[tuple[str, LLMError]]:
+    """Check the models of `role`'s chain without loading them: raise the first one's error
+    if none can be built here, else return the ones that cannot, with why."""
+    failed: list[tuple[str, LLMError]] = []
+    chain = settings().chain(role)
+    for config in chain:
+        try:
+            preflight(config)
+        except LLMError as exc:
+            failed.append((config.name, exc))
+    if len(failed) == len(chain):
+        raise failed[0][1]
+    return failed
 
 
 def reset() -> None:

@@ -23,18 +23,46 @@ ModelRole = Literal["reply", "extraction", "summary"]
 DEFAULT_PATH = Path("config") / "llm.yaml"
 
 
+class FailoverSettings(BaseModel):
+    """How a role's chain of models (`roles: {reply: [a, b]}`) moves from one to the next."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    retries: int = Field(
+        1, ge=0, le=5, description="Tries again on the same model after an error that may pass."
+    )
+    backoff_s: float = Field(
+        0.5, ge=0, le=30, description="The wait before the first retry; doubled for each next."
+    )
+    failures: int = Field(
+        3, ge=1, le=100, description="Failed calls in a row that put a model in its cooldown."
+    )
+    cooldown_s: float = Field(
+        60.0, ge=0, le=3600, description="How long a cooling model is passed over."
+    )
+
+
 class LLMSettings(BaseModel):
-    """Every configured model by name, and the model each role uses."""
+    """Every configured model by name, and the model (or chain of models) each role uses."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     default_model: str = Field("default", description="The model roles use unless mapped.")
     models: dict[str, ModelConfig] = Field(default_factory=dict)
-    roles: dict[ModelRole, str] = Field(default_factory=dict)
+    roles: dict[ModelRole, str | list[str]] = Field(default_factory=dict)
+    failover: FailoverSettings = Field(default_factory=FailoverSettings)
 
     @model_validator(mode="after")
     def _names_exist(self) -> LLMSettings:
-        for where, name in [("default_model", self.default_model), *self.roles.items()]:
+        named = [("default_model", self.default_model)]
+        for role, names in self.roles.items():
+            chain = [names] if isinstance(names, str) else names
+            if not chain:
+                raise ValueError(f"roles.{role} names no model")
+            if len(set(chain)) != len(chain):
+                raise ValueError(f"roles.{role} names a model twice: {', '.join(chain)}")
+            named += [(f"roles.{role}", name) for name in chain]
+        for where, name in named:
             if name not in self.models:
                 raise ValueError(
                     f"{where} names model {name!r}, which is not under models: "
@@ -48,8 +76,14 @@ class LLMSettings(BaseModel):
         except KeyError:
             raise UnknownModel(name, list(self.models)) from None
 
+    def chain(self, role: ModelRole) -> list[ModelConfig]:
+        """The models that serve `role`, in the order they take over from each other."""
+        names = self.roles.get(role, self.default_model)
+        return [self.model(name) for name in ([names] if isinstance(names, str) else names)]
+
     def for_role(self, role: ModelRole) -> ModelConfig:
-        return self.model(self.roles.get(role, self.default_model))
+        """The model that serves `role` first (the head of its chain)."""
+        return self.chain(role)[0]
 
 
 def settings_path(environ: Mapping[str, str] | None = None) -> Path | None:
@@ -101,6 +135,11 @@ def load_settings(
         models[name] = entry
     return _validate(
         LLMSettings,
-        {"default_model": default_name, "models": models, "roles": data.get("roles") or {}},
+        {
+            "default_model": default_name,
+            "models": models,
+            "roles": data.get("roles") or {},
+            "failover": data.get("failover") or {},
+        },
         where,
     )

@@ -90,6 +90,8 @@ class Command(BaseCommand):
         if opts["quant"]:
             flags["quant_bits"] = opts["quant"]
         try:
+            if not opts["model"] and not flags:
+                return llm.get_llm(role="reply")  # as the workers have it: its chain, if any
             model_settings = load_settings()
             config = (
                 model_settings.model(opts["model"])

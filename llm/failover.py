@@ -1,0 +1,175 @@
+"""Failover: a role served by a chain of models (`roles: {reply: [mistral-gpu, local]}`), each
+taking over when the one before it fails.
+
+`FailoverLLM` is itself a `BaseLLM`, so the reply path, the extraction and `manage.py chat` get
+it through `get_llm` unchanged. A call goes to the first model of the chain that is not cooling
+down. An error that may pass (`TransientError`: a server down, slow or failing) is tried again
+on the same model after a back-off that doubles; any other error (a missing file, a prompt too
+long for that model) moves straight on. A model that fails `failures` calls in a row is passed
+over for `cooldown_s`, unless every model is cooling, when the one whose cooldown ends first is
+tried. A stream that fails before its first text moves to the next model unseen by the caller.
+One that fails after sending text raises: the caller holds a part of a reply and must not take
+the next model's whole reply as its continuation. `Preempted` is never failed over: it asks
+background work to give the model up, not for another model.
+
+Models are built on their first call, so a model that cannot load (a file missing on this
+machine, a server not up yet) costs its turn in the chain, not the worker's start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from llm.base import BaseLLM, schema_instruction
+from llm.config import ModelConfig
+from llm.errors import ChainFailed, ChainUnavailable, LLMError, Preempted, TransientError
+from llm.settings import FailoverSettings
+from llm.types import ChatMessage, Completion, Finish, JsonSchema, Options
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Member:
+    config: ModelConfig
+    build: Callable[[ModelConfig], BaseLLM]
+    model: BaseLLM | None = None
+    failed_in_a_row: int = 0
+    cool_until: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def get(self) -> BaseLLM:
+        with self.lock:
+            if self.model is None:
+                self.model = self.build(self.config)
+            return self.model
+
+
+class FailoverLLM(BaseLLM):
+    """The models of a chain, each taking over when the one before it fails."""
+
+    backend = "failover"
+    supports_schema = True  # passed on to the models that can use it
+
+    def __init__(
+        self,
+        configs: Sequence[ModelConfig],
+        *,
+        build: Callable[[ModelConfig], BaseLLM],
+        policy: FailoverSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        **kwargs: Any,
+    ) -> None:
+        if not configs:
+            raise ValueError("a failover chain needs at least one model")
+        head = configs[0]
+        kwargs.setdefault("name", " > ".join(c.name for c in configs))
+        super().__init__(
+            defaults=head.defaults,
+            context_window=head.n_ctx,
+            template_family=head.template_family,
+            **kwargs,
+        )
+        self.members = [_Member(config, build) for config in configs]
+        self.policy = policy or FailoverSettings()
+        self._clock, self._sleep = clock, sleep
+
+    def _order(self) -> list[_Member]:
+        """The members to try, in chain order, the cooling ones left out (unless all are)."""
+        now = self._clock()
+        ready = [m for m in self.members if m.cool_until <= now]
+        return ready or sorted(self.members, key=lambda m: m.cool_until)[:1]
+
+    def _failed(self, member: _Member, exc: LLMError) -> None:
+        member.failed_in_a_row += 1
+        if member.failed_in_a_row >= self.policy.failures:
+            member.cool_until = self._clock() + self.policy.cooldown_s
+            logger.warning(
+                "model %s failed %d calls in a row; passed over for %gs (last: %s)",
+                member.name,
+                member.failed_in_a_row,
+                self.policy.cooldown_s,
+                exc,
+            )
+
+    def _first_ready(self) -> BaseLLM:
+        """The first model that can be built, for what the chain's head decides (options, token
+        counts); a model that cannot is not counted as failing here: no call was made."""
+        errors: list[tuple[str, LLMError]] = []
+        for member in self._order():
+            try:
+                return member.get()
+            except LLMError as exc:
+                errors.append((member.name, exc))
+        raise self._chain_error(errors)
+
+    def _chain_error(self, errors: list[tuple[str, LLMError]]) -> ChainFailed:
+        said = "; ".join(f"{name}: {exc}" for name, exc in errors)
+        if all(isinstance(exc, TransientError) for _, exc in errors):
+            return ChainUnavailable(f"every model of {self.name} failed, for now ({said})")
+        return ChainFailed(f"every model of {self.name} failed ({said})")
+
+    def _stream(
+        self, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None
+    ) -> Iterator[str | Completion]:
+        errors: list[tuple[str, LLMError]] = []
+        for member in self._order():
+            for attempt in range(self.policy.retries + 1):
+                sent = False
+                try:
+                    for item in self._member_stream(member, messages, opts, schema):
+                        sent = sent or not isinstance(item, Completion)
+                        yield item
+                    member.failed_in_a_row = 0
+                    return
+                except Preempted:
+                    raise
+                except LLMError as exc:
+                    self._failed(member, exc)
+                    errors.append((member.name, exc))
+                    if sent:
+                        raise  # the caller holds part of a reply: never end it silently
+                    if isinstance(exc, TransientError) and attempt < self.policy.retries:
+                        self._sleep(self.policy.backoff_s * 2**attempt)
+                        continue
+                    logger.warning("model %s failed (%s); the next takes over", member.name, exc)
+                    break
+        raise self._chain_error(errors)
+
+    @staticmethod
+    def _member_stream(
+        member: _Member, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None
+    ) -> Iterator[str | Completion]:
+        model = member.get()
+        if schema is not None and not model.supports_schema:
+            return model._stream([*messages, schema_instruction(schema)], opts, None)
+        return model._stream(messages, opts, schema)
+
+    def _generate(
+        self, messages: Sequence[ChatMessage], options: Options, schema: JsonSchema | None = None
+    ) -> Iterator[str | Finish]:
+        raise NotImplementedError("a chain streams through its models' own _stream")
+
+    def options(self, **overrides: Any) -> Options:
+        return self._first_ready().options(**overrides)
+
+    def count_tokens(self, text: str) -> int:
+        return self._first_ready().count_tokens(text)
+
+    def warm(self, messages: Sequence[ChatMessage], *, slot: int | None = None) -> bool:
+        return self._first_ready().warm(messages, slot=slot)
+
+    def close(self) -> None:
+        for member in self.members:
+            if member.model is not None:
+                member.model.close()

@@ -1,0 +1,272 @@
+"""A role served by a chain of models (llm/failover.py): who answers when one fails, and how."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from llm import (
+    BackendTimeout,
+    ChainFailed,
+    ChainUnavailable,
+    ChatMessage,
+    Completion,
+    ContextWindowExceeded,
+    FailoverLLM,
+    ModelConfig,
+    ModelNotFound,
+    Preempted,
+    ServerFailed,
+    ServerUnreachable,
+    TransientError,
+    background,
+    registry,
+)
+from llm.backends.fake import FakeLLM
+from llm.base import BaseLLM
+from llm.errors import InvalidOptions, LLMError
+from llm.settings import FailoverSettings, load_settings
+from llm.types import Finish, JsonSchema, Options, Usage
+
+CHAT = [ChatMessage("user", "Hello")]
+
+
+class Scripted(BaseLLM):
+    """Each call takes the next step: an error raised before any text, a (text, error) pair
+    that fails after sending the text, or a reply; then "<name> answers."."""
+
+    backend = "scripted"
+
+    def __init__(self, name: str, *steps: Any, schema: bool = False) -> None:
+        super().__init__(name=name)
+        self.steps: deque[Any] = deque(steps)
+        self.seen: list[tuple[list[ChatMessage], JsonSchema | None]] = []
+        self.supports_schema = schema  # type: ignore[misc]  # per instance, for the test
+
+    def _generate(
+        self, messages: Sequence[ChatMessage], options: Options, schema: JsonSchema | None = None
+    ) -> Iterator[str | Finish]:
+        self.seen.append((list(messages), schema))
+        step = self.steps.popleft() if self.steps else f"{self.name} answers."
+        if isinstance(step, LLMError):
+            raise step
+        if isinstance(step, tuple):
+            text, error = step
+            yield text
+            raise error
+        yield from re.findall(r"\S+\s*", step)
+        yield Finish(reason="stop", usage=Usage(3, 2))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def chain(*models: Scripted, clock: Clock | None = None, **policy: Any) -> FailoverLLM:
+    by_name = {m.name: m for m in models}
+    clock = clock or Clock()
+
+    def build(config: ModelConfig) -> BaseLLM:
+        if config.name not in by_name:
+            raise ModelNotFound(f"no file for {config.name}")
+        return by_name[config.name]
+
+    names = policy.pop("unbuildable", []) + [m.name for m in models]
+    return FailoverLLM(
+        [ModelConfig(name=n, backend="fake") for n in names],
+        build=build,
+        policy=FailoverSettings(**({"retries": 0} | policy)),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+
+def _reply(model: BaseLLM) -> tuple[str, Completion]:
+    parts, completion = [], None
+    for item in model.stream(CHAT):
+        if isinstance(item, Completion):
+            completion = item
+        else:
+            parts.append(item)
+    assert completion is not None
+    return "".join(parts), completion
+
+
+def test_a_model_that_fails_before_any_text_is_passed_over_unseen():
+    a, b = Scripted("a", ServerUnreachable("a is down")), Scripted("b")
+    text, completion = _reply(chain(a, b))
+    assert text == completion.text == "b answers." and completion.model == "b"
+    assert len(a.seen) == len(b.seen) == 1
+
+
+def test_an_error_that_may_pass_is_tried_again_on_the_same_model_after_a_back_off():
+    clock = Clock()
+    a, b = (
+        Scripted("a", BackendTimeout("slow"), BackendTimeout("slow"), "a at last."),
+        Scripted("b"),
+    )
+    text, _ = _reply(chain(a, b, clock=clock, retries=2, backoff_s=0.5))
+    assert text == "a at last." and b.seen == []
+    assert clock.slept == [0.5, 1.0]  # doubled each time
+
+
+def test_an_error_that_will_not_pass_moves_on_at_once():
+    clock = Clock()
+    a, b = Scripted("a", ContextWindowExceeded("too long for a")), Scripted("b")
+    text, _ = _reply(chain(a, b, clock=clock, retries=2))
+    assert text == "b answers." and len(a.seen) == 1 and clock.slept == []
+
+
+def test_a_model_that_keeps_failing_cools_down_and_is_tried_again_after():
+    clock = Clock()
+    a = Scripted("a", ServerFailed("500"), ServerFailed("500"), "a is back.")
+    b = Scripted("b")
+    model = chain(a, b, clock=clock, failures=2, cooldown_s=60)
+    assert [_reply(model)[0] for _ in range(3)] == ["b answers."] * 3
+    assert len(a.seen) == 2  # the third call passed it over
+    clock.now += 61
+    assert _reply(model)[0] == "a is back."
+
+
+def test_with_every_model_cooling_the_one_whose_cooldown_ends_first_is_tried():
+    clock = Clock()
+    a, b = Scripted("a", ServerFailed("500"), "a again."), Scripted("b", ServerFailed("500"))
+    model = chain(a, b, clock=clock, failures=1, cooldown_s=60)
+    with pytest.raises(ChainUnavailable):
+        _reply(model)
+    assert _reply(model)[0] == "a again."
+
+
+def test_when_every_model_fails_the_error_names_each_and_says_whether_it_may_pass():
+    a, b = Scripted("a", ServerUnreachable("a is down")), Scripted("b", BackendTimeout("b slow"))
+    with pytest.raises(ChainUnavailable, match=r"a: a is down; b: b slow") as caught:
+        _reply(chain(a, b))
+    assert isinstance(caught.value, TransientError)
+    a, b = Scripted("a", ServerUnreachable("down")), Scripted("b", ContextWindowExceeded("long"))
+    with pytest.raises(ChainFailed) as failed:
+        _reply(chain(a, b))
+    assert not isinstance(failed.value, TransientError)
+
+
+def test_a_failure_after_text_was_sent_is_raised_never_replaced_by_another_reply():
+    a, b = Scripted("a", ("Hello, ", ServerFailed("connection lost"))), Scripted("b")
+    got: list[Any] = []
+    with pytest.raises(ServerFailed):
+        for item in chain(a, b).stream(CHAT):
+            got.append(item)
+    assert got == ["Hello, "] and b.seen == []
+
+
+def test_work_that_gives_way_is_not_failed_over():
+    a, b = Scripted("a"), Scripted("b")
+    with background(lambda: True), pytest.raises(Preempted):
+        _reply(chain(a, b))
+    assert a.seen == b.seen == []
+
+
+def test_a_model_that_cannot_be_built_here_costs_only_its_turn():
+    b = Scripted("b")
+    model = chain(b, unbuildable=["gpu"])  # first in the chain, but its file is not here
+    assert _reply(model)[0] == "b answers."
+    assert model.members[0].failed_in_a_row == 1
+
+
+class Lead(BaseModel):
+    name: str
+
+
+def test_extraction_tells_a_model_without_schema_support_the_schema_instead():
+    a = Scripted("a", ServerUnreachable("down"), schema=True)
+    b = Scripted("b", '{"name": "Ana"}')
+    assert chain(a, b).extract(CHAT, Lead) == Lead(name="Ana")
+    assert a.seen[0][1] is not None  # the one that could was given the schema itself
+    ((messages, schema),) = b.seen
+    assert schema is None and "JSON Schema" in messages[-1].content
+
+
+# -- settings --------------------------------------------------------------------------------
+
+
+def _settings(tmp_path: Path, roles: str) -> Path:
+    path = tmp_path / "llm.yaml"
+    path.write_text(
+        "default_model: a\nmodels:\n  a: {backend: fake}\n  b: {backend: fake}\n"
+        f"roles:\n{roles}\nfailover: {{retries: 2, cooldown_s: 5}}\n"
+    )
+    return path
+
+
+def test_a_role_may_name_a_chain_and_the_failover_policy_is_read(tmp_path: Path):
+    settings = load_settings(_settings(tmp_path, "  reply: [b, a]\n  extraction: a"), environ={})
+    assert [c.name for c in settings.chain("reply")] == ["b", "a"]
+    assert settings.for_role("reply").name == "b"
+    assert [c.name for c in settings.chain("extraction")] == ["a"]
+    assert settings.failover == FailoverSettings(retries=2, cooldown_s=5)
+
+
+@pytest.mark.parametrize(
+    ("roles", "problem"),
+    [("  reply: [a, nope]", "nope"), ("  reply: [a, a]", "twice"), ("  reply: []", "no model")],
+)
+def test_a_chain_naming_a_model_twice_or_an_unknown_one_is_refused(
+    tmp_path: Path, roles: str, problem: str
+):
+    with pytest.raises(InvalidOptions, match=problem):
+        load_settings(_settings(tmp_path, roles), environ={})
+
+
+@pytest.fixture
+def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Model settings from a file, as a worker reads them (`LLM_CONFIG`)."""
+
+    def write(text: str) -> None:
+        path = tmp_path / "llm.yaml"
+        path.write_text(text)
+        monkeypatch.setenv("LLM_CONFIG", str(path))
+        registry.reset()
+
+    yield write
+    registry.reset()
+
+
+def test_a_role_with_a_chain_gets_a_failover_model_and_a_role_with_one_model_that_model(
+    configured,
+):
+    configured(
+        "default_model: a\nmodels:\n  a: {backend: fake}\n  b: {backend: fake}\n"
+        "roles:\n  reply: [b, a]\n  extraction: a\n"
+    )
+    reply = registry.get_llm(role="reply")
+    assert isinstance(reply, FailoverLLM) and reply.name == "b > a"
+    assert registry.get_llm(role="reply") is reply  # built once per process
+    assert isinstance(registry.get_llm(role="extraction"), FakeLLM)
+    assert reply.complete(CHAT).text == "You said: Hello"
+
+
+def test_a_worker_starts_when_one_model_of_its_chain_can_run_and_names_the_others(
+    configured, tmp_path: Path
+):
+    missing = tmp_path / "absent.gguf"
+    configured(
+        f"default_model: local\nmodels:\n  gpu: {{backend: llama_cpp, model_path: {missing}}}\n"
+        "  local: {backend: fake}\nroles:\n  reply: [gpu, local]\n  extraction: [gpu]\n"
+    )
+    ((name, problem),) = registry.preflight_role("reply")
+    assert name == "gpu" and isinstance(problem, ModelNotFound)
+    with pytest.raises(ModelNotFound):
+        registry.preflight_role("extraction")  # no model of the chain can run here
