@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, get_args
 
 from celery import Task, shared_task
 from celery.signals import worker_init, worker_process_init, worker_ready
@@ -22,17 +22,19 @@ from leads.services.notifications import (
 )
 from leads.services.replies import reply_generate, reply_warm_up
 from leads.services.suggestions import reply_suggest
+from llm.settings import ModelRole
 
 logger = logging.getLogger(__name__)
 
 
 @worker_init.connect
 def _check_model_config(**_: Any) -> None:
-    """Refuse to start a worker when no model of the reply chain can load (bad config, missing
+    """Refuse to start a worker when no model of a role's chain can load (bad config, missing
     file, no GPU); name the ones that cannot when others can."""
     try:
-        for name, problem in llm.preflight_role("reply"):
-            logger.warning("model %s of the reply chain cannot run here: %s", name, problem)
+        for role in get_args(ModelRole):
+            for name, problem in llm.preflight_role(role):
+                logger.warning("model %s of the %s chain cannot run here: %s", name, role, problem)
     except llm.LLMError as exc:
         logger.critical("the worker cannot start: %s", exc)
         print(f"salesbot worker: {exc}", file=sys.stderr)
@@ -45,6 +47,8 @@ def _load_model(**_: Any) -> None:
     """Load the model when a worker process starts, so the first visitor does not wait for it."""
     try:
         model = llm.get_llm()
+        if isinstance(model, llm.FailoverLLM):
+            model = model.ready()  # the chain's first model that loads here
     except llm.LLMError as exc:
         logger.error("the model could not be loaded: %s", exc)
     else:

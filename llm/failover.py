@@ -12,8 +12,9 @@ One that fails after sending text raises: the caller holds a part of a reply and
 the next model's whole reply as its continuation. `Preempted` is never failed over: it asks
 background work to give the model up, not for another model.
 
-Models are built on their first call, so a model that cannot load (a file missing on this
-machine, a server not up yet) costs its turn in the chain, not the worker's start.
+Models are built on their first call (a worker builds the first one as it starts), so a model
+that cannot load here (a file, a package or a GPU missing) costs its turn in the chain, not
+the worker's start; it is then passed over for `cooldown_s`, not built again on every call.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from llm.base import BaseLLM, schema_instruction
+from llm.base import BaseLLM, background_interrupt, schema_instruction
 from llm.config import ModelConfig
 from llm.errors import ChainFailed, ChainUnavailable, LLMError, Preempted, TransientError
 from llm.settings import FailoverSettings
@@ -39,7 +40,7 @@ class _Member:
     config: ModelConfig
     build: Callable[[ModelConfig], BaseLLM]
     model: BaseLLM | None = None
-    failed_in_a_row: int = 0
+    failed_in_a_row: int = 0  # calls, not attempts
     cool_until: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -52,6 +53,9 @@ class _Member:
             if self.model is None:
                 self.model = self.build(self.config)
             return self.model
+
+    def succeeded(self) -> None:
+        self.failed_in_a_row, self.cool_until = 0, 0.0
 
 
 class FailoverLLM(BaseLLM):
@@ -91,24 +95,32 @@ class FailoverLLM(BaseLLM):
         return ready or sorted(self.members, key=lambda m: m.cool_until)[:1]
 
     def _failed(self, member: _Member, exc: LLMError) -> None:
+        """One more call `member` failed (after its retries)."""
         member.failed_in_a_row += 1
         if member.failed_in_a_row >= self.policy.failures:
-            member.cool_until = self._clock() + self.policy.cooldown_s
-            logger.warning(
-                "model %s failed %d calls in a row; passed over for %gs (last: %s)",
-                member.name,
-                member.failed_in_a_row,
-                self.policy.cooldown_s,
-                exc,
-            )
+            self._cool(member, f"failed {member.failed_in_a_row} calls in a row (last: {exc})")
 
-    def _first_ready(self) -> BaseLLM:
-        """The first model that can be built, for what the chain's head decides (options, token
-        counts); a model that cannot is not counted as failing here: no call was made."""
+    def _cool(self, member: _Member, why: str) -> None:
+        member.cool_until = self._clock() + self.policy.cooldown_s
+        logger.warning("model %s %s; passed over for %gs", member.name, why, self.policy.cooldown_s)
+
+    def _built(self, member: _Member) -> BaseLLM:
+        """`member`'s model; one that cannot be built here cools at once (a file, a package or
+        a GPU missing does not come back in a second), so it is not tried on every call."""
+        try:
+            return member.get()
+        except LLMError as exc:
+            if not isinstance(exc, TransientError):
+                self._cool(member, f"cannot be built here ({exc})")
+            raise
+
+    def ready(self) -> BaseLLM:
+        """The model that serves first now (built): the first one not cooling that can be
+        built. It decides the generation options, the token counts and what is warmed."""
         errors: list[tuple[str, LLMError]] = []
         for member in self._order():
             try:
-                return member.get()
+                return self._built(member)
             except LLMError as exc:
                 errors.append((member.name, exc))
         raise self._chain_error(errors)
@@ -124,36 +136,54 @@ class FailoverLLM(BaseLLM):
     ) -> Iterator[str | Completion]:
         errors: list[tuple[str, LLMError]] = []
         for member in self._order():
-            for attempt in range(self.policy.retries + 1):
-                sent = False
-                try:
-                    for item in self._member_stream(member, messages, opts, schema):
-                        sent = sent or not isinstance(item, Completion)
-                        yield item
-                    member.failed_in_a_row = 0
-                    return
-                except Preempted:
-                    raise
-                except LLMError as exc:
-                    self._failed(member, exc)
-                    errors.append((member.name, exc))
-                    if sent:
-                        raise  # the caller holds part of a reply: never end it silently
-                    if isinstance(exc, TransientError) and attempt < self.policy.retries:
-                        self._sleep(self.policy.backoff_s * 2**attempt)
-                        continue
-                    logger.warning("model %s failed (%s); the next takes over", member.name, exc)
-                    break
+            try:
+                yield from self._member_call(member, messages, opts, schema)
+                return
+            except Preempted:
+                raise
+            except _Sent as sent:
+                self._failed(member, sent.error)
+                raise sent.error from None  # the caller holds part of a reply: never end it
+            except LLMError as exc:
+                self._failed(member, exc)
+                errors.append((member.name, exc))
+                logger.warning("model %s failed (%s); the next takes over", member.name, exc)
         raise self._chain_error(errors)
 
-    @staticmethod
-    def _member_stream(
-        member: _Member, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None
+    def _member_call(
+        self,
+        member: _Member,
+        messages: Sequence[ChatMessage],
+        opts: Options,
+        schema: JsonSchema | None,
     ) -> Iterator[str | Completion]:
-        model = member.get()
-        if schema is not None and not model.supports_schema:
-            return model._stream([*messages, schema_instruction(schema)], opts, None)
-        return model._stream(messages, opts, schema)
+        """One call on `member`, tried again after errors that may pass; `_Sent` once text went
+        out."""
+        for attempt in range(self.policy.retries + 1):
+            sent = False
+            try:
+                model = self._built(member)
+                chat, constraint = list(messages), schema
+                if schema is not None and not model.supports_schema:
+                    chat, constraint = [*chat, schema_instruction(schema)], None
+                for item in model._stream(chat, opts, constraint):
+                    if isinstance(item, Completion):
+                        member.succeeded()  # before the caller may stop reading
+                    else:
+                        sent = True
+                    yield item
+                return
+            except Preempted:
+                raise
+            except LLMError as exc:
+                if sent:
+                    raise _Sent(exc) from exc
+                if not isinstance(exc, TransientError) or attempt == self.policy.retries:
+                    raise
+                interrupt = background_interrupt()
+                if interrupt is not None and interrupt():
+                    raise Preempted(f"{self.name} was wanted by work that goes first") from exc
+                self._sleep(self.policy.backoff_s * 2**attempt)
 
     def _generate(
         self, messages: Sequence[ChatMessage], options: Options, schema: JsonSchema | None = None
@@ -161,15 +191,23 @@ class FailoverLLM(BaseLLM):
         raise NotImplementedError("a chain streams through its models' own _stream")
 
     def options(self, **overrides: Any) -> Options:
-        return self._first_ready().options(**overrides)
+        return self.ready().options(**overrides)
 
     def count_tokens(self, text: str) -> int:
-        return self._first_ready().count_tokens(text)
+        return self.ready().count_tokens(text)
 
     def warm(self, messages: Sequence[ChatMessage], *, slot: int | None = None) -> bool:
-        return self._first_ready().warm(messages, slot=slot)
+        return self.ready().warm(messages, slot=slot)
 
     def close(self) -> None:
         for member in self.members:
             if member.model is not None:
                 member.model.close()
+
+
+class _Sent(Exception):
+    """A model failed after its text reached the caller."""
+
+    def __init__(self, error: LLMError) -> None:
+        super().__init__(str(error))
+        self.error = error

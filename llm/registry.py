@@ -10,7 +10,7 @@ import time
 
 from llm.base import BaseLLM
 from llm.config import ModelConfig
-from llm.errors import BackendUnavailable, InvalidOptions, LLMError, UnknownModel
+from llm.errors import BackendUnavailable, ChainFailed, InvalidOptions, LLMError, UnknownModel
 from llm.failover import FailoverLLM
 from llm.settings import LLMSettings, ModelRole, load_settings
 
@@ -126,8 +126,8 @@ def get_llm(model: str | ModelConfig | None = None, *, role: ModelRole = "reply"
 
 
 def preflight_role(role: ModelRole) -> list[tuple[str, LLMError]]:
-    """Check the models of `role`'s chain without loading them: raise the first one's error
-    if none can be built here, else return the ones that cannot, with why."""
+    """Check the models of `role`'s chain without loading them: `ChainFailed`, naming each
+    one's reason, if none can be built here, else the ones that cannot, with why."""
     failed: list[tuple[str, LLMError]] = []
     chain = settings().chain(role)
     for config in chain:
@@ -135,8 +135,11 @@ def preflight_role(role: ModelRole) -> list[tuple[str, LLMError]]:
             preflight(config)
         except LLMError as exc:
             failed.append((config.name, exc))
-    if len(failed) == len(chain):
+    if len(failed) == 1 == len(chain):
         raise failed[0][1]
+    if len(failed) == len(chain):
+        said = "; ".join(f"{name}: {exc}" for name, exc in failed)
+        raise ChainFailed(f"no model of the {role} role can run here ({said})")
     return failed
 
 

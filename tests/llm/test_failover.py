@@ -143,6 +143,19 @@ def test_a_model_that_keeps_failing_cools_down_and_is_tried_again_after():
     assert _reply(model)[0] == "a is back."
 
 
+def test_failures_count_calls_not_attempts_and_a_success_through_complete_resets_them():
+    clock = Clock()
+    a = Scripted("a", *[ServerFailed("500")] * 4, "a answers.", *[ServerFailed("500")] * 2)
+    model = chain(a, Scripted("b"), clock=clock, retries=1, failures=3)
+    for _ in range(2):  # two calls, two attempts each
+        assert model.complete(CHAT).text == "b answers."
+    assert model.members[0].failed_in_a_row == 2 and model.members[0].cool_until == 0
+    assert model.complete(CHAT).text == "a answers."  # complete() stops at the Completion
+    assert model.members[0].failed_in_a_row == 0
+    assert model.complete(CHAT).text == "b answers."
+    assert model.members[0].failed_in_a_row == 1  # in a row again, from one
+
+
 def test_with_every_model_cooling_the_one_whose_cooldown_ends_first_is_tried():
     clock = Clock()
     a, b = Scripted("a", ServerFailed("500"), "a again."), Scripted("b", ServerFailed("500"))
@@ -181,9 +194,15 @@ def test_work_that_gives_way_is_not_failed_over():
 
 def test_a_model_that_cannot_be_built_here_costs_only_its_turn():
     b = Scripted("b")
-    model = chain(b, unbuildable=["gpu"])  # first in the chain, but its file is not here
+    clock = Clock()
+    model = chain(b, clock=clock, unbuildable=["gpu"])  # first in the chain; no file here
     assert _reply(model)[0] == "b answers."
-    assert model.members[0].failed_in_a_row == 1
+    gpu = model.members[0]
+    cooled = gpu.cool_until
+    assert cooled == clock.now + 60
+    clock.now += 10
+    assert _reply(model)[0] == "b answers."
+    assert gpu.cool_until == cooled  # not built again on every call
 
 
 class Lead(BaseModel):
@@ -269,4 +288,10 @@ def test_a_worker_starts_when_one_model_of_its_chain_can_run_and_names_the_other
     ((name, problem),) = registry.preflight_role("reply")
     assert name == "gpu" and isinstance(problem, ModelNotFound)
     with pytest.raises(ModelNotFound):
-        registry.preflight_role("extraction")  # no model of the chain can run here
+        registry.preflight_role("extraction")  # its one model cannot run here
+    configured(
+        f"default_model: gpu\nmodels:\n  gpu: {{backend: llama_cpp, model_path: {missing}}}\n"
+        "  remote: {backend: openai_compat}\nroles:\n  reply: [gpu, remote]\n"
+    )
+    with pytest.raises(ChainFailed, match=r"reply role.*gpu: .*absent.gguf.*remote: .*model"):
+        registry.preflight_role("reply")  # none can: each one's reason

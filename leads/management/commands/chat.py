@@ -51,8 +51,8 @@ class Command(BaseCommand):
         if opts["greedy"]:
             generation["greedy"] = True
         try:
-            model.options(**generation)
-        except llm.InvalidOptions as exc:
+            model.options(**generation)  # a chain builds its first model that loads here
+        except llm.LLMError as exc:
             raise CommandError(str(exc)) from exc
         folder = settings.VAR_DIR / "chat-sessions"
         session = (
