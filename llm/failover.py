@@ -36,6 +36,11 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
+class _Call:
+    sent: bool = False  # text reached the caller: no other model may take over
+
+
+@dataclass
 class _Member:
     config: ModelConfig
     build: Callable[[ModelConfig], BaseLLM]
@@ -136,16 +141,16 @@ class FailoverLLM(BaseLLM):
     ) -> Iterator[str | Completion]:
         errors: list[tuple[str, LLMError]] = []
         for member in self._order():
+            call = _Call()
             try:
-                yield from self._member_call(member, messages, opts, schema)
+                yield from self._member_call(member, messages, opts, schema, call)
                 return
             except Preempted:
                 raise
-            except _Sent as sent:
-                self._failed(member, sent.error)
-                raise sent.error from None  # the caller holds part of a reply: never end it
             except LLMError as exc:
                 self._failed(member, exc)
+                if call.sent:
+                    raise  # the caller holds part of a reply: never end it silently
                 errors.append((member.name, exc))
                 logger.warning("model %s failed (%s); the next takes over", member.name, exc)
         raise self._chain_error(errors)
@@ -156,11 +161,10 @@ class FailoverLLM(BaseLLM):
         messages: Sequence[ChatMessage],
         opts: Options,
         schema: JsonSchema | None,
+        call: _Call,
     ) -> Iterator[str | Completion]:
-        """One call on `member`, tried again after errors that may pass; `_Sent` once text went
-        out."""
+        """One call on `member`, tried again after errors that may pass, until text goes out."""
         for attempt in range(self.policy.retries + 1):
-            sent = False
             try:
                 model = self._built(member)
                 chat, constraint = list(messages), schema
@@ -170,15 +174,17 @@ class FailoverLLM(BaseLLM):
                     if isinstance(item, Completion):
                         member.succeeded()  # before the caller may stop reading
                     else:
-                        sent = True
+                        call.sent = True
                     yield item
                 return
             except Preempted:
                 raise
             except LLMError as exc:
-                if sent:
-                    raise _Sent(exc) from exc
-                if not isinstance(exc, TransientError) or attempt == self.policy.retries:
+                if (
+                    call.sent
+                    or not isinstance(exc, TransientError)
+                    or attempt == self.policy.retries
+                ):
                     raise
                 interrupt = background_interrupt()
                 if interrupt is not None and interrupt():
@@ -203,11 +209,3 @@ class FailoverLLM(BaseLLM):
         for member in self.members:
             if member.model is not None:
                 member.model.close()
-
-
-class _Sent(Exception):
-    """A model failed after its text reached the caller."""
-
-    def __init__(self, error: LLMError) -> None:
-        super().__init__(str(error))
-        self.error = error
