@@ -324,6 +324,15 @@ class BaseLLM(ABC):
         so that no conversation's prompt is replaced; True when `messages` were evaluated.
         Engines that keep nothing between calls have nothing to warm.
         """
+        if not self._holds_nothing(slot):
+            return False
+        # One token: what matters is the prompt, which the place then holds.
+        self.complete(messages, max_tokens=1, greedy=True, cache_slot=slot)
+        return True
+
+    def _holds_nothing(self, slot: int | None) -> bool:
+        """Whether the place `warm` would fill keeps prompts between calls and holds none now;
+        False for engines that keep nothing (and so have nothing to warm)."""
         return False
 
     def close(self) -> None:  # noqa: B027 - most backends hold nothing to release

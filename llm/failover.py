@@ -35,6 +35,15 @@ from llm.types import ChatMessage, Completion, Finish, JsonSchema, Options
 logger = logging.getLogger(__name__)
 
 
+def chain_error(what: str, errors: Sequence[tuple[str, LLMError]]) -> ChainFailed:
+    """`what` happened to a chain, with each model's reason: `ChainUnavailable` when every
+    error may pass, else `ChainFailed`."""
+    said = "; ".join(f"{name}: {exc}" for name, exc in errors)
+    if all(isinstance(exc, TransientError) for _, exc in errors):
+        return ChainUnavailable(f"{what}, for now ({said})")
+    return ChainFailed(f"{what} ({said})")
+
+
 @dataclass
 class _Call:
     sent: bool = False  # text reached the caller: no other model may take over
@@ -131,10 +140,7 @@ class FailoverLLM(BaseLLM):
         raise self._chain_error(errors)
 
     def _chain_error(self, errors: list[tuple[str, LLMError]]) -> ChainFailed:
-        said = "; ".join(f"{name}: {exc}" for name, exc in errors)
-        if all(isinstance(exc, TransientError) for _, exc in errors):
-            return ChainUnavailable(f"every model of {self.name} failed, for now ({said})")
-        return ChainFailed(f"every model of {self.name} failed ({said})")
+        return chain_error(f"every model of {self.name} failed", errors)
 
     def _stream(
         self, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None

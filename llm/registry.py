@@ -10,8 +10,8 @@ import time
 
 from llm.base import BaseLLM
 from llm.config import ModelConfig
-from llm.errors import BackendUnavailable, ChainFailed, InvalidOptions, LLMError, UnknownModel
-from llm.failover import FailoverLLM
+from llm.errors import BackendUnavailable, InvalidOptions, LLMError, UnknownModel
+from llm.failover import FailoverLLM, chain_error
 from llm.settings import LLMSettings, ModelRole, load_settings
 
 logger = logging.getLogger(__name__)
@@ -138,8 +138,7 @@ def preflight_role(role: ModelRole) -> list[tuple[str, LLMError]]:
     if len(failed) == 1 == len(chain):
         raise failed[0][1]
     if len(failed) == len(chain):
-        said = "; ".join(f"{name}: {exc}" for name, exc in failed)
-        raise ChainFailed(f"no model of the {role} role can run here ({said})")
+        raise chain_error(f"no model of the {role} role can run here", failed)
     return failed
 
 

@@ -59,7 +59,7 @@ class Completion:
     finish_reason: str
     usage: Usage
     timings: Timings
-    model: str = ""  # the name of the model that produced it (in a chain, the one that did)
+    model: str  # the name of the model that produced it (in a chain, the one that did)
 
     @property
     def tokens_per_second(self) -> float | None:

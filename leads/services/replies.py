@@ -306,7 +306,7 @@ def _reply_generate(
         if not Message.objects.filter(id=reply.id).update(
             text=text,
             status=Message.Status.COMPLETE,
-            model_name=(completion.model or model.name)[:200],
+            model_name=completion.model[:200],
             prompt_tokens=completion.usage.prompt_tokens,
             completion_tokens=completion.usage.completion_tokens,
             cached_tokens=completion.usage.cached_tokens,

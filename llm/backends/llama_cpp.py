@@ -181,13 +181,9 @@ class LlamaCppLLM(BaseLLM):
             usage = Usage(prompt_tokens, produced, max(prompt_tokens - evaluated, 0))
             yield Finish(reason=reason, usage=usage)
 
-    def warm(self, messages: Sequence[ChatMessage], *, slot: int | None = None) -> bool:
+    def _holds_nothing(self, slot: int | None) -> bool:
         with self._lock:
-            if self._llama.n_tokens:
-                return False  # the context holds a chat already
-        # One token: what matters is the prompt, which the context then holds.
-        self.complete(messages, max_tokens=1, greedy=True)
-        return True
+            return not self._llama.n_tokens  # this process's context; no slots here
 
     def close(self) -> None:
         self._llama.close()

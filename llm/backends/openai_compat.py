@@ -352,14 +352,10 @@ class OpenAICompatLLM(BaseLLM):
             return ServerFailed(f"{self.url} failed with HTTP {status}: {message}")
         return GenerationFailed(f"{self.url} failed with HTTP {status}: {message}")
 
-    def warm(self, messages: Sequence[ChatMessage], *, slot: int | None = None) -> bool:
-        # Only into a slot the server shows empty: without one, the prompt could land anywhere
-        # (and an API that bills would bill it).
-        if slot is None or self._slot_holds_prompt(slot) is not False:
-            return False
-        # One token: what matters is the prompt, which the slot then holds.
-        self.complete(messages, max_tokens=1, greedy=True, cache_slot=slot)
-        return True
+    def _holds_nothing(self, slot: int | None) -> bool:
+        # Only a slot the server shows empty: without one, the prompt could land anywhere (and
+        # an API that bills would bill it).
+        return slot is not None and self._slot_holds_prompt(slot) is False
 
     def _slot_holds_prompt(self, slot: int) -> bool | None:
         """Whether llama.cpp's server holds a prompt in `slot` (its `GET /slots`); None when
