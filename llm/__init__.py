@@ -5,6 +5,7 @@ from llm.config import ModelConfig
 from llm.errors import (
     BackendTimeout,
     BackendUnavailable,
+    CannotContinue,
     ChainFailed,
     ChainUnavailable,
     ContextWindowExceeded,
@@ -27,6 +28,7 @@ __all__ = [
     "BackendTimeout",
     "BackendUnavailable",
     "BaseLLM",
+    "CannotContinue",
     "ChainFailed",
     "ChainUnavailable",
     "ChatMessage",

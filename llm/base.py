@@ -15,7 +15,13 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from llm.config import ModelConfig
-from llm.errors import ContextWindowExceeded, ExtractionFailed, InvalidOptions, Preempted
+from llm.errors import (
+    CannotContinue,
+    ContextWindowExceeded,
+    ExtractionFailed,
+    InvalidOptions,
+    Preempted,
+)
 from llm.sentences import SentenceCut
 from llm.types import (
     ChatMessage,
@@ -115,6 +121,10 @@ class BaseLLM(ABC):
     can_stream: ClassVar[bool] = True
     # Whether `_generate` can constrain its output to a JSON schema (a grammar, a `format`).
     supports_schema: ClassVar[bool] = False
+    # Whether `_generate` continues a chat's final assistant message, as that message's next
+    # words, instead of starting a new turn after it: how a chain's next model takes over a
+    # reply another one began (`llm.failover`). An instance may say (a server that can or not).
+    can_continue: bool = False
 
     # Template tokens a chat format adds around each message; an upper bound for the common ones.
     per_message_overhead: ClassVar[int] = 8
@@ -216,6 +226,13 @@ class BaseLLM(ABC):
     def _stream(
         self, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None
     ) -> Iterator[str | Completion]:
+        """Yield the text chunks, then the `Completion`.
+
+        A chat that ends with an assistant message is continued: what is yielded (and the
+        `Completion`'s text) follows that message's text, which counts towards
+        `max_sentences`.
+        """
+        messages, begun = self._begun(messages)
         if self.template_family == "mistral":
             messages = fold_system_prompt(messages)
         messages = self.fit(messages, opts.max_tokens)
@@ -223,7 +240,10 @@ class BaseLLM(ABC):
         first: float | None = None
         parts: list[str] = []
         finish = Finish()
-        cut = SentenceCut(opts.max_sentences)
+        cut = SentenceCut(opts.max_sentences, prefix=begun)
+        # The begun text's trailing space was left out of the prompt (see `_begun`): the
+        # model writes its own, which the reader already has.
+        trim = begun != begun.rstrip()
         interrupt = _interrupt.get()
         if interrupt is not None and interrupt():
             raise Preempted(f"{self.name} is wanted by work that goes first")
@@ -235,6 +255,9 @@ class BaseLLM(ABC):
             if interrupt is not None and interrupt():
                 _stop(generation, produced=len(parts))
                 raise Preempted(f"{self.name} was wanted by work that goes first")
+            if trim:
+                item = item.lstrip()
+                trim = not item
             item = cut.feed(item)
             if item:
                 if first is None:
@@ -262,6 +285,24 @@ class BaseLLM(ABC):
             completion.finish_reason,
         )
         yield completion
+
+    def _begun(self, messages: Sequence[ChatMessage]) -> tuple[Sequence[ChatMessage], str]:
+        """`messages` as the backend gets them, and the text of the reply they begin ("" for
+        a chat that ends with the other side's turn).
+
+        The begun reply goes to the backend without its trailing whitespace: a prompt that
+        ends in a space ends on a token the model would not have chosen (it writes " word",
+        space included), and what it writes next suffers.
+        """
+        if not messages or messages[-1].role != "assistant":
+            return messages, ""
+        begun = messages[-1].content
+        if not self.can_continue:
+            raise CannotContinue(
+                f"{self.name} ({self.backend}) cannot continue a reply that another model "
+                "began; see docs/configuration.md, failover"
+            )
+        return [*messages[:-1], ChatMessage("assistant", begun.rstrip())], begun
 
     def complete(self, messages: Sequence[ChatMessage], **options: Any) -> Completion:
         """Generate a whole reply."""

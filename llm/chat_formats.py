@@ -20,6 +20,13 @@ class ChatFormat:
     # Strings that end the assistant's turn when a model writes them out as text.
     stop: tuple[str, ...]
 
+    def prompt(self, messages: Sequence[ChatMessage]) -> str:
+        """The prompt text, ending where the reply starts; when `messages` end with an
+        assistant message, after its text and left open, for the model to continue it."""
+        if messages and messages[-1].role == "assistant":
+            return self.render(messages[:-1]) + messages[-1].content
+        return self.render(messages)
+
 
 def _mistral(messages: Sequence[ChatMessage]) -> str:
     """Mistral Instruct v0.2: no system role, so system text opens the first user turn."""
@@ -72,8 +79,8 @@ def chat_format(family: str) -> ChatFormat:
 
 
 def format_chat(family: str, messages: Sequence[ChatMessage]) -> str:
-    """The prompt text for `messages` in the chat format `family`, ending where the reply starts."""
-    return chat_format(family).render(messages)
+    """The prompt text for `messages` in the chat format `family` (see `ChatFormat.prompt`)."""
+    return chat_format(family).prompt(messages)
 
 
 def stop_strings(family: str) -> tuple[str, ...]:

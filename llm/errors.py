@@ -28,6 +28,11 @@ class InvalidOptions(LLMError):
     """Generation options or model configuration that fail validation."""
 
 
+class CannotContinue(InvalidOptions):
+    """A chat that ends with an assistant message asks the model to continue that message (a
+    reply another model began, `llm.failover`), and this model, or its server, cannot."""
+
+
 class BackendUnavailable(LLMError):
     """The backend cannot run here: a missing package, model file or server."""
 

@@ -8,9 +8,12 @@ on the same model after a back-off that doubles; any other error (a missing file
 long for that model) moves straight on. A model that fails `failures` calls in a row is passed
 over for `cooldown_s`, unless every model is cooling, when the one whose cooldown ends first is
 tried. A stream that fails before its first text moves to the next model unseen by the caller.
-One that fails after sending text raises: the caller holds a part of a reply and must not take
-the next model's whole reply as its continuation. `Preempted` is never failed over: it asks
-background work to give the model up, not for another model.
+One that fails after sending text is continued by the next model that can continue a reply
+(`BaseLLM.can_continue`): the words already sent open its turn, and it writes what follows
+them, so the caller gets one reply, no word of it twice; the `Completion` holds the whole.
+When no model can, the call raises rather than end the reply silently. JSON under a schema
+is never taken up halfway (a grammar starts at the top): it raises too. `Preempted` is never
+failed over: it asks background work to give the model up, not for another model.
 
 Models are built on their first call (a worker builds the first one as it starts), so a model
 that cannot load here (a file, a package or a GPU missing) costs its turn in the chain, not
@@ -23,14 +26,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from llm.base import BaseLLM, background_interrupt, schema_instruction
 from llm.config import ModelConfig
-from llm.errors import ChainFailed, ChainUnavailable, LLMError, Preempted, TransientError
+from llm.errors import (
+    CannotContinue,
+    ChainFailed,
+    ChainUnavailable,
+    LLMError,
+    Preempted,
+    TransientError,
+)
 from llm.settings import FailoverSettings
-from llm.types import ChatMessage, Completion, Finish, JsonSchema, Options
+from llm.types import ChatMessage, Completion, Finish, JsonSchema, Options, Timings
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +52,6 @@ def chain_error(what: str, errors: Sequence[tuple[str, LLMError]]) -> ChainFaile
     if all(isinstance(exc, TransientError) for _, exc in errors):
         return ChainUnavailable(f"{what}, for now ({said})")
     return ChainFailed(f"{what} ({said})")
-
-
-@dataclass
-class _Call:
-    sent: bool = False  # text reached the caller: no other model may take over
 
 
 @dataclass
@@ -145,20 +150,40 @@ class FailoverLLM(BaseLLM):
     def _stream(
         self, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None
     ) -> Iterator[str | Completion]:
+        started = time.perf_counter()
+        first: float | None = None
+        sent: list[str] = []  # what the caller holds of the reply
+        failed: list[str] = []
         errors: list[tuple[str, LLMError]] = []
         for member in self._order():
-            call = _Call()
+            begun = "".join(sent)
             try:
-                yield from self._member_call(member, messages, opts, schema, call)
-                return
+                for item in self._member_call(member, messages, opts, schema, begun):
+                    if isinstance(item, Completion):
+                        yield replace(
+                            item,
+                            text=begun + item.text,
+                            timings=Timings(first, time.perf_counter() - started),
+                            failed_over=tuple(failed),
+                        )
+                        return
+                    first = time.perf_counter() - started if first is None else first
+                    sent.append(item)
+                    yield item
             except Preempted:
                 raise
+            except CannotContinue as exc:
+                errors.append((member.name, exc))  # not the model's failure: no cooldown
             except LLMError as exc:
                 self._failed(member, exc)
-                if call.sent:
-                    raise  # the caller holds part of a reply: never end it silently
+                failed.append(member.name)
                 errors.append((member.name, exc))
-                logger.warning("model %s failed (%s); the next takes over", member.name, exc)
+                if sent and schema is not None:
+                    raise  # JSON under a grammar cannot be taken up halfway
+                logger.warning(
+                    "model %s failed (%s); the next %s", member.name, exc,
+                    "continues the reply" if sent else "takes over",
+                )  # fmt: skip
         raise self._chain_error(errors)
 
     def _member_call(
@@ -167,30 +192,34 @@ class FailoverLLM(BaseLLM):
         messages: Sequence[ChatMessage],
         opts: Options,
         schema: JsonSchema | None,
-        call: _Call,
+        begun: str,
     ) -> Iterator[str | Completion]:
-        """One call on `member`, tried again after errors that may pass, until text goes out."""
+        """One call on `member`, continuing the reply `begun` if another model began one,
+        tried again after errors that may pass until its first text goes out."""
         for attempt in range(self.policy.retries + 1):
+            sent = False
             try:
                 model = self._built(member)
                 chat, constraint = list(messages), schema
                 if schema is not None and not model.supports_schema:
                     chat, constraint = [*chat, schema_instruction(schema)], None
+                if begun:
+                    # The reply's words so far open the model's turn, and count towards its
+                    # length: it writes what follows them, as much as was left to write.
+                    chat.append(ChatMessage("assistant", begun))
+                    left = opts.max_tokens - model.count_tokens(begun)
+                    opts = opts.model_copy(update={"max_tokens": max(left, 1)})
                 for item in model._stream(chat, opts, constraint):
                     if isinstance(item, Completion):
                         member.succeeded()  # before the caller may stop reading
                     else:
-                        call.sent = True
+                        sent = True
                     yield item
                 return
-            except Preempted:
+            except (Preempted, CannotContinue):
                 raise
             except LLMError as exc:
-                if (
-                    call.sent
-                    or not isinstance(exc, TransientError)
-                    or attempt == self.policy.retries
-                ):
+                if sent or not isinstance(exc, TransientError) or attempt == self.policy.retries:
                     raise
                 interrupt = background_interrupt()
                 if interrupt is not None and interrupt():

@@ -142,13 +142,15 @@ class LlamaServer:
             "LLM_NAME": self.alias,
             "LLM_MODEL_PATH": "",
             # The sampling llama-cpp-python would use (top_k, repeat_penalty), counts on every
-            # chunk for replies stopped at their sentence limit, and background work (the
-            # extraction) in its own slot, after the conversations'.
+            # chunk for replies stopped at their sentence limit, background work (the
+            # extraction) in its own slot, after the conversations', and a reply another
+            # model began continued (the server prefills a final assistant message).
             "LLM_BACKEND_OPTIONS": json.dumps(
                 {
                     "extra_sampling": "llama_cpp",
                     "timings_per_token": True,
                     "background_slot": self.slots,
+                    "continue_final_message": "prefill",
                 }
             ),
         }

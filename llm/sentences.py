@@ -95,12 +95,16 @@ def trim_to_sentence(text: str) -> str:
 
 
 class SentenceCut:
-    """Follows a stream of text and cuts it right after its `limit`-th sentence."""
+    """Follows a stream of text and cuts it right after its `limit`-th sentence.
 
-    def __init__(self, limit: int | None) -> None:
+    `prefix` is the text before the stream (a reply that another model began): its sentences
+    count towards the limit, and the stream's first chunk may end its last one.
+    """
+
+    def __init__(self, limit: int | None, prefix: str = "") -> None:
         self.limit = limit
-        self.text = ""
-        self.done = False
+        self.text = prefix
+        self.done = limit is not None and len(sentence_ends(prefix)) >= limit
 
     def feed(self, chunk: str) -> str:
         """The part of `chunk` within the limit; after it, `done` is True and the rest dropped."""

@@ -59,7 +59,10 @@ class Completion:
     finish_reason: str
     usage: Usage
     timings: Timings
-    model: str  # the name of the model that produced it (in a chain, the one that did)
+    model: str  # the name of the model that produced it (in a chain, the one that ended it)
+    # In a chain, the models that failed this call before `model` ended it, in order. When
+    # one of them had begun the text, `model` continued it: `usage` is `model`'s own.
+    failed_over: tuple[str, ...] = ()
 
     @property
     def tokens_per_second(self) -> float | None:

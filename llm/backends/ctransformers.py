@@ -149,6 +149,7 @@ class CTransformersLLM(BaseLLM):
     """A 2023-era GGUF loaded once through ctransformers; generation is serialised."""
 
     backend = "ctransformers"
+    can_continue = True  # the prompt is our own text: a begun reply is left open at its end
 
     def __init__(
         self,
@@ -235,7 +236,7 @@ class CTransformersLLM(BaseLLM):
     ) -> Iterator[str | Finish]:
         with self._lock:
             llm = self._model()
-            prompt = self._tokenize(self._format.render(messages), bos=True)
+            prompt = self._tokenize(self._format.prompt(messages), bos=True)
             room = (self.context_window or llm.context_length) - len(prompt)
             if room < 1:
                 raise ContextWindowExceeded(

@@ -16,6 +16,7 @@ class FakeLLM(BaseLLM):
     """Replies with enqueued texts (or an echo), word by word, and records every prompt."""
 
     backend = "fake"
+    can_continue = True  # a scripted reply is as good a continuation as any
 
     def __init__(self, *, replies: Iterable[str | Exception] = (), **kwargs: Any) -> None:
         kwargs.setdefault("name", "fake")

@@ -17,6 +17,7 @@ os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 import llama_cpp
 
 from llm.backends.llama_cpp_options import flash_attention, llama_cpp_options
+from llm.backends.llama_cpp_turns import open_turn
 from llm.backends.llama_states import (
     ChatKey,
     StateCache,
@@ -91,6 +92,9 @@ class LlamaCppLLM(BaseLLM):
         # so the context's chat is saved before another takes it, and restored when it returns.
         self._states = StateCache(prompt_cache_mb << 20) if prompt_cache_mb else None
         self._holds: ChatKey = ()  # the chat the context has evaluated
+        # A reply another model began is continued from the prompt its chat format renders.
+        self._open_turn = open_turn(self._llama)
+        self.can_continue = self._open_turn is not None
 
     @classmethod
     def preflight(cls, config: ModelConfig) -> None:
@@ -126,6 +130,36 @@ class LlamaCppLLM(BaseLLM):
             state_load(self._llama, saved)
             self._holds = saved.key
 
+    def _chunks(
+        self, messages: Sequence[ChatMessage], options: Options, schema: JsonSchema | None
+    ) -> Iterator[dict[str, Any]]:
+        """llama-cpp-python's stream for `messages`: a new assistant turn, or the final
+        assistant message continued (`llama_cpp_turns`)."""
+        sampling: dict[str, Any] = {
+            "stream": True,
+            "max_tokens": options.max_tokens,
+            "temperature": 0.0 if options.greedy else options.temperature,
+            "top_p": options.top_p,
+            "top_k": options.top_k,
+            "repeat_penalty": options.repeat_penalty,
+            "seed": options.seed,
+        }
+        if messages[-1].role == "assistant" and self._open_turn is not None:
+            stop = [*self._open_turn.stop, *options.stop]
+            prompt = self._open_turn.tokens(self._llama, messages)
+            return cast(Iterator[dict[str, Any]], self._llama.create_completion(
+                prompt=prompt, stop=stop, **sampling
+            ))  # fmt: skip
+        # llama-cpp-python's TypedDicts describe OpenAI's shapes; we read them as dicts.
+        return cast(Iterator[dict[str, Any]], self._llama.create_chat_completion(
+            messages=cast(Any, [{"role": m.role, "content": m.content} for m in messages]),
+            stop=list(options.stop) or None,
+            response_format=(
+                {"type": "json_object", "schema": schema} if schema is not None else None
+            ),
+            **sampling,
+        ))  # fmt: skip
+
     def _generate(
         self, messages: Sequence[ChatMessage], options: Options, schema: JsonSchema | None = None
     ) -> Iterator[str | Finish]:
@@ -137,27 +171,15 @@ class LlamaCppLLM(BaseLLM):
             self._holds = ()  # until the generation ends well, the context holds no known chat
             parts: list[str] = []
             try:
-                # llama-cpp-python's TypedDicts describe OpenAI's shapes; we read them as dicts.
-                chunks = self._llama.create_chat_completion(
-                    messages=cast(Any, [{"role": m.role, "content": m.content} for m in messages]),
-                    stream=True,
-                    max_tokens=options.max_tokens,
-                    temperature=0.0 if options.greedy else options.temperature,
-                    top_p=options.top_p,
-                    top_k=options.top_k,
-                    repeat_penalty=options.repeat_penalty,
-                    stop=list(options.stop) or None,
-                    seed=options.seed,
-                    response_format=(
-                        {"type": "json_object", "schema": schema} if schema is not None else None
-                    ),
-                )
+                chunks = self._chunks(messages, options, schema)
                 reason = "stop"
                 produced = 0
                 try:
-                    for chunk in cast(Iterator[dict[str, Any]], chunks):
+                    for chunk in chunks:
                         choice = chunk["choices"][0]
-                        text = choice["delta"].get("content")
+                        text = (
+                            choice["delta"].get("content") if "delta" in choice else choice["text"]
+                        )
                         if text:
                             produced += 1
                             parts.append(text)
@@ -174,7 +196,11 @@ class LlamaCppLLM(BaseLLM):
                 raise GenerationFailed(f"llama.cpp failed: {exc}") from exc
             except RuntimeError as exc:
                 raise GenerationFailed(f"llama.cpp failed: {exc}") from exc
-            self._holds = chat_key(messages, "".join(parts))
+            *chat, last = messages
+            if last.role == "assistant":  # a begun reply: the context holds it continued
+                self._holds = chat_key(chat, last.content + "".join(parts))
+            else:
+                self._holds = chat_key(messages, "".join(parts))
             # The context holds the prompt plus what was generated from it.
             prompt_tokens = max(self._llama.n_tokens - produced, 0)
             evaluated = llama_cpp.llama_perf_context(self._llama.ctx).n_p_eval

@@ -99,6 +99,8 @@ class OllamaLLM(BaseLLM):
 
     backend = "ollama"
     supports_schema = True  # Ollama's `format` takes a JSON Schema
+    # /api/chat continues a final assistant message rather than answer after it.
+    can_continue = True
 
     def __init__(
         self,

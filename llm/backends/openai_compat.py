@@ -27,7 +27,13 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from llm.backends.openai_stream import PreemptWatch, cached_tokens, sse_data, timings_usage
+from llm.backends.openai_stream import (
+    EchoCut,
+    PreemptWatch,
+    cached_tokens,
+    sse_data,
+    timings_usage,
+)
 from llm.base import BaseLLM, background_interrupt
 from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
@@ -84,6 +90,13 @@ class OpenAICompatOptions(BaseModel):
         description="llama.cpp's C++ server: the slot background work (`llm.background`, the "
         "extraction) runs in, so that it never takes a conversation's slot.",
     )
+    continue_final_message: Literal["none", "prefill", "vllm"] = Field(
+        "none",
+        description="How the server continues a reply another model began (a failover "
+        "chain's next model taking over mid-reply): prefill, it continues a final assistant "
+        "message by itself (llama.cpp's C++ server); vllm, asked with continue_final_message "
+        "(vLLM, SGLang); none, it cannot (OpenAI), and a chain passes it over for that.",
+    )
     timings_per_token: bool = Field(
         False,
         description="llama.cpp's C++ server: its timings (prompt, cached and generated tokens) "
@@ -123,6 +136,11 @@ def _settings(config: ModelConfig) -> _Settings:
         "openai_compat", config.backend_options, OpenAICompatOptions
     )
     return _Settings(f"{base}/v1/chat/completions", config.model, api_key, backend_options)
+
+
+def _begun(messages: Sequence[ChatMessage]) -> str:
+    """The text of the reply `messages` ask to continue; "" when they ask for a new one."""
+    return messages[-1].content if messages and messages[-1].role == "assistant" else ""
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -166,6 +184,7 @@ class OpenAICompatLLM(BaseLLM):
         self.api_key_env = api_key_env
         self.timeout = timeout
         self.backend_options = backend_options or OpenAICompatOptions()
+        self.can_continue = self.backend_options.continue_final_message != "none"
         headers = {"Accept": "text/event-stream"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -208,6 +227,8 @@ class OpenAICompatLLM(BaseLLM):
             body["stream_options"] = {"include_usage": True}
         if extra.timings_per_token:
             body["timings_per_token"] = True
+        if _begun(messages) and extra.continue_final_message == "vllm":
+            body |= {"continue_final_message": True, "add_generation_prompt": False}
         slot = options.cache_slot
         if slot is None and background_interrupt() is not None:
             slot = extra.background_slot
@@ -245,7 +266,7 @@ class OpenAICompatLLM(BaseLLM):
                     raise self._http_error(response)
                 with PreemptWatch(response, background_interrupt()) as watch:
                     try:
-                        yield from self._read_events(response)
+                        yield from self._read_events(response, EchoCut(_begun(messages)))
                     except (httpx.HTTPError, GenerationFailed) as exc:
                         if watch.fired:
                             raise Preempted(
@@ -265,7 +286,7 @@ class OpenAICompatLLM(BaseLLM):
         except httpx.HTTPError as exc:
             raise ServerFailed(f"{self.url} failed mid-reply: {exc!r}") from exc
 
-    def _read_events(self, response: httpx.Response) -> Iterator[str | Finish]:
+    def _read_events(self, response: httpx.Response, echo: EchoCut) -> Iterator[str | Finish]:
         reason: str | None = None
         usage: Usage | None = None
         timings: Usage | None = None  # llama.cpp's counts so far, with timings_per_token
@@ -286,7 +307,7 @@ class OpenAICompatLLM(BaseLLM):
             for choice in chunk.get("choices") or []:
                 if choice.get("index", 0) != 0:
                     continue
-                text = (choice.get("delta") or {}).get("content")
+                text = echo.feed((choice.get("delta") or {}).get("content") or "")
                 if text:
                     produced += 1
                     try:
@@ -305,6 +326,9 @@ class OpenAICompatLLM(BaseLLM):
                 f"{self.url} ended the stream before the reply finished; see the server's "
                 "log (a prompt beyond the server's context window does this on some servers)"
             )
+        if text := echo.rest():
+            produced += 1
+            yield text
         yield Finish(reason=reason or "stop", usage=usage or Usage(0, produced))
 
     def _decode(self, payload: str) -> dict[str, Any]:

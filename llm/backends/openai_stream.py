@@ -95,3 +95,33 @@ def cached_tokens(usage: dict[str, Any], timings: object) -> int:
     if isinstance(timings, dict):
         return int(timings.get("cache_n") or 0)
     return 0
+
+
+class EchoCut:
+    """Drops a begun reply from the front of its continuation when the server sends it back.
+
+    llama.cpp's server, continuing a final assistant message, streams that message's text
+    before what it generates (its chat parser reads the two as one message; build 0c1e570),
+    where vLLM and older llama.cpp servers send only the new text. What comes is held back
+    until it either begins with the begun text (which is dropped) or departs from it (and is
+    passed on whole), so either kind of server gives the same continuation.
+    """
+
+    def __init__(self, begun: str) -> None:
+        self.begun = begun
+        self.held: str | None = "" if begun else None  # None: decided
+
+    def feed(self, text: str) -> str:
+        if self.held is None:
+            return text
+        held = self.held + text
+        if len(held) < len(self.begun) and self.begun.startswith(held):
+            self.held = held
+            return ""
+        self.held = None
+        return held.removeprefix(self.begun)
+
+    def rest(self) -> str:
+        """At the end of the stream: text held back that turned out to be new."""
+        held, self.held = self.held or "", None
+        return held

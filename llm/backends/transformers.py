@@ -158,6 +158,7 @@ class TransformersLLM(BaseLLM):
 
     backend = "transformers"
     supports_schema = True  # a logits processor keeps the output on the schema (json_logits)
+    can_continue = True  # the chat template's continue_final_message
 
     def __init__(
         self,
@@ -291,11 +292,14 @@ class TransformersLLM(BaseLLM):
     def _generate(
         self, messages: Sequence[ChatMessage], options: Options, schema: JsonSchema | None = None
     ) -> Iterator[str | Finish]:
+        begun = bool(messages) and messages[-1].role == "assistant"
         with self._lock:
-            # With return_dict=True the template comes back as a BatchEncoding of tensors.
+            # With return_dict=True the template comes back as a BatchEncoding of tensors. A
+            # final assistant message is a reply begun elsewhere: left open, and continued.
             encoded = self._tokenizer.apply_chat_template(
                 [{"role": m.role, "content": m.content} for m in messages],
-                add_generation_prompt=True,
+                add_generation_prompt=not begun,
+                continue_final_message=begun,
                 return_dict=True,
                 return_tensors="pt",
             )

@@ -26,6 +26,9 @@ from typing import Any, cast
 
 import llama_cpp
 
+from llm import ChatMessage
+from llm.backends.llama_cpp_turns import open_turn
+
 BUNDLED = Path(__file__).resolve().parents[2] / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_NAME = "smollm2:135m"
 # Ollama's defaults for the options a request leaves out.
@@ -140,27 +143,42 @@ class OllamaServer:
             response_format = {"type": "json_object", "schema": fmt}
         num_predict = options.get("num_predict", -1)
         loaded = _load(self.model_path, self.n_ctx)
+        messages = body.get("messages") or []
+        sampling = {
+            "stream": True,
+            # Ollama: -1 generates until the model stops, -2 until the context is full.
+            "max_tokens": num_predict if num_predict > 0 else None,
+            "temperature": options.get("temperature", _DEFAULTS["temperature"]),
+            "top_p": options.get("top_p", _DEFAULTS["top_p"]),
+            "top_k": options.get("top_k", _DEFAULTS["top_k"]),
+            "repeat_penalty": options.get("repeat_penalty", _DEFAULTS["repeat_penalty"]),
+            "seed": options.get("seed"),
+        }
         with loaded.lock:
             started = time.perf_counter_ns()
-            chunks = loaded.llama.create_chat_completion(
-                messages=cast(Any, body.get("messages") or []),
-                stream=True,
-                # Ollama: -1 generates until the model stops, -2 until the context is full.
-                max_tokens=num_predict if num_predict > 0 else None,
-                temperature=options.get("temperature", _DEFAULTS["temperature"]),
-                top_p=options.get("top_p", _DEFAULTS["top_p"]),
-                top_k=options.get("top_k", _DEFAULTS["top_k"]),
-                repeat_penalty=options.get("repeat_penalty", _DEFAULTS["repeat_penalty"]),
-                stop=options.get("stop") or None,
-                seed=options.get("seed"),
-                response_format=cast(Any, response_format),
-            )
+            if messages and messages[-1]["role"] == "assistant":
+                # Ollama continues a final assistant message: its template leaves it open.
+                turn = open_turn(loaded.llama)
+                assert turn is not None
+                chat = [ChatMessage(m["role"], m["content"]) for m in messages]
+                chunks = loaded.llama.create_completion(
+                    prompt=turn.tokens(loaded.llama, chat),
+                    stop=[*turn.stop, *(options.get("stop") or [])],
+                    **sampling,
+                )
+            else:
+                chunks = loaded.llama.create_chat_completion(
+                    messages=cast(Any, messages),
+                    stop=options.get("stop") or None,
+                    response_format=cast(Any, response_format),
+                    **sampling,
+                )
             reason = "stop"
             produced = 0
             first_token: int | None = None
             for chunk in cast(Iterator[dict[str, Any]], chunks):
                 choice = chunk["choices"][0]
-                text = choice["delta"].get("content")
+                text = choice["delta"].get("content") if "delta" in choice else choice["text"]
                 if text:
                     produced += 1
                     first_token = first_token or time.perf_counter_ns()

@@ -39,6 +39,12 @@ def test_chatml_keeps_every_role_and_opens_the_assistant_turn():
     )
 
 
+@pytest.mark.parametrize("family", ["mistral", "chatml", "llama3"])
+def test_a_final_assistant_message_is_left_open_for_the_model_to_continue(family: str):
+    begun = [*CHAT, ChatMessage("assistant", "Twelve seats cost")]
+    assert format_chat(family, begun) == format_chat(family, CHAT) + "Twelve seats cost"
+
+
 def test_llama3_keeps_every_role_and_opens_the_assistant_turn():
     assert format_chat("llama3", CHAT) == (
         "<|start_header_id|>system<|end_header_id|>\n\nYou sell seats.<|eot_id|>"

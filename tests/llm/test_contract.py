@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from llm import (
     BackendUnavailable,
+    CannotContinue,
     ChatMessage,
     Completion,
     ContextWindowExceeded,
@@ -76,6 +77,26 @@ def test_a_stop_sequence_ends_the_text_before_it(engine: Engine):
     assert stop not in stopped.text
     assert stopped.text == free[: free.index(stop)]
     assert stopped.finish_reason == "stop"
+
+
+def test_a_reply_begun_elsewhere_is_continued_from_its_last_word(engine: Engine):
+    """What a chain's next model does when the one before it failed mid-reply: given the
+    reply's words so far as the start of its turn, greedy decoding writes what the model
+    would have written next, rather than a new reply, or the words again."""
+    *chunks, whole = list(engine.model.stream(PROMPT, greedy=True, max_tokens=24))
+    assert isinstance(whole, Completion)
+    # Cut where a word begins, as a failure could: after the third chunk or later.
+    cut = next(i for i in range(3, len(chunks)) if chunks[i][:1].isspace())
+    begun = [*PROMPT, ChatMessage("assistant", "".join(chunks[:cut]))]
+    if not engine.model.can_continue:
+        with pytest.raises(CannotContinue):
+            engine.model.complete(begun)
+        return
+    rest = engine.model.complete(begun, greedy=True, max_tokens=24 - cut)
+    if engine.coherent:
+        assert "".join(chunks[:cut]) + rest.text == whole.text
+    else:  # random weights: the begun text, tokenized afresh, may take other tokens
+        assert rest.usage.completion_tokens > 0
 
 
 EXTRACT_CHAT = [

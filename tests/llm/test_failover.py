@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from llm import (
     BackendTimeout,
+    CannotContinue,
     ChainFailed,
     ChainUnavailable,
     ChatMessage,
@@ -39,20 +40,26 @@ CHAT = [ChatMessage("user", "Hello")]
 
 class Scripted(BaseLLM):
     """Each call takes the next step: an error raised before any text, a (text, error) pair
-    that fails after sending the text, or a reply; then "<name> answers."."""
+    that fails after sending the text, a reply, or a list of its chunks; then "<name>
+    answers."."""
 
     backend = "scripted"
 
-    def __init__(self, name: str, *steps: Any, schema: bool = False) -> None:
+    def __init__(
+        self, name: str, *steps: Any, schema: bool = False, can_continue: bool = True
+    ) -> None:
         super().__init__(name=name)
         self.steps: deque[Any] = deque(steps)
         self.seen: list[tuple[list[ChatMessage], JsonSchema | None]] = []
+        self.options_seen: list[Options] = []
         self.supports_schema = schema  # type: ignore[misc]  # per instance, for the test
+        self.can_continue = can_continue
 
     def _generate(
         self, messages: Sequence[ChatMessage], options: Options, schema: JsonSchema | None = None
     ) -> Iterator[str | Finish]:
         self.seen.append((list(messages), schema))
+        self.options_seen.append(options)
         step = self.steps.popleft() if self.steps else f"{self.name} answers."
         if isinstance(step, LLMError):
             raise step
@@ -60,7 +67,7 @@ class Scripted(BaseLLM):
             text, error = step
             yield text
             raise error
-        yield from re.findall(r"\S+\s*", step)
+        yield from step if isinstance(step, list) else re.findall(r"\S+\s*", step)
         yield Finish(reason="stop", usage=Usage(3, 2))
 
 
@@ -176,13 +183,73 @@ def test_when_every_model_fails_the_error_names_each_and_says_whether_it_may_pas
     assert not isinstance(failed.value, TransientError)
 
 
-def test_a_failure_after_text_was_sent_is_raised_never_replaced_by_another_reply():
-    a, b = Scripted("a", ("Hello, ", ServerFailed("connection lost"))), Scripted("b")
+def _items(model: BaseLLM, **options: Any) -> tuple[list[str], Completion]:
+    *chunks, completion = list(model.stream(CHAT, **options))
+    assert isinstance(completion, Completion)
+    return [str(c) for c in chunks], completion
+
+
+def test_a_reply_cut_off_midway_is_continued_by_the_next_model_from_the_words_sent():
+    a = Scripted("a", ("We sell dashboards", ServerFailed("connection lost")))
+    b = Scripted("b", [" for", " retail", " teams."])
+    chunks, completion = _items(chain(a, b))
+    # One reply: the words a sent, then b's, none twice; the Completion holds it whole.
+    assert chunks == ["We sell dashboards", " for", " retail", " teams."]
+    assert completion.text == "We sell dashboards for retail teams."
+    assert completion.model == "b" and completion.failed_over == ("a",)
+    ((messages, _),) = b.seen  # the words sent open b's turn
+    assert messages == [*CHAT, ChatMessage("assistant", "We sell dashboards")]
+    assert completion.timings.time_to_first_token is not None
+
+
+def test_a_continuation_after_a_space_does_not_write_a_second_one():
+    a = Scripted("a", ("We sell ", ServerFailed("connection lost")))
+    b = Scripted("b", [" dashboards", "."])
+    chunks, completion = _items(chain(a, b))
+    assert completion.text == "We sell dashboards." and "".join(chunks) == completion.text
+    # The prompt ends on the last word: a trailing space is a token the model would not pick.
+    assert b.seen[0][0][-1] == ChatMessage("assistant", "We sell")
+
+
+def test_a_continuation_writes_what_was_left_of_the_sentences_and_tokens():
+    a = Scripted("a", ("One. Two", ServerFailed("connection lost")))
+    b = Scripted("b", [" more.", " Three.", " Four.", " Five."])
+    _, completion = _items(chain(a, b), max_sentences=3, max_tokens=40)
+    assert completion.text == "One. Two more. Three."  # three sentences in all
+    assert b.options_seen[0].max_tokens == 40 - b.count_tokens("One. Two")
+
+
+def test_a_model_that_cannot_continue_is_passed_over_for_one_that_can_and_not_blamed():
+    a = Scripted("a", ("Hello, ", ServerFailed("connection lost")))
+    b, c = Scripted("b", can_continue=False), Scripted("c", ["there."])
+    model = chain(a, b, c, failures=1)
+    _, completion = _items(model)
+    assert completion.text == "Hello, there." and completion.model == "c"
+    assert b.seen == [] and model.members[1].failed_in_a_row == 0
+    assert model.members[0].cool_until > 0  # a failed; b did not
+
+
+def test_with_no_model_to_continue_a_reply_the_call_fails_rather_than_end_it_silently():
+    a = Scripted("a", ("Hello, ", ServerFailed("connection lost")))
+    b = Scripted("b", can_continue=False)
     got: list[Any] = []
-    with pytest.raises(ServerFailed):
+    with pytest.raises(ChainFailed, match=r"a: connection lost; b: .*cannot continue"):
         for item in chain(a, b).stream(CHAT):
             got.append(item)
-    assert got == ["Hello, "] and b.seen == []
+    assert got == ["Hello, "]
+
+
+def test_json_under_a_schema_is_not_taken_up_halfway():
+    a = Scripted("a", ('{"name": "A', ServerFailed("connection lost")), schema=True)
+    b = Scripted("b", '{"name": "Ana"}', schema=True)
+    with pytest.raises(ServerFailed):
+        chain(a, b).extract(CHAT, Lead, attempts=1)
+    assert b.seen == []
+
+
+def test_a_model_asked_to_continue_that_cannot_says_so():
+    with pytest.raises(CannotContinue, match="cannot continue a reply"):
+        Scripted("b", can_continue=False).complete([*CHAT, ChatMessage("assistant", "Hi")])
 
 
 def test_work_that_gives_way_is_not_failed_over():

@@ -148,6 +148,23 @@ def test_a_reply_stopped_at_its_sentence_limit_still_has_the_servers_counts(serv
     assert 0 < stopped.usage.completion_tokens <= whole.usage.completion_tokens
 
 
+@pytest.mark.slow
+def test_the_server_continues_a_reply_begun_elsewhere_from_its_last_word(server: LlamaServer):
+    """The stack's server, as a chain's next model: the begun reply, prefilled, is continued
+    as the server itself would have gone on (greedy), not answered by a new reply."""
+    model = _client(server)
+    assert model.can_continue
+    chat = [ChatMessage("user", "List five fruits, separated by commas.")]
+    *chunks, whole = list(model.stream(chat, greedy=True, max_tokens=24, cache_slot=0))
+    assert isinstance(whole, Completion)
+    cut = next(i for i in range(3, len(chunks)) if chunks[i][:1].isspace())
+    begun = "".join(chunks[:cut])
+    rest = model.complete(
+        [*chat, ChatMessage("assistant", begun)], greedy=True, max_tokens=24 - cut, cache_slot=1
+    )
+    assert begun + rest.text == whole.text
+
+
 def test_the_server_is_started_with_a_slot_per_conversation_and_context_for_each():
     server = LlamaServer(model_path=MODEL, port=8090, slots=4, n_ctx=2048, n_gpu_layers=-1)
     command = server.command()

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from llm import (
     BackendTimeout,
     BackendUnavailable,
+    CannotContinue,
     ChatMessage,
     ContextWindowExceeded,
     GenerationFailed,
@@ -137,6 +138,50 @@ def test_extra_sampling_sends_top_k_and_the_servers_penalty_name(
     model.complete(CHAT, top_k=12, repeat_penalty=1.3)
     body = wire.requests[0].body
     assert (body["top_k"], body[penalty]) == (12, 1.3)
+
+
+BEGUN = [*CHAT, ChatMessage("assistant", "Hi! We sell")]
+
+
+def test_a_begun_reply_is_continued_as_the_server_says_it_can(wire: WireServer):
+    with pytest.raises(CannotContinue):  # OpenAI's API cannot: not asked
+        build(wire).complete(BEGUN)
+    assert wire.requests == []
+    build(wire, backend_options={"continue_final_message": "prefill"}).complete(BEGUN)
+    build(wire, backend_options={"continue_final_message": "vllm"}).complete(BEGUN)
+    build(wire, backend_options={"continue_final_message": "vllm"}).complete(CHAT)
+    prefill, vllm, new_turn = (r.body for r in wire.requests)
+    # llama.cpp's server continues a final assistant message by itself; vLLM is asked.
+    assert prefill["messages"][-1] == {"role": "assistant", "content": "Hi! We sell"}
+    assert "continue_final_message" not in prefill
+    assert vllm["continue_final_message"] is True and vllm["add_generation_prompt"] is False
+    assert "continue_final_message" not in new_turn
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [" dashboards", "."],  # only the new text (vLLM, older llama.cpp servers)
+        ["Hi! We sell dashboards", "."],  # llama.cpp's server: the begun text sent back first
+        ["Hi! We sell", " dashboards."],  # ... as a chunk of its own
+        ["Hi! We", " sell", " dashboards."],  # ... in pieces
+    ],
+)
+def test_a_continuation_is_the_new_text_whether_or_not_the_server_sends_the_begun_back(
+    wire: WireServer, parts: list[str]
+):
+    wire.replies.append(text_reply(*parts))
+    model = build(wire, backend_options={"continue_final_message": "prefill"})
+    *chunks, completion = list(model.stream(BEGUN))
+    assert "".join(map(str, chunks)) == completion.text == " dashboards."
+
+
+def test_a_continuation_that_departs_from_the_begun_text_is_passed_on_whole(wire: WireServer):
+    wire.replies.append(text_reply("Hi", "! We have", " more"))  # begins like it, then not
+    model = build(wire, backend_options={"continue_final_message": "prefill"})
+    assert model.complete(BEGUN).text == "Hi! We have more"
+    wire.replies.append(text_reply("Hi"))  # ends while it still might have been
+    assert model.complete(BEGUN).text == "Hi"
 
 
 def test_a_cache_slot_is_sent_as_llama_cpps_id_slot_and_background_work_has_its_own(

@@ -40,6 +40,13 @@ def test_a_cut_keeps_whole_sentences_and_drops_the_next_ones_start():
     assert kept == "Hello there. We do it!" and cut.done
 
 
+def test_a_cut_counts_the_sentences_of_the_text_before_the_stream():
+    cut = SentenceCut(2, prefix="Hello there. We")  # a reply another model began
+    kept = "".join(cut.feed(c) for c in [" do", " it!", " Next", " one."])
+    assert kept == " do it!" and cut.done
+    assert SentenceCut(1, prefix="Done. And").done  # nothing more may come
+
+
 def test_no_limit_passes_everything_through():
     cut = SentenceCut(None)
     assert [cut.feed(c) for c in ["A. ", "B. ", "C."]] == ["A. ", "B. ", "C."] and not cut.done
