@@ -22,7 +22,7 @@ from leads.services.notifications import (
 )
 from leads.services.replies import reply_generate, reply_warm_up
 from leads.services.suggestions import reply_suggest
-from llm.settings import ModelRole
+from llm.types import ModelRole
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +46,8 @@ def _check_model_config(**_: Any) -> None:
 def _load_model(**_: Any) -> None:
     """Load the model when a worker process starts, so the first visitor does not wait for it."""
     try:
-        model = llm.get_llm()
-        if isinstance(model, llm.FailoverLLM):
-            model = model.ready()  # the chain's first model that loads here
+        # The chain's first model that loads here; with a router, each tier's.
+        model = llm.get_llm().ready()
     except llm.LLMError as exc:
         logger.error("the model could not be loaded: %s", exc)
     else:

@@ -22,7 +22,8 @@ from llm.errors import (
 )
 from llm.failover import FailoverLLM
 from llm.registry import get_llm, preflight, preflight_role, register_backend
-from llm.types import ChatMessage, ChatRole, Completion, Finish, Options, Timings, Usage
+from llm.router import RouterLLM
+from llm.types import ChatMessage, ChatRole, Completion, Finish, Options, Route, Timings, Usage
 
 __all__ = [
     "BackendTimeout",
@@ -45,6 +46,8 @@ __all__ = [
     "ModelNotFound",
     "Options",
     "Preempted",
+    "Route",
+    "RouterLLM",
     "ServerFailed",
     "ServerUnreachable",
     "Timings",

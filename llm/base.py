@@ -73,6 +73,16 @@ def schema_instruction(schema: JsonSchema) -> ChatMessage:
     )
 
 
+def constrained(
+    model: BaseLLM, messages: Sequence[ChatMessage], schema: JsonSchema | None
+) -> tuple[list[ChatMessage], JsonSchema | None]:
+    """The chat and the schema to pass to `model`'s `_stream`, for a model that wraps others:
+    the schema itself to a model that can constrain its output to it, else told in the chat."""
+    if schema is not None and not model.supports_schema:
+        return [*messages, schema_instruction(schema)], None
+    return list(messages), schema
+
+
 # Set by `background`: asked between chunks whether work that goes first wants the model.
 _interrupt: ContextVar[Callable[[], bool] | None] = ContextVar("llm_interrupt", default=None)
 
@@ -355,6 +365,11 @@ class BaseLLM(ABC):
             f"{self.name} gave no valid {schema.__name__} in {attempts} attempts; "
             f"last problem: {problem}"
         )
+
+    def ready(self) -> BaseLLM:
+        """The model that answers first, loaded: this one; a model that wraps others (a chain,
+        a router) loads theirs."""
+        return self
 
     def warm(self, messages: Sequence[ChatMessage], *, slot: int | None = None) -> bool:
         """Evaluate `messages` now, so that a later prompt that begins with them (a Site's system

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from llm.base import BaseLLM, background_interrupt, schema_instruction
+from llm.base import BaseLLM, background_interrupt, constrained
 from llm.config import ModelConfig
 from llm.errors import (
     CannotContinue,
@@ -200,9 +200,7 @@ class FailoverLLM(BaseLLM):
             sent = False
             try:
                 model = self._built(member)
-                chat, constraint = list(messages), schema
-                if schema is not None and not model.supports_schema:
-                    chat, constraint = [*chat, schema_instruction(schema)], None
+                chat, constraint = constrained(model, messages, schema)
                 if begun:
                     # The reply's words so far open the model's turn, and count towards its
                     # length: it writes what follows them, as much as was left to write.

@@ -12,7 +12,10 @@ from llm.base import BaseLLM
 from llm.config import ModelConfig
 from llm.errors import BackendUnavailable, InvalidOptions, LLMError, UnknownModel
 from llm.failover import FailoverLLM, chain_error
-from llm.settings import LLMSettings, ModelRole, load_settings
+from llm.router import RouterLLM
+from llm.routing import TIERS
+from llm.settings import LLMSettings, load_settings
+from llm.types import ModelRole
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +117,21 @@ def get_llm(model: str | ModelConfig | None = None, *, role: ModelRole = "reply"
         return _shared(model)
     if model is not None:
         return _shared(settings().model(model))
-    chain = settings().chain(role)
+    router = settings().router
+    if router is not None and router.role == role:
+        key = f"router:{router.model_dump_json()}"
+        with _lock:
+            found = _cache.get(key)
+        if found is None:
+            tiers = {tier: _chain(settings().tier_chain(tier)) for tier in TIERS}
+            with _lock:
+                found = _cache.setdefault(key, RouterLLM(tiers, router))
+        return found
+    return _chain(settings().chain(role))
+
+
+def _chain(chain: list[ModelConfig]) -> BaseLLM:
+    """The model, or the failover chain of models, built once per process."""
     if len(chain) == 1:
         return _shared(chain[0])
     key = "chain:" + "|".join(config.model_dump_json() for config in chain)
@@ -126,20 +143,27 @@ def get_llm(model: str | ModelConfig | None = None, *, role: ModelRole = "reply"
 
 
 def preflight_role(role: ModelRole) -> list[tuple[str, LLMError]]:
-    """Check the models of `role`'s chain without loading them: `ChainFailed`, naming each
-    one's reason, if none can be built here, else the ones that cannot, with why."""
-    failed: list[tuple[str, LLMError]] = []
-    chain = settings().chain(role)
-    for config in chain:
-        try:
-            preflight(config)
-        except LLMError as exc:
-            failed.append((config.name, exc))
-    if len(failed) == 1 == len(chain):
-        raise failed[0][1]
-    if len(failed) == len(chain):
-        raise chain_error(f"no model of the {role} role can run here", failed)
-    return failed
+    """Check the models of `role`'s chain (and, when the router routes it, of each tier's)
+    without loading them: `ChainFailed`, naming each one's reason, if none of a chain can be
+    built here, else the ones that cannot, with why."""
+    chains = {f"the {role} role": settings().chain(role)}
+    router = settings().router
+    if router is not None and router.role == role:
+        chains |= {f"the {role} role's {t} tier": settings().tier_chain(t) for t in TIERS}
+    failed: dict[str, LLMError] = {}
+    for what, chain in chains.items():
+        for config in chain:
+            if config.name not in failed:
+                try:
+                    preflight(config)
+                except LLMError as exc:
+                    failed[config.name] = exc
+        errors = [(c.name, failed[c.name]) for c in chain if c.name in failed]
+        if len(errors) == 1 == len(chain):
+            raise errors[0][1]
+        if len(errors) == len(chain):
+            raise chain_error(f"no model of {what} can run here", errors)
+    return list(failed.items())
 
 
 def reset() -> None:

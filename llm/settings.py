@@ -10,16 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from llm.config import ModelConfig, _validate, env_overrides
 from llm.errors import InvalidOptions, UnknownModel
+from llm.routing import TIERS, RouterSettings
+from llm.types import ModelRole
 
-# The jobs a model does for salesbot; config/llm.yaml maps each to a model under `roles:`.
-ModelRole = Literal["reply", "extraction", "summary"]
 DEFAULT_PATH = Path("config") / "llm.yaml"
 
 
@@ -51,12 +51,18 @@ class LLMSettings(BaseModel):
     models: dict[str, ModelConfig] = Field(default_factory=dict)
     roles: dict[ModelRole, str | list[str]] = Field(default_factory=dict)
     failover: FailoverSettings = Field(default_factory=FailoverSettings)
+    router: RouterSettings | None = Field(None, description="Tiers of models by complexity.")
 
     @model_validator(mode="after")
     def _names_exist(self) -> LLMSettings:
         named = [("default_model", self.default_model)]
+        for tier in TIERS if self.router is not None else ():
+            tiered = _names(self.router.tier(tier).model if self.router else None)
+            if len(set(tiered)) != len(tiered):
+                raise ValueError(f"router.{tier}.model names a model twice: {', '.join(tiered)}")
+            named += [(f"router.{tier}.model", name) for name in tiered]
         for role, names in self.roles.items():
-            chain = [names] if isinstance(names, str) else names
+            chain = _names(names)
             if not chain:
                 raise ValueError(f"roles.{role} names no model")
             if len(set(chain)) != len(chain):
@@ -78,12 +84,22 @@ class LLMSettings(BaseModel):
 
     def chain(self, role: ModelRole) -> list[ModelConfig]:
         """The models that serve `role`, in the order they take over from each other."""
-        names = self.roles.get(role, self.default_model)
-        return [self.model(name) for name in ([names] if isinstance(names, str) else names)]
+        return [self.model(name) for name in _names(self.roles.get(role, self.default_model))]
+
+    def tier_chain(self, tier: str) -> list[ModelConfig]:
+        """The models of the router's `tier`: its own, else the routed role's chain."""
+        assert self.router is not None, "no router: `router:` is not in the settings"
+        names = self.router.tier(tier).model
+        return [self.model(n) for n in _names(names)] if names else self.chain(self.router.role)
 
     def for_role(self, role: ModelRole) -> ModelConfig:
         """The model that serves `role` first (the head of its chain)."""
         return self.chain(role)[0]
+
+
+def _names(names: str | list[str] | None) -> list[str]:
+    """A model or a chain, as a list of names."""
+    return [names] if isinstance(names, str) else list(names or [])
 
 
 def settings_path(environ: Mapping[str, str] | None = None) -> Path | None:
@@ -140,6 +156,7 @@ def load_settings(
             "models": models,
             "roles": data.get("roles") or {},
             "failover": data.get("failover") or {},
+            "router": data.get("router"),
         },
         where,
     )

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # Who speaks in a chat message (a Message.Role of the domain maps onto one of these).
 ChatRole = Literal["system", "user", "assistant"]
+# The jobs a model does for salesbot; config/llm.yaml maps each to a model under `roles:`.
+ModelRole = Literal["reply", "extraction", "summary"]
 JsonSchema = dict[str, Any]
 
 
@@ -54,6 +56,15 @@ class Finish:
 
 
 @dataclass(frozen=True)
+class Route:
+    """Where the router (`llm.router`) sent a call, and why."""
+
+    tier: str  # simple, medium or complex
+    score: float  # the message's complexity, 0 to 1
+    reasons: tuple[str, ...]  # each signal that counted, e.g. "pricing: discount"
+
+
+@dataclass(frozen=True)
 class Completion:
     text: str
     finish_reason: str
@@ -63,6 +74,7 @@ class Completion:
     # In a chain, the models that failed this call before `model` ended it, in order. When
     # one of them had begun the text, `model` continued it: `usage` is `model`'s own.
     failed_over: tuple[str, ...] = ()
+    route: Route | None = None  # set by the router: the tier that answered, and why
 
     @property
     def tokens_per_second(self) -> float | None:

@@ -85,6 +85,11 @@ class Message(models.Model):
     cached_tokens = models.PositiveIntegerField(null=True, blank=True)
     first_token_ms = models.PositiveIntegerField(null=True, blank=True)
     generation_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Where the router sent the reply (llm.router): its tier, the message's complexity score
+    # and the signals that made it; blank without a router.
+    route_tier = models.CharField(max_length=16, blank=True)
+    route_score = models.FloatField(null=True, blank=True)
+    route_reasons = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from itertools import cycle
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -141,6 +141,13 @@ def _warm(model: llm.BaseLLM, messages: list[llm.ChatMessage], slot: int | None)
     # slot a reply holds is left alone.
     with slot_hold(slot) as held:
         return held and model.warm(messages, slot=slot)
+
+
+def _route_fields(route: llm.Route | None) -> dict[str, Any]:
+    """What a reply records of the router's decision (none without a router)."""
+    if route is None:
+        return {}
+    return {"route_tier": route.tier, "route_score": route.score, "route_reasons": route.reasons}
 
 
 def reply_warm_up(*, model: llm.BaseLLM | None = None) -> WarmUp:
@@ -312,6 +319,7 @@ def _reply_generate(
             cached_tokens=completion.usage.cached_tokens,
             first_token_ms=max(0, round(waited.total_seconds() * 1000)),
             generation_ms=round(completion.timings.total * 1000),
+            **_route_fields(completion.route),
         ):
             logger.warning("conversation %s was erased while replying", conversation_id)
             return None

@@ -1,5 +1,6 @@
-"""The reply role as a chain, through the real processes: its first model's server is not
-there, so the visitor's reply comes from the next one, with nothing seen of the failure."""
+"""The reply role as a chain behind the router, through the real processes: the chain's first
+model's server is not there, so the visitor's reply comes from the next one, with nothing seen
+of the failure; a simple message goes to its own tier's model."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def stack_env(stack_env, tmp_path_factory):
         "default_model: local\n"
         "roles:\n  reply: [gone, local]\n  extraction: local\n"
         "failover: {retries: 1, backoff_s: 0.1}\n"
+        # Simple messages straight to the bundled model; the others to the reply chain.
+        "router:\n  simple: {model: local, up_to: 0.2}\n  medium: {up_to: 0.5}\n"
         "models:\n"
         "  local: {backend: llama_cpp, n_ctx: 2048, template_family: chatml}\n"
         "  gone:\n    backend: openai_compat\n    model: mistral\n"
@@ -46,10 +49,20 @@ def ask(stack, text: str, message_id: str) -> tuple[list[dict], dict]:
 
 def test_a_reply_whose_first_model_is_down_comes_whole_from_the_next(live_stack, demo_site):
     deltas, frame = ask(
-        live_stack, "Hi! What does Acme Analytics sell?", "7d1b0c1e-0000-4000-8000-000000000001"
+        live_stack, "Hi! How much does Acme Analytics cost?", "7d1b0c1e-0000-4000-8000-000000000001"
     )
     stored = Message.objects.get(id=frame["message"])
     assert stored.status == Message.Status.COMPLETE and stored.text == frame["text"]
     assert deltas and all(d["message"] == stored.id for d in deltas)
     # Recorded as the model that answered: the chain's next one (served by llama-server).
+    assert stored.model_name == "SmolLM2-135M-Instruct.Q4_1"
+    # A price: the medium tier, which is the reply chain.
+    assert (stored.route_tier, stored.route_reasons) == ("medium", ["pricing: cost, how much"])
+
+
+def test_a_simple_message_goes_to_the_simple_tiers_model(live_stack, demo_site):
+    _, frame = ask(live_stack, "Hello there!", "7d1b0c1e-0000-4000-8000-000000000003")
+    stored = Message.objects.get(id=frame["message"])
+    assert stored.status == Message.Status.COMPLETE and stored.text
+    assert (stored.route_tier, stored.route_score) == ("simple", 0.0)
     assert stored.model_name == "SmolLM2-135M-Instruct.Q4_1"

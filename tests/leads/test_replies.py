@@ -15,6 +15,8 @@ from leads.services.messages import message_receive
 from leads.services.replies import reply_generate, reply_prompt
 from llm import GenerationFailed
 from llm.backends.fake import FakeLLM
+from llm.router import RouterLLM
+from llm.routing import RouterSettings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,6 +36,28 @@ def test_running_the_reply_twice_stores_one_reply(visitor_message):
     assert list(Message.objects.filter(role="assistant").values_list("text", flat=True)) == [
         "First answer."
     ]
+
+
+def test_a_routed_reply_records_its_tier_score_and_reasons(demo_site):
+    conversation = conversation_resume_or_start(site=demo_site, visitor_token=None)
+    message = message_receive(
+        conversation=conversation, text="Can I get a discount?", client_id=uuid.uuid4()
+    )
+    tiers = {
+        "simple": FakeLLM(name="small"),
+        "medium": FakeLLM(name="local"),
+        "complex": FakeLLM(name="big", replies=["Let me see what we can do."]),
+    }
+    reply = reply_generate(
+        message_id=message.id, task_id="t", model=RouterLLM(tiers, RouterSettings())
+    )
+    stored = Message.objects.get(id=reply.id)
+    assert (stored.text, stored.model_name, stored.route_tier) == (
+        "Let me see what we can do.",
+        "big",
+        "complex",
+    )
+    assert stored.route_score == 0.5 and stored.route_reasons == ["negotiation: discount"]
 
 
 def _half_written(visitor_message, *, task_id="same-task", age=timedelta(0), attempts=1):

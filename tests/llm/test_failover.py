@@ -316,20 +316,6 @@ def test_a_chain_naming_a_model_twice_or_an_unknown_one_is_refused(
         load_settings(_settings(tmp_path, roles), environ={})
 
 
-@pytest.fixture
-def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Model settings from a file, as a worker reads them (`LLM_CONFIG`)."""
-
-    def write(text: str) -> None:
-        path = tmp_path / "llm.yaml"
-        path.write_text(text)
-        monkeypatch.setenv("LLM_CONFIG", str(path))
-        registry.reset()
-
-    yield write
-    registry.reset()
-
-
 def test_a_role_with_a_chain_gets_a_failover_model_and_a_role_with_one_model_that_model(
     configured,
 ):

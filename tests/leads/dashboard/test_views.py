@@ -333,6 +333,15 @@ def test_the_lead_page_shows_the_transcript(rep_client, known_lead):
     assert "Thanks Ana! What does Globex need?" in html
 
 
+def test_the_transcript_shows_which_tier_answered_and_why(rep_client, known_lead):
+    known_lead.conversation.messages.filter(role=Message.Role.ASSISTANT).update(
+        route_tier="complex", route_score=0.85, route_reasons=["negotiation: <discount>"]
+    )
+    html = rep_client.get(_detail(known_lead)).content.decode()
+    assert 'title="complexity 0.85: negotiation: &lt;discount&gt;">complex tier</span>' in html
+    assert html.count(" tier</span>") == 1  # the visitor's message went through no router
+
+
 def test_the_lead_page_shows_each_facts_quote_confidence_and_source(rep_client, known_lead):
     html = rep_client.get(_detail(known_lead)).content.decode()
     assert "<q>My name is Ana Torres</q>" in html
