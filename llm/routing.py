@@ -81,6 +81,9 @@ class TierSettings(BaseModel):
     model: str | list[str] | None = Field(
         None, description="A model or a chain; unset: the routed role's own chain."
     )
+    ensemble: bool = Field(
+        False, description="Answered by the ensemble (`ensemble:`) instead of one model."
+    )
     up_to: float | None = Field(
         None, gt=0, le=1, description="Scores below this go to the tier (complex: the rest)."
     )
@@ -102,6 +105,9 @@ class RouterSettings(BaseModel):
 
     @model_validator(mode="after")
     def _thresholds(self) -> RouterSettings:
+        for name in TIERS:
+            if self.tier(name).ensemble and self.tier(name).model is not None:
+                raise ValueError(f"router.{name}: a model or the ensemble, not both")
         simple, medium = self.simple.up_to, self.medium.up_to
         if simple is None or medium is None:
             raise ValueError("router: simple and medium each need `up_to` (a score, 0 to 1)")

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from llm.config import ModelConfig, _validate, env_overrides
+from llm.embeddings import EmbeddingSettings
 from llm.errors import InvalidOptions, UnknownModel
 from llm.routing import TIERS, RouterSettings
 from llm.types import ModelRole
@@ -42,6 +43,16 @@ class FailoverSettings(BaseModel):
     )
 
 
+class EnsembleSettings(BaseModel):
+    """`ensemble:` in config/llm.yaml: the models that answer together, and how their answers'
+    agreement is measured."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    models: list[str] = Field(min_length=2, description="The models that answer in parallel.")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+
+
 class LLMSettings(BaseModel):
     """Every configured model by name, and the model (or chain of models) each role uses."""
 
@@ -52,6 +63,7 @@ class LLMSettings(BaseModel):
     roles: dict[ModelRole, str | list[str]] = Field(default_factory=dict)
     failover: FailoverSettings = Field(default_factory=FailoverSettings)
     router: RouterSettings | None = Field(None, description="Tiers of models by complexity.")
+    ensemble: EnsembleSettings | None = Field(None, description="Models that answer together.")
 
     @model_validator(mode="after")
     def _names_exist(self) -> LLMSettings:
@@ -61,6 +73,13 @@ class LLMSettings(BaseModel):
             if len(set(tiered)) != len(tiered):
                 raise ValueError(f"router.{tier}.model names a model twice: {', '.join(tiered)}")
             named += [(f"router.{tier}.model", name) for name in tiered]
+            if self.router and self.router.tier(tier).ensemble and self.ensemble is None:
+                raise ValueError(f"router.{tier} asks for the ensemble, but `ensemble:` is unset")
+        if self.ensemble is not None:
+            members = self.ensemble.models
+            if len(set(members)) != len(members):
+                raise ValueError(f"ensemble.models names a model twice: {', '.join(members)}")
+            named += [("ensemble.models", name) for name in members]
         for role, names in self.roles.items():
             chain = _names(names)
             if not chain:
@@ -87,8 +106,11 @@ class LLMSettings(BaseModel):
         return [self.model(name) for name in _names(self.roles.get(role, self.default_model))]
 
     def tier_chain(self, tier: str) -> list[ModelConfig]:
-        """The models of the router's `tier`: its own, else the routed role's chain."""
+        """The models of the router's `tier`: its own, the ensemble's, else the routed role's
+        chain."""
         assert self.router is not None, "no router: `router:` is not in the settings"
+        if self.router.tier(tier).ensemble and self.ensemble is not None:
+            return [self.model(n) for n in self.ensemble.models]
         names = self.router.tier(tier).model
         return [self.model(n) for n in _names(names)] if names else self.chain(self.router.role)
 
@@ -157,6 +179,7 @@ def load_settings(
             "roles": data.get("roles") or {},
             "failover": data.get("failover") or {},
             "router": data.get("router"),
+            "ensemble": data.get("ensemble"),
         },
         where,
     )

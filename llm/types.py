@@ -75,6 +75,8 @@ class Completion:
     # one of them had begun the text, `model` continued it: `usage` is `model`'s own.
     failed_over: tuple[str, ...] = ()
     route: Route | None = None  # set by the router: the tier that answered, and why
+    # Set by an ensemble: the winning answer's mean cosine similarity to the other answers.
+    agreement: float | None = None
 
     @property
     def tokens_per_second(self) -> float | None:

@@ -90,6 +90,8 @@ class Message(models.Model):
     route_tier = models.CharField(max_length=16, blank=True)
     route_score = models.FloatField(null=True, blank=True)
     route_reasons = models.JSONField(default=list, blank=True)
+    # An ensemble's reply: its mean cosine similarity to the other models' answers.
+    agreement = models.FloatField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -319,6 +319,7 @@ def _reply_generate(
             cached_tokens=completion.usage.cached_tokens,
             first_token_ms=max(0, round(waited.total_seconds() * 1000)),
             generation_ms=round(completion.timings.total * 1000),
+            agreement=completion.agreement,
             **_route_fields(completion.route),
         ):
             logger.warning("conversation %s was erased while replying", conversation_id)

@@ -27,6 +27,7 @@ from llm.backends.llama_states import (
     state_save,
 )
 from llm.base import BaseLLM
+from llm.chats import begun_reply
 from llm.config import ModelConfig
 from llm.errors import (
     BackendUnavailable,
@@ -144,7 +145,7 @@ class LlamaCppLLM(BaseLLM):
             "repeat_penalty": options.repeat_penalty,
             "seed": options.seed,
         }
-        if messages[-1].role == "assistant" and self._open_turn is not None:
+        if begun_reply(messages) is not None and self._open_turn is not None:
             stop = [*self._open_turn.stop, *options.stop]
             prompt = self._open_turn.tokens(self._llama, messages)
             return cast(Iterator[dict[str, Any]], self._llama.create_completion(
@@ -196,9 +197,9 @@ class LlamaCppLLM(BaseLLM):
                 raise GenerationFailed(f"llama.cpp failed: {exc}") from exc
             except RuntimeError as exc:
                 raise GenerationFailed(f"llama.cpp failed: {exc}") from exc
-            *chat, last = messages
-            if last.role == "assistant":  # a begun reply: the context holds it continued
-                self._holds = chat_key(chat, last.content + "".join(parts))
+            begun = begun_reply(messages)
+            if begun is not None:  # a begun reply: the context holds it continued
+                self._holds = chat_key(messages[:-1], begun + "".join(parts))
             else:
                 self._holds = chat_key(messages, "".join(parts))
             # The context holds the prompt plus what was generated from it.

@@ -35,6 +35,7 @@ from llm.backends.openai_stream import (
     timings_usage,
 )
 from llm.base import BaseLLM, background_interrupt
+from llm.chats import begun_reply
 from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
     BackendTimeout,
@@ -138,11 +139,6 @@ def _settings(config: ModelConfig) -> _Settings:
     return _Settings(f"{base}/v1/chat/completions", config.model, api_key, backend_options)
 
 
-def _begun(messages: Sequence[ChatMessage]) -> str:
-    """The text of the reply `messages` ask to continue; "" when they ask for a new one."""
-    return messages[-1].content if messages and messages[-1].role == "assistant" else ""
-
-
 def _error_message(response: httpx.Response) -> str:
     """The server's own error text, from OpenAI's, vLLM's or FastAPI's error shapes."""
     try:
@@ -227,7 +223,7 @@ class OpenAICompatLLM(BaseLLM):
             body["stream_options"] = {"include_usage": True}
         if extra.timings_per_token:
             body["timings_per_token"] = True
-        if _begun(messages) and extra.continue_final_message == "vllm":
+        if begun_reply(messages) is not None and extra.continue_final_message == "vllm":
             body |= {"continue_final_message": True, "add_generation_prompt": False}
         slot = options.cache_slot
         if slot is None and background_interrupt() is not None:
@@ -266,7 +262,7 @@ class OpenAICompatLLM(BaseLLM):
                     raise self._http_error(response)
                 with PreemptWatch(response, background_interrupt()) as watch:
                     try:
-                        yield from self._read_events(response, EchoCut(_begun(messages)))
+                        yield from self._read_events(response, EchoCut(begun_reply(messages) or ""))
                     except (httpx.HTTPError, GenerationFailed) as exc:
                         if watch.fired:
                             raise Preempted(

@@ -14,6 +14,7 @@ import transformers
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm.base import BaseLLM
+from llm.chats import begun_reply
 from llm.config import ModelConfig, parse_backend_options
 from llm.errors import (
     BackendUnavailable,
@@ -292,7 +293,7 @@ class TransformersLLM(BaseLLM):
     def _generate(
         self, messages: Sequence[ChatMessage], options: Options, schema: JsonSchema | None = None
     ) -> Iterator[str | Finish]:
-        begun = bool(messages) and messages[-1].role == "assistant"
+        begun = begun_reply(messages) is not None
         with self._lock:
             # With return_dict=True the template comes back as a BatchEncoding of tensors. A
             # final assistant message is a reply begun elsewhere: left open, and continued.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -15,6 +16,8 @@ from leads.services.messages import message_receive
 from leads.services.replies import reply_generate, reply_prompt
 from llm import GenerationFailed
 from llm.backends.fake import FakeLLM
+from llm.embeddings import MiniLM, minilm_path
+from llm.ensemble import EnsembleLLM
 from llm.router import RouterLLM
 from llm.routing import RouterSettings
 
@@ -58,6 +61,18 @@ def test_a_routed_reply_records_its_tier_score_and_reasons(demo_site):
         "complex",
     )
     assert stored.route_score == 0.5 and stored.route_reasons == ["negotiation: discount"]
+
+
+def test_an_ensembles_reply_records_its_agreement(visitor_message):
+    models = Path(__file__).resolve().parents[2] / "models"
+    members = [
+        FakeLLM(name="a", replies=["Hello! How can I help you today?"]),
+        FakeLLM(name="b", replies=["Hi! How may I help you today?"]),
+    ]
+    ensemble = EnsembleLLM(members, MiniLM(minilm_path(models)))
+    reply = reply_generate(message_id=visitor_message.id, task_id="t", model=ensemble)
+    stored = Message.objects.get(id=reply.id)
+    assert stored.model_name == "a" and stored.agreement is not None and stored.agreement > 0.5
 
 
 def _half_written(visitor_message, *, task_id="same-task", age=timedelta(0), attempts=1):

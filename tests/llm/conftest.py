@@ -1,4 +1,4 @@
-"""Every engine fixture in tests/llm/engines/, for the contract suite; model settings from a file."""
+"""Every engine fixture in tests/llm/engines/, for the contract suite; a settings file."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ import pytest
 
 from llm import ChatMessage
 from llm.backends.fake import FakeLLM
-from llm.base import fold_system_prompt
+from llm.chats import fold_system_prompt
 from llm.prompts import USE_CASES, PromptError, render, template_text
 
 

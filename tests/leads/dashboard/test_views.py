@@ -335,9 +335,13 @@ def test_the_lead_page_shows_the_transcript(rep_client, known_lead):
 
 def test_the_transcript_shows_which_tier_answered_and_why(rep_client, known_lead):
     known_lead.conversation.messages.filter(role=Message.Role.ASSISTANT).update(
-        route_tier="complex", route_score=0.85, route_reasons=["negotiation: <discount>"]
+        route_tier="complex",
+        route_score=0.85,
+        route_reasons=["negotiation: <discount>"],
+        agreement=0.8123,
     )
     html = rep_client.get(_detail(known_lead)).content.decode()
+    assert ">agreement 0.81</span>" in html
     assert 'title="complexity 0.85: negotiation: &lt;discount&gt;">complex tier</span>' in html
     assert html.count(" tier</span>") == 1  # the visitor's message went through no router
 
