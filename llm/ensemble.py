@@ -4,9 +4,11 @@ is the one given.
 `EnsembleLLM` is itself a `BaseLLM` (the router's tier that asks for it uses it like any
 model). Its models answer in parallel, each in a thread of its own; each answer is embedded
 (`llm.embeddings`, a local model), and its agreement is its mean cosine similarity to the
-other answers. The answer with the most agreement wins (the first model's, on a tie); the
-`Completion` carries its agreement. A model that fails is left out; with one answer, that
-answer is given (agreement None); with none, the call fails naming each model's error.
+other answers. The answer with the most agreement wins (the first model's, on a tie: with two
+answers, always); the `Completion` carries its agreement. A model that fails, or cannot be
+built here, is left out; with one answer, that answer is given (agreement None); with none,
+the call fails naming each model's error. Without its embedding model (not fetched, no
+torch), the ensemble gives the first answer, as the registry warns at start.
 
 The winner can be known only once every answer is in, so nothing can be streamed before: the
 winner is streamed word by word once chosen, and the visitor's first word comes as late as the
@@ -28,7 +30,7 @@ import numpy as np
 
 from llm.base import BaseLLM, constrained
 from llm.embeddings import Embedder
-from llm.errors import LLMError
+from llm.errors import LLMError, Preempted
 from llm.failover import chain_error
 from llm.types import ChatMessage, Completion, Finish, JsonSchema, Options, Timings
 
@@ -48,9 +50,9 @@ class EnsembleLLM(BaseLLM):
     backend = "ensemble"
     supports_schema = True  # passed on to the models that can use it
 
-    def __init__(self, members: Sequence[BaseLLM], embedder: Embedder) -> None:
-        if len(members) < 2:
-            raise ValueError("an ensemble needs two models or more")
+    def __init__(self, members: Sequence[BaseLLM], embedder: Embedder | None) -> None:
+        if not members:
+            raise ValueError("an ensemble needs models")
         head = members[0]
         super().__init__(
             name="ensemble(" + ", ".join(m.name for m in members) + ")",
@@ -89,6 +91,8 @@ class EnsembleLLM(BaseLLM):
             exc = future.exception()
             if exc is None:
                 answers.append(future.result())
+            elif isinstance(exc, Preempted):
+                raise exc  # background work gives the models up: not a model's failure
             elif isinstance(exc, LLMError):
                 errors.append((model.name, exc))
                 logger.warning("ensemble model %s failed: %s", model.name, exc)
@@ -105,7 +109,7 @@ class EnsembleLLM(BaseLLM):
             raise chain_error(f"every model of {self.name} failed", errors)
         agreement: float | None = None
         winner = answers[0]
-        if len(answers) > 1:
+        if len(answers) > 1 and self.embedder is not None:
             scores = agreements(self.embedder.embed([a.text.strip() for a in answers]))
             # A tie (two answers always tie) goes to the earlier model; floats may differ by
             # rounding where the similarities are the same.

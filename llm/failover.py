@@ -156,7 +156,8 @@ class FailoverLLM(BaseLLM):
         failed: list[str] = []
         errors: list[tuple[str, LLMError]] = []
         for member in self._order():
-            begun = "".join(sent)
+            # White space alone is no reply begun: the next model may start afresh.
+            begun = "".join(sent) if "".join(sent).strip() else ""
             try:
                 for item in self._member_call(member, messages, opts, schema, begun):
                     if isinstance(item, Completion):
@@ -201,13 +202,14 @@ class FailoverLLM(BaseLLM):
             try:
                 model = self._built(member)
                 chat, constraint = constrained(model, messages, schema)
+                asked = opts
                 if begun:
                     # The reply's words so far open the model's turn, and count towards its
                     # length: it writes what follows them, as much as was left to write.
                     chat.append(ChatMessage("assistant", begun))
                     left = opts.max_tokens - model.count_tokens(begun)
-                    opts = opts.model_copy(update={"max_tokens": max(left, 1)})
-                for item in model._stream(chat, opts, constraint):
+                    asked = opts.model_copy(update={"max_tokens": max(left, 1)})
+                for item in model._stream(chat, asked, constraint):
                     if isinstance(item, Completion):
                         member.succeeded()  # before the caller may stop reading
                     else:

@@ -11,7 +11,7 @@ import time
 from llm.base import BaseLLM
 from llm.bundled import bundled_model_path
 from llm.config import ModelConfig
-from llm.embeddings import embedder
+from llm.embeddings import Embedder, embedder, embedder_preflight
 from llm.ensemble import EnsembleLLM
 from llm.errors import BackendUnavailable, InvalidOptions, LLMError, UnknownModel
 from llm.failover import FailoverLLM, chain_error
@@ -146,8 +146,23 @@ def _ensemble() -> BaseLLM:
     with _lock:
         found = _cache.get(key)
     if found is None:
-        members = [_shared(settings().model(name)) for name in ensemble.models]
-        built = EnsembleLLM(members, embedder(ensemble.embedding, bundled_model_path()))
+        members, errors = [], []
+        for name in ensemble.models:  # one that cannot be built here is left out
+            try:
+                members.append(_shared(settings().model(name)))
+            except LLMError as exc:
+                errors.append((name, exc))
+                logger.warning("ensemble model %s cannot run here and is left out: %s", name, exc)
+        if not members:
+            raise chain_error("no model of the ensemble can run here", errors)
+        try:
+            measure: Embedder | None = embedder(ensemble.embedding, bundled_model_path())
+        except LLMError as exc:
+            measure = None
+            logger.warning(
+                "the ensemble cannot measure agreement (%s): it gives the first answer", exc
+            )
+        built = EnsembleLLM(members, measure)
         with _lock:
             found = _cache.setdefault(key, built)
     return found
@@ -171,9 +186,18 @@ def preflight_role(role: ModelRole) -> list[tuple[str, LLMError]]:
     built here, else the ones that cannot, with why."""
     chains = {f"the {role} role": settings().chain(role)}
     router = settings().router
-    if router is not None and router.role == role:
-        chains |= {f"the {role} role's {t} tier": settings().tier_chain(t) for t in TIERS}
     failed: dict[str, LLMError] = {}
+    if router is not None and router.role == role:
+        tiers = [router.tier(t) for t in TIERS]
+        if all(t.model or t.ensemble for t in tiers):
+            chains = {}  # every tier has its own models: the role's own chain serves nothing
+        chains |= {f"the {role} role's {t} tier": settings().tier_chain(t) for t in TIERS}
+        ensemble = settings().ensemble
+        if ensemble is not None and any(t.ensemble for t in tiers):
+            try:
+                embedder_preflight(ensemble.embedding, bundled_model_path())
+            except LLMError as exc:
+                failed["ensemble embedding"] = exc
     for what, chain in chains.items():
         for config in chain:
             if config.name not in failed:

@@ -22,35 +22,40 @@ from llm.types import ChatMessage, ModelRole, Route
 
 TIERS = ("simple", "medium", "complex")
 
-# English by default; `router.words` adds a Site's languages. Matched as whole words (a word
-# ending in * as a prefix), case-insensitively.
+# English by default; `router.words` adds a Site's languages. Matched as whole words and
+# phrases, case-insensitively: a word ending in * as a prefix, a * between words as up to three
+# words ("add * seat*": "add 10 more seats").
 WORDS: dict[str, tuple[str, ...]] = {
     "complaint": (
-        "complain*", "broken", "bug*", "not working", "doesn't work", "does not work",
-        "disappoint*", "terrible", "awful", "worst", "unacceptable", "frustrat*", "angry",
-        "annoy*", "useless", "problem*", "issue*", "error*", "crash*", "refund*", "still waiting",
+        "complain*", "broken", "bug", "bugs", "buggy", "not working", "doesn't work",
+        "does not work", "isn't working", "disappoint*", "terrible", "awful", "worst",
+        "unacceptable", "frustrat*", "angry", "annoy*", "useless", "a problem with",
+        "problems with", "an issue with", "issues with", "error", "errors", "crash*", "refund*",
+        "still waiting", "nobody answers", "no one answers",
     ),
     "cancellation": (
         "cancel*", "unsubscribe*", "terminate", "termination", "end my contract",
         "close my account", "delete my account", "opt out", "switch to another",
     ),
     "booking": (
-        "book*", "schedule*", "appointment*", "demo", "meeting*", "call me", "calendar",
-        "reschedul*", "availability", "available slot*",
+        "book", "booking", "booked", "schedule*", "appointment*", "demo", "demos", "meeting*",
+        "call me", "calendar", "reschedul*", "availability",
     ),
     "pricing": (
-        "price*", "pricing", "cost*", "how much", "quote*", "budget*", "invoice*", "billing",
-        "per seat", "per month", "per user", "plan", "plans", "tier*", "fee*", "payment*",
+        "price", "prices", "priced", "pricing", "cost", "costs", "how much", "quote", "quotes",
+        "quotation", "budget", "budgets", "invoice*", "billing", "billed", "per seat",
+        "per month", "per user", "which plan", "what plan", "pricing plan*", "paid plan*",
+        "free plan", "fee", "fees", "payment*",
     ),
     "negotiation": (
         "discount*", "cheaper", "negotiat*", "better deal", "better price", "match the price",
-        "competitor*", "lower the price", "too expensive", "coupon*", "special offer", "bulk",
-        "volume pricing", "annual deal",
+        "competitor*", "lower the price", "too expensive", "coupon*", "special offer",
+        "volume pricing", "bulk pricing",
     ),
     "action": (
-        "send me", "email me", "call me", "set up", "sign me up", "upgrade", "downgrade",
-        "change my", "update my", "add * seats", "refund", "cancel", "book",
-        "can you arrange", "please arrange", "i want to", "i need you to",
+        "send me", "email me", "call me", "set me up", "sign me up", "upgrade", "downgrade",
+        "change my", "update my", "add * seat*", "refund", "cancel", "book", "can you arrange",
+        "please arrange", "please send", "could you send", "i need you to",
     ),
 }  # fmt: skip
 
@@ -62,9 +67,9 @@ class RouterWeights(BaseModel):
 
     length: float = Field(0.2, ge=0, le=1, description="A long message (80 words or more).")
     questions: float = Field(0.25, ge=0, le=1, description="Three questions or more in it.")
-    complaint: float = Field(0.35, ge=0, le=1, description="Words of complaint.")
+    complaint: float = Field(0.5, ge=0, le=1, description="Words of complaint.")
     cancellation: float = Field(0.5, ge=0, le=1, description="Words of cancellation.")
-    booking: float = Field(0.1, ge=0, le=1, description="Booking a call, a demo, a meeting.")
+    booking: float = Field(0.2, ge=0, le=1, description="Booking a call, a demo, a meeting.")
     pricing: float = Field(0.2, ge=0, le=1, description="Prices, plans, billing.")
     negotiation: float = Field(0.5, ge=0, le=1, description="Discounts, competitors' prices.")
     sentiment: float = Field(0.3, ge=0, le=1, description="Negative sentiment (VADER), at -1.")
@@ -118,6 +123,12 @@ class RouterSettings(BaseModel):
         unknown = sorted(set(self.words) - set(WORDS))
         if unknown:
             raise ValueError(f"router.words: unknown signals {unknown}; known: {sorted(WORDS)}")
+        for signal, words in self.words.items():
+            bad = [w for w in words if w != w.strip() or not re.search(r"\w", w)]
+            if bad:
+                raise ValueError(
+                    f"router.words.{signal}: {bad} must be words, without spaces around"
+                )
         return self
 
     def tier(self, name: str) -> TierSettings:
@@ -126,7 +137,8 @@ class RouterSettings(BaseModel):
 
 def _pattern(words: Sequence[str]) -> re.Pattern[str]:
     alternatives = [
-        re.escape(w.lower()).replace(r"\ \*\ ", r" (?:\w+ )?").replace(r"\*", r"\w*") for w in words
+        re.escape(w.lower()).replace(r"\ \*\ ", r" (?:\S+ ){0,3}").replace(r"\*", r"\w*")
+        for w in words
     ]
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
 

@@ -66,13 +66,15 @@ def test_a_routed_reply_records_its_tier_score_and_reasons(demo_site):
 def test_an_ensembles_reply_records_its_agreement(visitor_message):
     models = Path(__file__).resolve().parents[2] / "models"
     members = [
+        FakeLLM(name="odd", replies=["Our office dog is called Biscuit."]),
         FakeLLM(name="a", replies=["Hello! How can I help you today?"]),
         FakeLLM(name="b", replies=["Hi! How may I help you today?"]),
     ]
     ensemble = EnsembleLLM(members, MiniLM(minilm_path(models)))
     reply = reply_generate(message_id=visitor_message.id, task_id="t", model=ensemble)
     stored = Message.objects.get(id=reply.id)
-    assert stored.model_name == "a" and stored.agreement is not None and stored.agreement > 0.5
+    assert stored.model_name in {"a", "b"} and stored.text.endswith("help you today?")
+    assert stored.agreement is not None and stored.agreement > 0.3
 
 
 def _half_written(visitor_message, *, task_id="same-task", age=timedelta(0), attempts=1):

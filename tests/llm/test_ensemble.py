@@ -10,7 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from llm import ChainFailed, ChatMessage, Completion, ServerUnreachable, registry
+from llm import (
+    ChainFailed,
+    ChatMessage,
+    Completion,
+    Preempted,
+    ServerUnreachable,
+    background,
+    registry,
+)
 from llm.backends.fake import FakeLLM
 from llm.backends.llama_cpp import LlamaCppLLM
 from llm.embeddings import MiniLM, fetch_minilm, minilm_path
@@ -78,6 +86,12 @@ def test_with_one_answer_that_answer_is_given_and_with_none_the_call_fails(minil
         ).complete(ASK)
 
 
+def test_work_that_gives_way_is_not_an_ensemble_models_failure(minilm: MiniLM):
+    models = [FakeLLM(name="a"), FakeLLM(name="b")]
+    with background(lambda: True), pytest.raises(Preempted):
+        EnsembleLLM(models, minilm).complete(ASK)
+
+
 def test_real_local_models_agree_and_the_odd_one_out_loses(minilm: MiniLM, tmp_path: Path):
     """Two llama.cpp models answer alike; a third, with random weights, writes noise. The
     consensus is theirs, though the noisy model comes first."""
@@ -120,6 +134,23 @@ def test_a_tier_may_ask_for_the_ensemble(configured):
     assert isinstance(reply, RouterLLM) and isinstance(reply.tiers["complex"], EnsembleLLM)
     done = reply.complete([ChatMessage("user", "I want a refund, this is broken!")])
     assert done.route is not None and done.route.tier == "complex" and done.agreement is not None
+
+
+def test_an_ensemble_model_that_cannot_run_here_is_left_out(configured, tmp_path: Path):
+    configured(
+        f"default_model: a\nmodels:\n  a: {{backend: fake}}\n  b: {{backend: fake}}\n"
+        f"  gpu: {{backend: llama_cpp, model_path: {tmp_path / 'absent.gguf'}}}\n"
+        f"ensemble:\n  models: [gpu, a, b]\n  embedding: {{model_path: {tmp_path / 'none'}}}\n"
+        "router:\n  complex: {ensemble: true}\n"
+    )
+    problems = dict(registry.preflight_role("reply"))
+    assert set(problems) == {"gpu", "ensemble embedding"}  # warned of at start
+    reply = registry.get_llm(role="reply")
+    ensemble = reply.tiers["complex"]
+    assert isinstance(ensemble, EnsembleLLM) and [m.name for m in ensemble.members] == ["a", "b"]
+    # No embedding model here: the first answer, with no agreement.
+    done = reply.complete([ChatMessage("user", "I want a refund, this is broken!")])
+    assert (done.model, done.agreement) == ("a", None)
 
 
 @pytest.mark.parametrize(

@@ -219,6 +219,21 @@ def test_a_continuation_writes_what_was_left_of_the_sentences_and_tokens():
     assert b.options_seen[0].max_tokens == 40 - b.count_tokens("One. Two")
 
 
+def test_a_continuation_tried_again_is_given_the_same_budget():
+    a = Scripted("a", ("One two", ServerFailed("connection lost")))
+    b = Scripted("b", BackendTimeout("slow"), [" three."])
+    _, completion = _items(chain(a, b, retries=1), max_tokens=40)
+    assert completion.text == "One two three."
+    assert [o.max_tokens for o in b.options_seen] == [40 - b.count_tokens("One two")] * 2
+
+
+def test_white_space_alone_is_no_reply_begun():
+    a = Scripted("a", ("\n", ServerFailed("connection lost")))
+    b = Scripted("b", can_continue=False)
+    _, completion = _items(chain(a, b))
+    assert completion.text == "b answers." and b.seen[0][0] == CHAT  # started afresh
+
+
 def test_a_model_that_cannot_continue_is_passed_over_for_one_that_can_and_not_blamed():
     a = Scripted("a", ("Hello, ", ServerFailed("connection lost")))
     b, c = Scripted("b", can_continue=False), Scripted("c", ["there."])

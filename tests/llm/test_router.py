@@ -38,11 +38,26 @@ def _said(*turns: str) -> list[ChatMessage]:
         ("The export has been broken for a week and nobody answers. This is unacceptable.",
          "complex"),
         ("This is the third time the dashboard crashed. I want a refund!", "complex"),
+        # One signal each.
+        ("Can we schedule a demo?", "medium"),
+        ("The export is broken.", "complex"),
+        ("Please add 10 more seats to our account.", "simple"),
+        # Ordinary words that only look like a signal.
+        ("No problem, thanks!", "simple"),
+        ("We plan to roll it out in May.", "simple"),
+        ("What issues does it solve?", "simple"),
+        ("I feel the feedback tool is great.", "simple"),
+        ("We do bookkeeping for clinics.", "simple"),
     ],
 )  # fmt: skip
 def test_each_message_goes_to_the_tier_its_complexity_asks_for(message: str, tier: str):
     decision = route(_said(message), DEFAULT)
     assert decision.tier == tier, decision
+
+
+def test_a_star_between_words_stands_for_up_to_three():
+    decision = route(_said("Please add 10 more seats."), DEFAULT)
+    assert "action: add 10 more seats" in decision.reasons
 
 
 def test_the_decision_gives_its_score_and_the_signals_that_counted():
@@ -85,6 +100,8 @@ def test_weights_thresholds_and_words_come_from_the_settings():
         ({"complex": {"up_to": 0.9}}, "complex takes every score"),
         ({"words": {"weather": ["rain"]}}, "unknown signals"),
         ({"weights": {"mood": 0.2}}, "mood"),
+        ({"words": {"pricing": ["*"]}}, "must be words"),
+        ({"words": {"pricing": [" preis"]}}, "must be words"),
     ],
 )
 def test_bad_router_settings_are_refused_with_what_is_wrong(router, problem):
@@ -135,7 +152,7 @@ def test_the_routed_role_gets_a_router_and_a_tier_without_models_uses_the_roles_
     assert isinstance(reply.tiers["medium"], FailoverLLM) and reply.tiers["medium"].name == "b > a"
     assert reply.tiers["complex"].name == "a > b"
     assert isinstance(registry.get_llm(role="extraction"), FakeLLM)  # not routed
-    assert reply.ready() is not None
+    assert reply.ready() is reply.tiers["medium"].ready()  # every tier loaded; medium's decides
 
 
 def test_a_tier_naming_an_unknown_model_is_refused(tmp_path: Path):

@@ -343,7 +343,7 @@ def test_the_transcript_shows_which_tier_answered_and_why(rep_client, known_lead
     html = rep_client.get(_detail(known_lead)).content.decode()
     assert ">agreement 0.81</span>" in html
     assert 'title="complexity 0.85: negotiation: &lt;discount&gt;">complex tier</span>' in html
-    assert html.count(" tier</span>") == 1  # the visitor's message went through no router
+    assert html.count(" tier</span>") == 1
 
 
 def test_the_lead_page_shows_each_facts_quote_confidence_and_source(rep_client, known_lead):
