@@ -24,6 +24,7 @@ from leads.models import (
     Lead,
     LeadEvent,
     Message,
+    ModelCall,
     Notification,
     Site,
     Visitor,
@@ -250,6 +251,14 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
     search_fields = ["lead__name", "lead__email", "target"]
     date_hierarchy = "created"
     readonly_fields = ["lead", "channel", "event", "target", "attempts", "last_error", "sent_at"]
+
+
+@admin.register(ModelCall)
+class ModelCallAdmin(ReadOnlyAdmin):
+    list_display = ["created", "role", "model", "tier", "outcome", "total_ms", "cost"]
+    list_filter = ["role", "model", "outcome", "tier"]
+    search_fields = ["model", "error_type"]
+    date_hierarchy = "created"
 
 
 @admin.register(DashboardVisit)

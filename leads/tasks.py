@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from datetime import timedelta
 from typing import Any, get_args
 
 from celery import Task, shared_task
-from celery.signals import worker_init, worker_process_init, worker_ready
+from celery.signals import (
+    task_prerun,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+)
 from django.conf import settings
+from prometheus_client import multiprocess
 
 import llm
 from leads.services.extraction import message_facts_extract
 from leads.services.messages import ReplyNotQueued, replies_requeue
+from leads.services.model_calls import model_call_record
 from leads.services.notifications import (
     NotificationFailed,
     notification_retry_delay,
@@ -25,6 +34,9 @@ from leads.services.suggestions import reply_suggest
 from llm.types import ModelRole
 
 logger = logging.getLogger(__name__)
+
+# Each model call a worker makes is stored for the metrics page.
+llm.metrics.listen(model_call_record)
 
 
 @worker_init.connect
@@ -52,6 +64,20 @@ def _load_model(**_: Any) -> None:
         logger.error("the model could not be loaded: %s", exc)
     else:
         logger.info("model %s loaded (%s)", model.name, model.backend)
+
+
+@task_prerun.connect
+def _model_settings_refresh(**_: Any) -> None:
+    """Hot swap: a changed model settings file takes effect between tasks, so that a reply in
+    flight ends on the model it began on (`llm.registry.refresh`)."""
+    llm.registry.refresh()
+
+
+@worker_process_shutdown.connect
+def _metrics_process_gone(pid: int | None = None, **_: Any) -> None:
+    """A pool process's Prometheus files stop counting as a live one's (multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(pid or os.getpid())  # type: ignore[no-untyped-call]  # no type hints
 
 
 @worker_ready.connect

@@ -21,6 +21,7 @@ from llm.errors import (
     UnknownModel,
 )
 from llm.failover import FailoverLLM
+from llm.metrics import CallRecord, call_context
 from llm.registry import get_llm, preflight, preflight_role, register_backend
 from llm.router import RouterLLM
 from llm.types import ChatMessage, ChatRole, Completion, Finish, Options, Route, Timings, Usage
@@ -29,6 +30,7 @@ __all__ = [
     "BackendTimeout",
     "BackendUnavailable",
     "BaseLLM",
+    "CallRecord",
     "CannotContinue",
     "ChainFailed",
     "ChainUnavailable",
@@ -55,6 +57,7 @@ __all__ = [
     "UnknownModel",
     "Usage",
     "background",
+    "call_context",
     "get_llm",
     "preflight",
     "preflight_role",

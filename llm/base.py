@@ -15,7 +15,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from llm.chats import begun_reply, fold_system_prompt
-from llm.config import ModelConfig
+from llm.config import ModelConfig, Price
 from llm.errors import (
     CannotContinue,
     ContextWindowExceeded,
@@ -23,6 +23,7 @@ from llm.errors import (
     InvalidOptions,
     Preempted,
 )
+from llm.metrics import observed
 from llm.sentences import SentenceCut
 from llm.types import (
     ChatMessage,
@@ -85,6 +86,14 @@ def background_interrupt() -> Callable[[], bool] | None:
     return _interrupt.get()
 
 
+def _last(items: Iterator[str | Completion]) -> Completion:
+    """The `Completion` a stream ends with."""
+    for item in items:
+        if isinstance(item, Completion):
+            return item
+    raise AssertionError("_stream() always ends with a Completion")  # pragma: no cover
+
+
 def _stop(generation: Iterator[str | Finish], *, produced: int) -> Finish:
     """End `generation` early; its own counts when it reports them (see `StopGenerating`)."""
     ended = Finish(reason="sentences", usage=Usage(0, produced))
@@ -123,8 +132,10 @@ class BaseLLM(ABC):
         defaults: Options | None = None,
         context_window: int | None = None,
         template_family: str | None = None,
+        price: Price | None = None,
     ) -> None:
         self.name = name
+        self.price = price or Price()  # what a call costs (tokens, the machine's time)
         self.defaults = defaults or Options()
         self.context_window = context_window
         # The prompt family (ModelConfig.template_family): picks per-family prompt files, and
@@ -144,6 +155,7 @@ class BaseLLM(ABC):
             "name": config.name,
             "defaults": config.defaults,
             "template_family": config.template_family,
+            "price": config.price,
         }
 
     @classmethod
@@ -208,7 +220,14 @@ class BaseLLM(ABC):
 
     def stream(self, messages: Sequence[ChatMessage], **options: Any) -> Iterator[str | Completion]:
         """Yield text chunks as they are generated, then the `Completion`."""
-        return self._stream(messages, self.options(**options), None)
+        return self._observed(messages, self.options(**options), None)
+
+    def _observed(
+        self, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None
+    ) -> Iterator[str | Completion]:
+        """`_stream`, reported as one call (`llm.metrics`): what callers outside the model
+        layer get; models that wrap others call each other's `_stream`."""
+        return observed(self.name, self.backend, self._stream(messages, opts, schema))
 
     def _stream(
         self, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None
@@ -254,12 +273,14 @@ class BaseLLM(ABC):
             if cut.done:
                 finish = _stop(generation, produced=len(parts))
                 break
+        total = time.perf_counter() - started
         completion = Completion(
             text="".join(parts),
             finish_reason=finish.reason,
             usage=finish.usage,
-            timings=Timings(time_to_first_token=first, total=time.perf_counter() - started),
+            timings=Timings(time_to_first_token=first, total=total),
             model=self.name,
+            cost=self.price.cost(finish.usage, total),
         )
         logger.debug(
             "%s: %d prompt + %d completion tokens, first after %.2fs, %.2fs, %.1f tok/s (%s)",
@@ -293,15 +314,13 @@ class BaseLLM(ABC):
 
     def complete(self, messages: Sequence[ChatMessage], **options: Any) -> Completion:
         """Generate a whole reply."""
-        return self._complete(messages, self.options(**options), None)
+        return _last(self._observed(messages, self.options(**options), None))
 
     def _complete(
         self, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None
     ) -> Completion:
-        for item in self._stream(messages, opts, schema):
-            if isinstance(item, Completion):
-                return item
-        raise AssertionError("_stream() always ends with a Completion")  # pragma: no cover
+        """A whole reply, not reported as a call of its own (a part of one)."""
+        return _last(self._stream(messages, opts, schema))
 
     def extract(
         self, messages: Sequence[ChatMessage], schema: type[T], *, attempts: int = 3, **options: Any
@@ -320,7 +339,8 @@ class BaseLLM(ABC):
             chat.append(schema_instruction(json_schema))
         problem = ""
         for _ in range(attempts):
-            completion = self._complete(chat, opts, json_schema if self.supports_schema else None)
+            constraint = json_schema if self.supports_schema else None
+            completion = _last(self._observed(chat, opts, constraint))
             text = completion.text.strip()
             if fenced := _FENCE.match(text):
                 text = fenced.group(1)
@@ -359,8 +379,9 @@ class BaseLLM(ABC):
         """
         if not self._holds_nothing(slot):
             return False
-        # One token: what matters is the prompt, which the place then holds.
-        self.complete(messages, max_tokens=1, greedy=True, cache_slot=slot)
+        # One token: what matters is the prompt, which the place then holds. Not a call of
+        # anyone's: not reported.
+        self._complete(messages, self.options(max_tokens=1, greedy=True, cache_slot=slot), None)
         return True
 
     def _holds_nothing(self, slot: int | None) -> bool:

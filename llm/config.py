@@ -12,16 +12,27 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from llm import bundled
 from llm.errors import InvalidOptions
-from llm.types import Options
+from llm.types import Options, Usage
 
 
 class Price(BaseModel):
-    """What a model costs per million tokens (0 for a local model; set it for paid APIs)."""
+    """What a model's calls cost, in the deployment's currency (LLM_COST_CURRENCY): per 1,000
+    tokens read and written (a paid API), and per hour of the machine it runs on (a local
+    model: a call is charged the time it takes)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    prompt_per_million: float = Field(0.0, ge=0)
-    completion_per_million: float = Field(0.0, ge=0)
+    per_1k_prompt: float = Field(0.0, ge=0, description="Per 1,000 prompt tokens.")
+    per_1k_completion: float = Field(0.0, ge=0, description="Per 1,000 generated tokens.")
+    per_hour: float = Field(0.0, ge=0, description="Per hour of the machine, per call's time.")
+
+    def cost(self, usage: Usage, seconds: float) -> float:
+        """What a call that counted `usage` and took `seconds` cost."""
+        return (
+            usage.prompt_tokens / 1000 * self.per_1k_prompt
+            + usage.completion_tokens / 1000 * self.per_1k_completion
+            + max(seconds, 0.0) / 3600 * self.per_hour
+        )
 
 
 class ModelConfig(BaseModel):
@@ -70,7 +81,7 @@ class ModelConfig(BaseModel):
         description="Prompt family: picks per-family prompt files, and for mistral folds the "
         "system prompt into the first user turn (Mistral's template has no system role).",
     )
-    price: Price = Field(default_factory=lambda: Price(), description="Cost per million tokens.")
+    price: Price = Field(default_factory=lambda: Price(), description="What its calls cost.")
     defaults: Options = Field(default_factory=Options, description="Default generation options.")
 
     def resolved_model_path(self) -> Path:
@@ -118,6 +129,8 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         fields["name"] = Path(env["LLM_MODEL_PATH"]).stem
     elif env.get("LLM_MODEL") and not env.get("LLM_NAME"):
         fields["name"] = env["LLM_MODEL"]
+    if env.get("LLM_COST_PER_HOUR"):  # the machine's hour, for a local default model
+        fields["price"] = {"per_hour": env["LLM_COST_PER_HOUR"]}
     if env.get("LLM_QUANT_ENABLED", "").lower() in {"1", "true", "yes", "on"}:
         fields["quant_bits"] = env.get("LLM_QUANT_BITS") or 4
     elif env.get("LLM_QUANT_BITS"):

@@ -127,6 +127,7 @@ class EnsembleLLM(BaseLLM):
             timings=Timings(first, time.perf_counter() - started),
             failed_over=tuple(name for name, _ in errors),
             agreement=agreement,
+            cost=sum(a.cost for a in answers),  # every model answered
         )
 
     def _generate(

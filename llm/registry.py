@@ -17,7 +17,7 @@ from llm.errors import BackendUnavailable, InvalidOptions, LLMError, UnknownMode
 from llm.failover import FailoverLLM, chain_error
 from llm.router import RouterLLM
 from llm.routing import TIERS
-from llm.settings import LLMSettings, load_settings
+from llm.settings import LLMSettings, load_settings, settings_path
 from llm.types import ModelRole
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ _BACKENDS: dict[str, str] = {
 }
 _cache: dict[str, BaseLLM] = {}  # keyed by the configuration's JSON
 _settings: LLMSettings | None = None
+_stamp: tuple[str, int] | None = None  # the settings file read, and its mtime then
 _lock = threading.Lock()
 
 
@@ -81,13 +82,57 @@ def preflight(config: ModelConfig) -> None:
 
 
 def settings() -> LLMSettings:
-    """The model settings of this process (file + environment), read once."""
-    global _settings
+    """The model settings of this process (file + environment), read once, and again when
+    `refresh` finds the file changed."""
+    global _settings, _stamp
     with _lock:
         if _settings is None:
+            _stamp = _file_stamp()
             _settings = load_settings()
             set_log_level(os.environ.get("LLM_LOG_LEVEL"))
         return _settings
+
+
+def _file_stamp() -> tuple[str, int] | None:
+    """The settings file in use and when it last changed; None without one."""
+    path = settings_path()
+    try:
+        return (str(path), path.stat().st_mtime_ns) if path else None
+    except OSError:
+        return (str(path), -1)  # gone: a change too, which `load_settings` then explains
+
+
+def refresh() -> bool:
+    """Hot swap: when the settings file changed since it was read, use the new one from the
+    next `get_llm` on. Models whose configuration is unchanged stay loaded; the others are
+    released, and chains, routers and ensembles are built again. A file that no longer reads
+    as valid settings changes nothing (logged). Call it between calls, never during one (a
+    worker: before each task), so that a reply in flight ends on the model it began on.
+    True when the new settings took effect."""
+    global _settings, _stamp
+    stamp = _file_stamp()
+    with _lock:
+        if _settings is None or stamp == _stamp:
+            return False
+        _stamp = stamp  # a bad file is reported once, not before every task
+    try:
+        new = load_settings()
+    except LLMError as exc:
+        logger.error("the model settings changed but cannot be used, so nothing changes: %s", exc)
+        return False
+    kept = {config.model_dump_json() for config in new.models.values()}
+    with _lock:
+        released = [m for key, m in _cache.items() if key.startswith("{") and key not in kept]
+        for key in [k for k, m in _cache.items() if not k.startswith("{") or m in released]:
+            del _cache[key]
+        _settings = new
+    for model in released:
+        model.close()
+    logger.warning(
+        "model settings changed (%s): %d model(s) kept loaded, %d released",
+        stamp[0] if stamp else "no file", len(kept & set(_cache)), len(released),
+    )  # fmt: skip
+    return True
 
 
 def set_log_level(level: str | None) -> None:
@@ -215,9 +260,9 @@ def preflight_role(role: ModelRole) -> list[tuple[str, LLMError]]:
 
 def reset() -> None:
     """Forget the settings and every cached model, releasing what each holds."""
-    global _settings
+    global _settings, _stamp
     with _lock:
         for model in _cache.values():
             model.close()
         _cache.clear()
-        _settings = None
+        _settings, _stamp = None, None

@@ -3,7 +3,8 @@
 `RouterLLM` is itself a `BaseLLM`, so the reply path and `manage.py chat` get it through
 `get_llm` unchanged. For every call it scores the message being answered and the conversation
 before it (`llm.routing`), picks the simple, medium or complex tier by the configured
-thresholds, and streams that tier's model (a model, or a failover chain). The decision, with
+thresholds (no higher than a caller's `max_tier`: a Site over its budget), and streams that
+tier's model (a model, a failover chain, or the ensemble). The decision, with
 its score and reasons, is logged and returned on the `Completion` (`route`), which the reply
 path stores and the dashboard's transcript shows.
 
@@ -19,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from llm.base import BaseLLM, constrained
+from llm.metrics import current
 from llm.routing import TIERS, RouterSettings, route
 from llm.types import ChatMessage, Completion, Finish, JsonSchema, Options, Route
 
@@ -46,8 +48,14 @@ class RouterLLM(BaseLLM):
         self.settings = settings
 
     def decide(self, messages: Sequence[ChatMessage]) -> Route:
-        """The tier that answers `messages`, with the score and the reasons."""
-        return route(messages, self.settings)
+        """The tier that answers `messages`, with the score and the reasons; no higher than
+        the caller's `max_tier` (`call_context`: a Site whose budget is spent)."""
+        decision = route(messages, self.settings)
+        cap = current().get("max_tier")
+        if cap in TIERS and TIERS.index(decision.tier) > TIERS.index(cap):
+            why = f"{decision.tier} capped to {cap}: {current().get('cap_reason') or 'asked'}"
+            decision = replace(decision, tier=cap, reasons=(*decision.reasons, why))
+        return decision
 
     def _stream(
         self, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None

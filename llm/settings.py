@@ -146,8 +146,9 @@ def _read(path: Path) -> dict[str, Any]:
 
 def _merged(file_entry: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     merged = {**file_entry, **overrides}
-    if "defaults" in file_entry and "defaults" in overrides:
-        merged["defaults"] = {**file_entry["defaults"], **overrides["defaults"]}
+    for key in ("defaults", "price"):
+        if key in file_entry and key in overrides:
+            merged[key] = {**file_entry[key], **overrides[key]}
     return merged
 
 

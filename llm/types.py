@@ -77,6 +77,9 @@ class Completion:
     route: Route | None = None  # set by the router: the tier that answered, and why
     # Set by an ensemble: the winning answer's mean cosine similarity to the other answers.
     agreement: float | None = None
+    # What the call cost (`ModelConfig.price`), in the deployment's currency; an ensemble's
+    # is every answer's.
+    cost: float = 0.0
 
     @property
     def tokens_per_second(self) -> float | None:

@@ -189,10 +189,16 @@ NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
 NOTIFY_RETRY_BACKOFF = env.int("NOTIFY_RETRY_BACKOFF", default=30)
 # Below CELERY_VISIBILITY_TIMEOUT: Redis hands a task waiting longer than that to a second worker.
 NOTIFY_RETRY_BACKOFF_MAX = env.int("NOTIFY_RETRY_BACKOFF_MAX", default=1800)
-# The dashboard's metrics: what an hour of the model's generation costs (the GPU or CPU server
-# it runs on), to put a price on each qualified lead; 0 leaves the price out.
-LLM_COST_PER_HOUR = env.float("LLM_COST_PER_HOUR", default=0.0)
+# The currency of the models' prices (config/llm.yaml `price`; LLM_COST_PER_HOUR sets the default
+# model's price per hour of its machine), shown with every cost and budget.
 LLM_COST_CURRENCY = env("LLM_COST_CURRENCY", default="USD")
+# /metrics (Prometheus): served without a login, only to these client addresses; a proxied
+# request is judged by the first address it was forwarded for as well.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+# Where every process (web, workers) keeps its Prometheus series, so that /metrics adds up the
+# workers' model calls (prometheus-client's multiprocess mode). Set before the client loads.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 # Leads on the dashboard's list, per page.
 DASHBOARD_PAGE_SIZE = env.int("DASHBOARD_PAGE_SIZE", default=25)
 # The demo host page of `make run` (salesbot/demo_host.py); the demo site links its privacy page.

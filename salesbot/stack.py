@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -141,6 +143,7 @@ class Stack:
     model_port: int = 8090  # llama-server's, when LLM_SERVER asks for it
     redis: EmbeddedRedis | None = None
     model: LlamaServer | None = None
+    metrics_dir: Path | None = None  # PROMETHEUS_MULTIPROC_DIR of its processes
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _env: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _commands: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False)
@@ -161,6 +164,9 @@ class Stack:
                 raise EmbeddedRedisError("REDIS_URL is unset and no embedded socket was given")
             self.redis = EmbeddedRedis(self.embedded_socket).start()
             env["REDIS_URL"] = self.redis.url
+        # The processes' Prometheus series, which /metrics adds up: fresh for each start.
+        self.metrics_dir = Path(tempfile.mkdtemp(prefix="salesbot-prometheus-"))
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(self.metrics_dir)
         replies, extraction = queues(env)
         concurrency = self.concurrency
         if self.model is not None:
@@ -226,6 +232,9 @@ class Stack:
         if self.redis is not None:
             self.redis.stop()
             self.redis = None
+        if self.metrics_dir is not None:
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
+            self.metrics_dir = None
 
 
 def main(argv: list[str] | None = None) -> int:

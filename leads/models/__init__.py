@@ -2,6 +2,7 @@
 qualified from them with the evidence behind every fact. One module per part; this package
 re-exports them, so `from leads.models import Lead` reads as Django's convention."""
 
+from leads.models.calls import ModelCall
 from leads.models.conversations import Conversation, Message
 from leads.models.dashboard import DashboardVisit
 from leads.models.leads import Evidence, Lead, LeadEvent
@@ -15,6 +16,7 @@ __all__ = [
     "Lead",
     "LeadEvent",
     "Message",
+    "ModelCall",
     "Notification",
     "Site",
     "Visitor",

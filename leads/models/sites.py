@@ -124,6 +124,33 @@ class Site(models.Model):
         related_name="sites",
         help_text="Staff who work this site's leads on the dashboard; superusers see every site.",
     )
+
+    class OverBudget(models.TextChoices):
+        WARN = "warn", "Warn staff"
+        CHEAPER = "cheaper", "Warn staff and answer with the simple tier's model"
+
+    budget_daily = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="What the models may cost a day for this site's conversations "
+        "(LLM_COST_CURRENCY, at the models' prices); empty: no daily budget.",
+    )
+    budget_monthly = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The same for a calendar month; empty: no monthly budget.",
+    )
+    over_budget = models.CharField(
+        max_length=8,
+        choices=OverBudget.choices,
+        default=OverBudget.WARN,
+        help_text="Once a budget is spent: warn staff on the dashboard, or also route every "
+        "reply to the router's simple tier (the cheapest model) until the period ends.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -141,14 +141,15 @@ def _read(*, message: Message, passes: tuple[Pass, ...], model: llm.BaseLLM | No
             found[kind] = rules_read(turns, index, region=site.default_region)
         else:
             stored = message.evidence.filter(extractor="rules").values_list("field", flat=True)
-            found[kind] = model_read(
-                turns,
-                index,
-                region=site.default_region,
-                model=model,
-                company_name=site.name,
-                skip={*stored, *(c.field for c in found.get("rules", []))},
-            )
+            with llm.call_context(role="extraction", conversation_id=message.conversation_id):
+                found[kind] = model_read(
+                    turns,
+                    index,
+                    region=site.default_region,
+                    model=model,
+                    company_name=site.name,
+                    skip={*stored, *(c.field for c in found.get("rules", []))},
+                )
     return Reading(previous=previous, found=found)
 
 

@@ -20,6 +20,7 @@ from leads.selectors.conversations import (
     message_answered_by_agent,
     sites_visited_last,
 )
+from leads.selectors.costs import budgets_spent
 from leads.selectors.leads import ReplyFacts, reply_facts
 from leads.services.broadcast import DeltaSender, frame_send
 from leads.services.priority import ReplyMark, ReplyWaiting, reply_generating, reply_mark
@@ -134,6 +135,28 @@ class WarmUp(NamedTuple):
     gave_way: bool  # a reply came first: the places after it were left
 
 
+def reply_prompt_for(
+    *, message: Message, model: llm.BaseLLM
+) -> tuple[list[llm.ChatMessage], str | None, str]:
+    """`reply_prompt` for the reply to visitor `message` as it would be written now: the
+    conversation before it, and the lead's facts as they stand."""
+    turns = conversation_turns_before(message=message, limit=settings.CHAT_HISTORY_LIMIT)
+    try:
+        known = reply_facts(conversation_id=message.conversation_id)
+    except Exception:
+        # A bug in reading facts must not cost the visitor their answer: reply without them.
+        logger.exception("could not read the lead facts for message %s", message.id)
+        known = ReplyFacts(facts={}, declined=[], qualified=False)
+    return reply_prompt(
+        site=message.conversation.site,
+        turns=turns,
+        family=model.template_family,
+        facts=known.facts,
+        declined=known.declined,
+        qualified=known.qualified,
+    )
+
+
 def _warm(model: llm.BaseLLM, messages: list[llm.ChatMessage], slot: int | None) -> bool:
     if slot is None:
         return model.warm(messages)
@@ -141,6 +164,17 @@ def _warm(model: llm.BaseLLM, messages: list[llm.ChatMessage], slot: int | None)
     # slot a reply holds is left alone.
     with slot_hold(slot) as held:
         return held and model.warm(messages, slot=slot)
+
+
+def _budget_cap(site: Site) -> dict[str, str]:
+    """What a Site over its budget asks of the router (`over_budget = cheaper`): its simple
+    tier, the cheapest; nothing while its budgets last, or when it only warns."""
+    spent = budgets_spent(site=site)
+    if not spent or site.over_budget != Site.OverBudget.CHEAPER:
+        return {}
+    said = ", ".join(f"{b.period} budget {b.budget} spent ({b.spent:.2f})" for b in spent)
+    logger.warning("site %s: %s; replies go to the simple tier", site.key, said)
+    return {"max_tier": "simple", "cap_reason": said}
 
 
 def _route_fields(route: llm.Route | None) -> dict[str, Any]:
@@ -267,22 +301,8 @@ def _reply_generate(
         return None
     try:
         model = model or llm.get_llm(role="reply")
-        turns = conversation_turns_before(message=message, limit=settings.CHAT_HISTORY_LIMIT)
-        try:
-            known = reply_facts(conversation_id=conversation_id)
-        except Exception:
-            # A bug in reading facts must not cost the visitor their answer: reply without them.
-            logger.exception("could not read the lead facts for message %s", message_id)
-            known = ReplyFacts(facts={}, declined=[], qualified=False)
         site = message.conversation.site
-        prompt, asked, note = reply_prompt(
-            site=site,
-            turns=turns,
-            family=model.template_family,
-            facts=known.facts,
-            declined=known.declined,
-            qualified=known.qualified,
-        )
+        prompt, asked, note = reply_prompt_for(message=message, model=model)
         Message.objects.filter(id=reply.id).update(asked_field=asked or "", turn_note=note)
         frame_send(conversation_id=conversation_id, frame={"type": "typing", "on": True})
         completion, first_token_at = None, None
@@ -292,7 +312,10 @@ def _reply_generate(
             interval=settings.CHAT_DELTA_INTERVAL_MS / 1000,
         )
         options = reply_options(model=model, site=site)
-        with conversation_slot(conversation_id) as slot:
+        with (
+            conversation_slot(conversation_id) as slot,
+            llm.call_context(role="reply", conversation_id=conversation_id, **_budget_cap(site)),
+        ):
             for item in model.stream(prompt, **options, cache_slot=slot):
                 if isinstance(item, llm.Completion):
                     completion = item

@@ -67,7 +67,11 @@ def reply_suggest(
         text = ""
         options = reply_options(model=model, site=conversation.site)
         # A rep waits for it as a visitor would; it continues the conversation's own prompt.
-        with reply_generating() as mark, conversation_slot(conversation_id) as slot:
+        with (
+            reply_generating() as mark,
+            conversation_slot(conversation_id) as slot,
+            llm.call_context(role="suggestion", conversation_id=conversation_id),
+        ):
             for item in model.stream(prompt, **options, cache_slot=slot):
                 if isinstance(item, llm.Completion):
                     text = item.text

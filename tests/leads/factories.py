@@ -7,7 +7,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
+import llm
 from leads.models import Conversation, Lead, Message, Site, Visitor
+from leads.services.conversations import conversation_resume_or_start
+from leads.services.messages import message_receive
+from leads.services.replies import reply_generate
 
 
 def staff_user(username: str, *, site: Site | None = None, staff: bool = True) -> Any:
@@ -29,3 +33,12 @@ def message_add(conversation: Conversation, text: str, **fields: object) -> Mess
     """A message in `conversation`, the visitor's unless `role` says otherwise."""
     fields.setdefault("role", Message.Role.VISITOR)
     return Message.objects.create(conversation=conversation, text=text, **fields)
+
+
+def reply_to_new_conversation(site: Site, model: llm.BaseLLM, text: str = "Hello") -> Message:
+    """A visitor's first message on `site` in a new conversation, answered by `model`."""
+    conversation = conversation_resume_or_start(site=site, visitor_token=None)
+    message = message_receive(conversation=conversation, text=text, client_id=uuid.uuid4())
+    reply = reply_generate(message_id=message.id, task_id=str(uuid.uuid4()), model=model)
+    assert reply is not None, "the reply was claimed by another task"
+    return reply

@@ -65,6 +65,15 @@ def test_environment_beats_the_file_and_flags_beat_the_environment(settings_file
     assert settings.model("strict").n_ctx == 4096  # overrides touch only the default model
 
 
+def test_llm_cost_per_hour_prices_the_default_models_machine(tmp_path: Path):
+    path = tmp_path / "llm.yaml"
+    path.write_text(
+        FILE.replace("    n_ctx: 2048\n", "    n_ctx: 2048\n    price: {per_1k_prompt: 0.1}\n")
+    )
+    local = load_settings(path, environ={"LLM_COST_PER_HOUR": "2.5"}).model("local")
+    assert (local.price.per_hour, local.price.per_1k_prompt) == (2.5, 0.1)  # merged, key by key
+
+
 def test_the_settings_file_comes_from_llm_config(settings_file: Path):
     assert load_settings(environ={"LLM_CONFIG": str(settings_file)}).default_model == "local"
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from leads.models import Conversation, Lead, Message
 from leads.selectors.access import sites_visible
+from leads.selectors.costs import CostSummary, costs_summary, default_since
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -47,15 +48,8 @@ class Metrics:
     first_token_p95_ms: float | None
     tokens_per_second: float | None
     replies: int
-    generation_hours: float
-    cost_per_hour: float
+    costs: CostSummary  # the model calls' costs at the models' prices
     cost_currency: str
-
-    @property
-    def cost_per_qualified(self) -> float | None:
-        if not self.qualified or not self.cost_per_hour:
-            return None
-        return self.generation_hours * self.cost_per_hour / self.qualified
 
 
 def percentile(values: list[int], q: float) -> float | None:
@@ -139,7 +133,6 @@ def metrics_compute(*, user: User, days: int, site_id: int | None = None) -> Met
         first_token_p95_ms=percentile(waits, 0.95),
         tokens_per_second=tokens / (ms / 1000) if tokens and ms else None,
         replies=totals["n"],
-        generation_hours=ms / 3_600_000,
-        cost_per_hour=settings.LLM_COST_PER_HOUR,
+        costs=costs_summary(sites=sites, since=default_since(days)),
         cost_currency=settings.LLM_COST_CURRENCY,
     )

@@ -19,6 +19,8 @@ from leads.dashboard.forms import LeadFilterForm
 from leads.dashboard.selectors.leads import LeadFilters, leads_filtered, leads_new_count
 from leads.exports import csv_response
 from leads.models import Lead
+from leads.selectors.access import sites_visible
+from leads.selectors.costs import budgets_spent_of
 from leads.services.leads import dashboard_seen_mark
 
 
@@ -51,6 +53,8 @@ def lead_list(request: StaffRequest) -> HttpResponse:
     }
     if request.htmx and request.htmx.target == "lead-table":
         return render(request, "dashboard/_lead_table.html", context)
+    context["budgets_spent"] = budgets_spent_of(sites=sites_visible(user=request.user))
+    context["currency"] = settings.LLM_COST_CURRENCY
     return render(request, "dashboard/lead_list.html", context)
 
 

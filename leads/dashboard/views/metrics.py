@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -9,7 +10,9 @@ from django.views.decorators.http import require_GET
 from leads.dashboard import charts
 from leads.dashboard.auth import StaffRequest, staff_required
 from leads.dashboard.selectors.metrics import metrics_compute
+from leads.dashboard.selectors.model_calls import model_calls_compute
 from leads.selectors.access import sites_visible
+from leads.selectors.costs import budgets_spent_of
 
 PERIODS = (7, 30, 90)
 
@@ -23,6 +26,7 @@ def metrics(request: StaffRequest) -> HttpResponse:
     site_id = request.GET.get("site", "")
     site = sites.filter(id=int(site_id)).first() if site_id.isdigit() else None
     m = metrics_compute(user=request.user, days=days, site_id=site.id if site else None)
+    calls = model_calls_compute(sites=sites.filter(id=site.id) if site else sites, start=m.start)
     per_day = charts.column_chart(
         [(f"{day:%b %d}", count) for day, count in m.leads_per_day],
         title="New leads per day",
@@ -70,5 +74,8 @@ def metrics(request: StaffRequest) -> HttpResponse:
         "funnel": funnel,
         "by_site": by_site,
         "latency": latency,
+        "calls": calls,
+        "budgets_spent": budgets_spent_of(sites=sites),
+        "currency": settings.LLM_COST_CURRENCY,
     }
     return render(request, "dashboard/metrics.html", context)

@@ -33,6 +33,7 @@ from leads.models import (
     Lead,
     LeadEvent,
     Message,
+    ModelCall,
     Notification,
     Site,
 )
@@ -741,18 +742,24 @@ def test_the_metrics_give_the_generation_speed(rep_client, measured):
     )
 
 
-def test_the_metrics_price_a_qualified_lead_when_an_hour_has_a_cost(rep_client, measured, settings):
-    settings.LLM_COST_PER_HOUR = 36.0
+def test_the_metrics_price_each_conversation_and_qualified_lead(rep_client, measured):
+    for cost in (0.04, 0.06):
+        ModelCall.objects.create(
+            conversation=measured.conversation, role="reply", model="m", backend="fake",
+            outcome="ok", total_ms=1000, cost=cost,
+        )  # fmt: skip
     response = rep_client.get(METRICS_URL)
-    assert response.context["m"].cost_per_qualified == pytest.approx(0.05)  # 5 s at 36/h
-    assert '<span class="n">0.05 USD</span>' in response.content.decode()
+    costs = response.context["m"].costs
+    assert (costs.total, costs.conversations, costs.qualified) == (pytest.approx(0.1), 1, 1)
+    html = response.content.decode()
+    assert '<span class="n">0.10 USD</span><span>model cost per qualified lead' in html
+    assert '<span class="n">0.1000 USD</span><span>model cost per conversation' in html
 
 
-def test_the_metrics_leave_the_price_out_without_a_cost(rep_client, measured, settings):
-    settings.LLM_COST_PER_HOUR = 0.0
+def test_the_metrics_say_where_prices_are_set_when_nothing_cost_anything(rep_client, measured):
     response = rep_client.get(METRICS_URL)
-    assert response.context["m"].cost_per_qualified is None
-    assert "(set LLM_COST_PER_HOUR)" in response.content.decode()
+    assert response.context["m"].costs.total == 0
+    assert "(set the models' prices)" in response.content.decode()
 
 
 def test_the_metrics_count_only_the_sites_the_rep_is_on(rep_client, measured):
