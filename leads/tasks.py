@@ -35,8 +35,12 @@ from llm.types import ModelRole
 
 logger = logging.getLogger(__name__)
 
-# Each model call a worker makes is stored for the metrics page.
-llm.metrics.listen(model_call_record)
+
+@worker_init.connect
+def _keep_model_calls(**_: Any) -> None:
+    """Each model call a worker makes is stored for the metrics page (its pool processes
+    inherit the listener)."""
+    llm.metrics.listen(model_call_record)
 
 
 @worker_init.connect

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from channels.layers import channel_layers
 
+import llm
 from leads.models import Lead, Site
+from leads.services.model_calls import model_call_record
 from salesbot.celery import app as celery_app
 from salesbot.embedded_redis import EmbeddedRedis
 from salesbot.redis_urls import celery_broker_url
@@ -83,3 +85,11 @@ def colleague(site: Site):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def lead(site: Site) -> Lead:
     return lead_create(site)
+
+
+@pytest.fixture
+def calls_kept() -> Iterator[None]:
+    """Model calls stored, as a worker stores them (leads.tasks registers this at its start)."""
+    llm.metrics.listen(model_call_record)
+    yield
+    llm.metrics._listeners.remove(model_call_record)

@@ -12,7 +12,6 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-import leads.tasks  # noqa: F401  # a worker's modules: they keep each model call's record
 from leads.models import Message, ModelCall
 from leads.selectors.costs import budget_states, budgets_spent
 from leads.services.conversations import conversation_resume_or_start
@@ -24,7 +23,7 @@ from llm.routing import RouterSettings
 from tests.leads.conftest import staff_user
 from tests.leads.factories import reply_to_new_conversation
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("calls_kept")]
 
 PAID = Price(per_1k_prompt=0.5, per_1k_completion=1.5)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-import leads.tasks  # noqa: F401  # a worker's modules: they keep each model call's record
 from leads.models import ModelCall
 from llm import GenerationFailed, ServerUnreachable
 from llm.backends.fake import FakeLLM
@@ -13,7 +12,7 @@ from tests.leads.conftest import staff_user
 from tests.leads.factories import reply_to_new_conversation
 from tests.llm.test_failover import Scripted, chain
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("calls_kept")]
 
 
 def test_a_reply_is_on_record_as_a_call_of_its_conversation(demo_site):
