@@ -31,6 +31,7 @@ from leads.services.notifications import (
 )
 from leads.services.replies import reply_generate, reply_warm_up
 from leads.services.suggestions import reply_suggest
+from leads.services.summaries import conversation_summarise, conversation_summary_due
 from llm.types import ModelRole
 
 logger = logging.getLogger(__name__)
@@ -136,8 +137,14 @@ def reply_generate_task(self: Task[Any, Any], message_id: int) -> None:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def lead_extract_task(message_id: int) -> None:
-    """Read the lead facts of one visitor message, rescore the lead, hand it off if qualified."""
-    message_facts_extract(message_id=message_id)
+    """Read the lead facts of one visitor message, rescore the lead, hand it off if qualified;
+    then, on the same background worker, bring the conversation's summary up to date when due."""
+    lead = message_facts_extract(message_id=message_id)
+    if lead is not None and conversation_summary_due(conversation_id=lead.conversation_id):
+        try:
+            conversation_summarise(conversation_id=lead.conversation_id)
+        except llm.LLMError as exc:  # the next message's task tries again
+            logger.warning("summary of conversation %s failed: %s", lead.conversation_id, exc)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -178,6 +178,9 @@ if not 0 <= REPLY_SLOTS <= 64:
 # priority.py). Off when extraction has a model and cores of its own (another machine).
 EXTRACTION_YIELDS_TO_REPLIES = env.bool("EXTRACTION_YIELDS_TO_REPLIES", default=True)
 EXTRACTION_EXTRACTOR = env("EXTRACTION_EXTRACTOR", default="hybrid")
+# A conversation's running summary (lead page, hand-off email and webhook, and a long
+# conversation's prompt) is brought up to date after this many new finished messages.
+SUMMARY_EVERY_MESSAGES = env.int("SUMMARY_EVERY_MESSAGES", default=6)
 if EXTRACTION_EXTRACTOR not in ("rules", "model", "hybrid"):
     raise ImproperlyConfigured(
         f"EXTRACTION_EXTRACTOR={EXTRACTION_EXTRACTOR!r}: use rules, model or hybrid"

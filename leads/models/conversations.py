@@ -24,6 +24,11 @@ class Conversation(models.Model):
         related_name="conversations_taken",
     )
     agent_since = models.DateTimeField(null=True, blank=True)
+    # A few lines for sales staff, and for the reply's prompt once the conversation outgrows
+    # the model's context: every finished message up to `summary_through` (a message id),
+    # folded in by the `summary` role's model (leads/services/summaries.py).
+    summary = models.TextField(blank=True)
+    summary_through = models.BigIntegerField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

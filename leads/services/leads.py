@@ -96,7 +96,11 @@ def lead_erase(*, lead: Lead, by: User | None) -> Lead:
             text="", client_id=None
         )
         # The conversation is closed: no rep stays in it (and none can join it again).
-        Conversation.objects.filter(id=current.conversation_id).update(agent=None, agent_since=None)
+        Conversation.objects.filter(id=current.conversation_id).update(
+            agent=None,
+            agent_since=None,
+            summary="",  # the summary retells what was said
+        )
         current.visitor.token = visitor_token_new()
         current.visitor.save(update_fields=["token"])
         event_record(lead=current, kind=LeadEvent.Kind.ERASED, actor=by)

@@ -24,7 +24,9 @@ from leads import dispatch
 from leads.errors import QueueUnavailable, Unavailable
 from leads.models import Lead, Notification
 from leads.services.broadcast import frame_send
+from leads.services.summaries import conversation_summarise
 from leads.signing import webhook_signature
+from llm import LLMError
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +110,8 @@ def lead_payload(*, lead: Lead) -> dict[str, Any]:
             "owner": {"username": owner.get_username(), "email": owner.email} if owner else None,
             "url": lead_admin_url(lead=lead),
             "evidence": evidence,
+            # A few lines of the conversation (the `summary` role's); null without one.
+            "summary": lead.conversation.summary or None,
         },
     }
 
@@ -238,6 +242,8 @@ def lead_summary_text(*, lead: Lead) -> str:
         "",
         *(fact for fact in facts if fact),
     ]
+    if lead.conversation.summary:
+        lines += ["", "The conversation:", lead.conversation.summary]
     quotes = lead.evidence.filter(current=True).order_by("field", "id")
     if quotes:
         lines += ["", "In their words:"]
@@ -299,6 +305,11 @@ def notification_send(*, notification_id: int) -> Notification:
         # Two deliveries of the task raced for the same attempt; the other one sends it.
         notification.refresh_from_db()
         return notification
+    try:  # the conversation's summary, up to date, goes with the lead
+        conversation_summarise(conversation_id=notification.lead.conversation_id)
+        notification.lead.conversation.refresh_from_db(fields=["summary", "summary_through"])
+    except LLMError as exc:
+        logger.warning("lead %s goes without a fresh summary: %s", notification.lead_id, exc)
     try:
         if notification.channel == Notification.Channel.WEBHOOK:
             _webhook_deliver(notification)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 import llm
 from leads import policy
-from leads.models import Message, Site
+from leads.models import Conversation, Message, Site
 from leads.selectors.conversations import (
     conversation_turns_before,
     message_answered_by_agent,
@@ -71,9 +71,11 @@ def reply_prompt(
     facts: Mapping[str, object] | None = None,
     declined: Iterable[str] = (),
     qualified: bool = False,
+    summary: str = "",
 ) -> tuple[list[llm.ChatMessage], str | None, str]:
     """The chat the model continues, the qualification field it is told to ask for next, and
-    the turn's note that tells it so.
+    the turn's note that tells it so. `summary` stands for the turns before `turns` (a long
+    conversation's, leads/services/summaries.py).
 
     What stays the same comes first, so the engine reuses what it evaluated before: the Site's
     system prompt (shared by all its conversations), then the turns, each visitor message after
@@ -121,6 +123,8 @@ def reply_prompt(
     if answering:
         notes[turns[-1].id] = note
     chat = [llm.ChatMessage("system", system)]
+    if summary:
+        chat.append(llm.ChatMessage("system", f"Earlier in this conversation: {summary}"))
     for m in turns:
         if m.id in notes and m.role == Message.Role.VISITOR:
             chat.append(llm.ChatMessage("system", notes[m.id]))
@@ -147,6 +151,7 @@ def reply_prompt_for(
         # A bug in reading facts must not cost the visitor their answer: reply without them.
         logger.exception("could not read the lead facts for message %s", message.id)
         known = ReplyFacts(facts={}, declined=[], qualified=False)
+    turns, summary = _summarised(message.conversation, turns, model)
     return reply_prompt(
         site=message.conversation.site,
         turns=turns,
@@ -154,7 +159,28 @@ def reply_prompt_for(
         facts=known.facts,
         declined=known.declined,
         qualified=known.qualified,
+        summary=summary,
     )
+
+
+def _summarised(
+    conversation: Conversation, turns: list[Message], model: llm.BaseLLM
+) -> tuple[list[Message], str]:
+    """`turns`, or, when they outgrow half the model's context and the conversation has a
+    summary, the turns after it and the summary: older turns are folded, not dropped."""
+    window, through = model.context_window, conversation.summary_through
+    if not window or not conversation.summary or through is None:
+        return turns, ""
+    if sum(model.count_tokens(m.text) for m in turns) < window // 2:
+        return turns, ""
+    later = [m for m in turns if m.id > through]
+    if not later:
+        return turns, ""
+    logger.info(
+        "conversation %s outgrew the context: %d turns folded into its summary",
+        conversation.id, len(turns) - len(later),
+    )  # fmt: skip
+    return later, conversation.summary
 
 
 def _warm(model: llm.BaseLLM, messages: list[llm.ChatMessage], slot: int | None) -> bool:

@@ -137,6 +137,7 @@ def test_the_webhook_carries_event_delivery_and_type_headers(lead, receiver):
     assert request.headers["X-Salesbot-Event"] == "lead.qualified"
     assert request.headers["X-Salesbot-Delivery"] == f"lead-{lead.id}-qualified"
     assert request.headers["User-Agent"].startswith("salesbot/")
+    lead.conversation.refresh_from_db()  # the summary written before sending
     assert json.loads(request.body) == json.loads(json.dumps(lead_payload(lead=lead)))
 
 

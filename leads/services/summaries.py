@@ -1,0 +1,100 @@
+"""A conversation's running summary: a few lines for sales staff (the lead page, the qualified
+lead's email and webhook), and what a reply reads in place of the turns that no longer fit the
+model's context.
+
+The `summary` role's model writes it (llm/prompts/summary.txt, or the Site's own). It runs on:
+the summary so far and the messages after it are folded into a new one, so a long conversation
+is never read whole again. Its model calls give way to replies, as the extraction's do.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db.models import Q
+
+import llm
+from leads.models import Conversation, Message
+from leads.services.priority import background_run
+from llm import prompts
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_MAX_TOKENS = 160
+_SPEAKERS = {
+    Message.Role.VISITOR: "Visitor",
+    Message.Role.ASSISTANT: "Assistant",
+    Message.Role.AGENT: "Sales rep",
+}
+
+
+def _transcript(messages: list[Message]) -> str:
+    return "\n".join(f"{_SPEAKERS[Message.Role(m.role)]}: {m.text}" for m in messages)
+
+
+def summary_prompt(
+    *, conversation: Conversation, messages: list[Message], family: str | None = None
+) -> list[llm.ChatMessage]:
+    """What the summary model reads: the instructions, the summary so far, the new messages."""
+    site = conversation.site
+    system = prompts.render(
+        "summary",
+        family=family,
+        override=site.prompt_overrides.get("summary"),
+        company_name=site.name,
+        company_description=site.description,
+    )
+    said = _transcript(messages)
+    if conversation.summary:
+        said = (
+            f"Summary of the conversation so far:\n{conversation.summary}\n\nWhat followed:\n{said}"
+        )
+    return [llm.ChatMessage("system", system), llm.ChatMessage("user", said)]
+
+
+def conversation_summary_due(*, conversation_id: int) -> bool:
+    """Whether SUMMARY_EVERY_MESSAGES finished messages came after the summary (or, without
+    one, since the conversation began)."""
+    conversation = Conversation.objects.filter(id=conversation_id).first()
+    if conversation is None:
+        return False
+    after = conversation.messages.filter(
+        status=Message.Status.COMPLETE, id__gt=conversation.summary_through or 0
+    ).exclude(text="")
+    return bool(after.count() >= settings.SUMMARY_EVERY_MESSAGES)
+
+
+def conversation_summarise(
+    *, conversation_id: int, model: llm.BaseLLM | None = None
+) -> Conversation | None:
+    """Bring the conversation's summary up to its latest finished message; nothing to do when
+    it is current. Safe to run twice: a summary already further along is kept."""
+    conversation = Conversation.objects.select_related("site").filter(id=conversation_id).first()
+    if conversation is None:
+        return None
+    finished = conversation.messages.filter(status=Message.Status.COMPLETE).exclude(text="")
+    new = list(
+        finished.filter(Q(id__gt=conversation.summary_through or 0)).order_by("created", "id")
+    )
+    if not new:
+        return conversation
+    model = model or llm.get_llm(role="summary")
+    prompt = summary_prompt(conversation=conversation, messages=new, family=model.template_family)
+
+    def write() -> str:
+        with llm.call_context(role="summary", conversation_id=conversation_id):
+            done = model.complete(prompt, max_tokens=SUMMARY_MAX_TOKENS, temperature=0.2)
+        return done.text.strip()
+
+    text = background_run(write, what=f"summary of conversation {conversation_id}")
+    if not text:
+        logger.warning("the summary model wrote nothing for conversation %s", conversation_id)
+        return conversation
+    through = max(m.id for m in new)
+    # Only forward: a summary another task wrote further along meanwhile stays.
+    Conversation.objects.filter(id=conversation_id).filter(
+        Q(summary_through__isnull=True) | Q(summary_through__lt=through)
+    ).update(summary=text, summary_through=through)
+    conversation.refresh_from_db(fields=["summary", "summary_through"])
+    return conversation
