@@ -41,6 +41,11 @@ class ModelNotFound(BackendUnavailable):
     """The configured model file does not exist."""
 
 
+class ResourceExhausted(LLMError):
+    """A model does not fit this worker's memory budget (`resources:`), even with every other
+    model unloaded; the message names what it needs and what the budget allows."""
+
+
 class ContextWindowExceeded(LLMError):
     """The prompt does not fit the model's context window."""
 

@@ -15,6 +15,8 @@ from llm.embeddings import Embedder, embedder, embedder_preflight
 from llm.ensemble import EnsembleLLM
 from llm.errors import BackendUnavailable, InvalidOptions, LLMError, UnknownModel
 from llm.failover import FailoverLLM, chain_error
+from llm.resident import ResidentLLM
+from llm.resources import MemoryBudget
 from llm.router import RouterLLM
 from llm.routing import TIERS
 from llm.settings import LLMSettings, load_settings, settings_path
@@ -34,7 +36,8 @@ _BACKENDS: dict[str, str] = {
 _cache: dict[str, BaseLLM] = {}  # keyed by the configuration's JSON
 _settings: LLMSettings | None = None
 _stamp: tuple[str, int] | None = None  # the settings file read, and its mtime then
-_lock = threading.Lock()
+_budget: MemoryBudget | None = None  # the models' memory, when `resources:` sets a budget
+_lock = threading.RLock()  # `_shared` may read the settings for the first time
 
 
 # Backends whose libraries are optional extras of the salesbot package.
@@ -151,8 +154,19 @@ def _shared(config: ModelConfig) -> BaseLLM:
     key = config.model_dump_json()
     with _lock:
         if key not in _cache:
-            _cache[key] = build(config)
+            _cache[key] = _resident(config, key)
         return _cache[key]
+
+
+def _resident(config: ModelConfig, key: str) -> BaseLLM:
+    """`config`'s model; under a memory budget (`resources:`), one the budget manages."""
+    global _budget
+    limits = (_settings or settings()).resources
+    if limits.ram_mb is None and limits.vram_mb is None:
+        return build(config)
+    if _budget is None or _budget.settings != limits:
+        _budget = MemoryBudget(limits)
+    return ResidentLLM(config, build=build, budget=_budget, key=key)
 
 
 def get_llm(model: str | ModelConfig | None = None, *, role: ModelRole = "reply") -> BaseLLM:
@@ -260,9 +274,9 @@ def preflight_role(role: ModelRole) -> list[tuple[str, LLMError]]:
 
 def reset() -> None:
     """Forget the settings and every cached model, releasing what each holds."""
-    global _settings, _stamp
+    global _settings, _stamp, _budget
     with _lock:
         for model in _cache.values():
             model.close()
         _cache.clear()
-        _settings, _stamp = None, None
+        _settings, _stamp, _budget = None, None, None

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from llm.config import ModelConfig, _validate, env_overrides
 from llm.embeddings import EmbeddingSettings
 from llm.errors import InvalidOptions, UnknownModel
+from llm.resources import ResourceSettings
 from llm.routing import TIERS, RouterSettings
 from llm.types import ModelRole
 
@@ -64,6 +65,7 @@ class LLMSettings(BaseModel):
     failover: FailoverSettings = Field(default_factory=FailoverSettings)
     router: RouterSettings | None = Field(None, description="Tiers of models by complexity.")
     ensemble: EnsembleSettings | None = Field(None, description="Models that answer together.")
+    resources: ResourceSettings = Field(default_factory=ResourceSettings)
 
     @model_validator(mode="after")
     def _names_exist(self) -> LLMSettings:
@@ -181,6 +183,7 @@ def load_settings(
             "failover": data.get("failover") or {},
             "router": data.get("router"),
             "ensemble": data.get("ensemble"),
+            "resources": data.get("resources") or {},
         },
         where,
     )
