@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 
+import llm
 from leads import policy
 from leads.extraction.facts import Candidate, Turn
 from leads.extraction.pipeline import PASSES, Mode, Pass, model_read, rules_read
@@ -30,9 +30,6 @@ from leads.services.facts import evidence_store, facts_settle
 from leads.services.leads import lead_ensure
 from leads.services.priority import background_run
 from leads.services.qualification import lead_rescore
-
-if TYPE_CHECKING:
-    import llm
 
 logger = logging.getLogger(__name__)
 
