@@ -131,7 +131,9 @@ def observed(
     started = time.perf_counter()
     first: float | None = None
     done: Completion | None = None
-    error: BaseException | None = None
+    # How it failed, as text: holding the exception would tie this frame to its traceback,
+    # and keep the streams inside (a resident model's "in use") alive until a GC pass.
+    failed: tuple[str, str] | None = None  # (outcome, error type)
     try:
         for item in items:
             if isinstance(item, Completion):
@@ -139,8 +141,10 @@ def observed(
             elif first is None:
                 first = time.perf_counter() - started
             yield item
+    except GeneratorExit:
+        raise  # the caller stopped reading: not a call that ended
     except BaseException as exc:
-        error = exc
+        failed = ("preempted" if isinstance(exc, Preempted) else "error", type(exc).__name__)
         raise
     finally:
         total = time.perf_counter() - started
@@ -161,15 +165,15 @@ def observed(
                 agreement=done.agreement,
                 cost=done.cost,
             )
-        elif error is not None and not isinstance(error, GeneratorExit):
+        elif failed is not None:
             record = CallRecord(
                 role=str(context.get("role", "")),
                 model=name,
                 backend=backend,
-                outcome="preempted" if isinstance(error, Preempted) else "error",
+                outcome=failed[0],
                 total_s=total,
                 context=context,
-                error_type=type(error).__name__,
+                error_type=failed[1],
                 first_token_s=first,
             )
         if record is not None:

@@ -124,6 +124,8 @@ def refresh() -> bool:
         logger.error("the model settings changed but cannot be used, so nothing changes: %s", exc)
         return False
     kept = {config.model_dump_json() for config in new.models.values()}
+    if _settings is not None and new.resources != _settings.resources:
+        kept = set()  # a new memory budget: every model loads again within it
     with _lock:
         released = [m for key, m in _cache.items() if key.startswith("{") and key not in kept]
         for key in [k for k, m in _cache.items() if not k.startswith("{") or m in released]:

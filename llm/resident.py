@@ -33,6 +33,7 @@ class ResidentLLM(BaseLLM):
         self.config, self._build, self._budget, self._key = config, build, budget, key
         self._model: BaseLLM | None = None
         self._lock = threading.Lock()
+        self._calls = 0  # answering now: the budget leaves it loaded
         model = self.loaded()
         super().__init__(**BaseLLM.base_kwargs(config), context_window=model.context_window)
         # What the model can do, known once it was loaded; the same after each reload.
@@ -44,7 +45,10 @@ class ResidentLLM(BaseLLM):
         """The model, loaded (within the budget) if it was not."""
         with self._lock:
             if self._model is None:
-                self._budget.admit(self._key, self.config.name, estimate(self.config), self.unload)
+                self._budget.admit(
+                    self._key, self.config.name, estimate(self.config), self.unload,
+                    busy=lambda: self._calls > 0,
+                )  # fmt: skip
                 try:
                     self._model = self._build(self.config)
                 except BaseException:
@@ -61,13 +65,20 @@ class ResidentLLM(BaseLLM):
         """Release the model's memory; its next call loads it again."""
         with self._lock:
             model, self._model = self._model, None
+        self._budget.forget(self._key)
         if model is not None:
             model.close()
 
     def _stream(
         self, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None
     ) -> Iterator[str | Completion]:
-        return self.loaded()._stream(messages, opts, schema)
+        with self._lock:
+            self._calls += 1  # before it is loaded: no other load may unload it meanwhile
+        try:
+            yield from self.loaded()._stream(messages, opts, schema)
+        finally:
+            with self._lock:
+                self._calls -= 1
 
     def _generate(
         self, messages: Sequence[ChatMessage], options: Options, schema: JsonSchema | None = None
@@ -85,4 +96,3 @@ class ResidentLLM(BaseLLM):
 
     def close(self) -> None:
         self.unload()
-        self._budget.forget(self._key)

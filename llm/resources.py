@@ -23,7 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm.config import ModelConfig
-from llm.errors import ResourceExhausted
+from llm.errors import ModelNotFound, ResourceExhausted
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +81,17 @@ def estimate(config: ModelConfig) -> MemoryEstimate:
     if config.backend not in _GGUF_BACKENDS:
         return MemoryEstimate(0, 0, f"{config.backend}: served elsewhere or not estimated")
     path = config.resolved_model_path()
-    stat = path.stat()
-    weights, layers, embd, heads, kv_heads, vocab = _gguf_facts(
-        path, stat.st_size, stat.st_mtime_ns
-    )
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ModelNotFound(f"model file not found: {path} ({exc})") from exc
+    try:
+        weights, layers, embd, heads, kv_heads, vocab = _gguf_facts(
+            path, stat.st_size, stat.st_mtime_ns
+        )
+    except Exception as exc:  # not a GGUF the reader knows: its size is the best guess
+        logger.warning("cannot read %s as GGUF (%s); its size stands for its need", path, exc)
+        return MemoryEstimate(stat.st_size, 0, f"{path.name}: file size, not read as GGUF")
     head_dim = embd // max(heads, 1)
     kv = 2 * layers * config.n_ctx * kv_heads * head_dim * 2  # K and V, f16
     logits = config.n_batch * vocab * 4
@@ -103,6 +110,7 @@ class _Resident:
     name: str
     need: MemoryEstimate
     unload: Callable[[], None]
+    busy: Callable[[], bool]  # answering a call now: never unloaded then
     used: float
 
 
@@ -135,9 +143,17 @@ class MemoryBudget:
             vram_mb is None or vram + need.vram <= vram_mb * MB
         )
 
-    def admit(self, key: str, name: str, need: MemoryEstimate, unload: Callable[[], None]) -> None:
-        """Make room for `name` (unloading the least recently used models), then count it in;
-        `ResourceExhausted` when it cannot fit even alone."""
+    def admit(
+        self,
+        key: str,
+        name: str,
+        need: MemoryEstimate,
+        unload: Callable[[], None],
+        busy: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """Make room for `name` (unloading the least recently used models that no call is
+        using), then count it in; `ResourceExhausted` when it cannot fit even alone, or not
+        beside the models in use."""
         if not self._fits(need, 0, 0):
             raise ResourceExhausted(
                 f"model {name} needs {need}, more than this worker's budget of "
@@ -146,12 +162,21 @@ class MemoryBudget:
                 "a smaller context (n_ctx) or more GPU layers"
             )
         with self._lock:
+            self._residents.pop(key, None)  # `key` itself, unloaded meanwhile, is counted anew
             evicted = []
-            while self._residents and not self._fits(need, *self.in_use()):
-                oldest = min(self._residents.values(), key=lambda r: r.used)
-                del self._residents[next(k for k, r in self._residents.items() if r is oldest)]
+            while not self._fits(need, *self.in_use()):
+                idle = [(k, r) for k, r in self._residents.items() if not r.busy()]
+                if not idle:
+                    using = ", ".join(f"{r.name} ({r.need})" for r in self._residents.values())
+                    raise ResourceExhausted(
+                        f"model {name} needs {need}, and the models answering calls now take "
+                        f"the rest of the budget: {using}; raise resources: in "
+                        "config/llm.yaml (an ensemble's models answer at once)"
+                    )
+                oldest_key, oldest = min(idle, key=lambda kr: kr[1].used)
+                del self._residents[oldest_key]
                 evicted.append(oldest)
-            self._residents[key] = _Resident(name, need, unload, self._clock())
+            self._residents[key] = _Resident(name, need, unload, busy, self._clock())
         for resident in evicted:
             logger.warning(
                 "unloading model %s (%s) to make room for %s", resident.name, resident.need, name

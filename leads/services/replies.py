@@ -14,7 +14,7 @@ from django.utils import timezone
 
 import llm
 from leads import policy
-from leads.models import Conversation, Message, Site
+from leads.models import Message, Site
 from leads.selectors.conversations import (
     conversation_turns_before,
     message_answered_by_agent,
@@ -25,6 +25,7 @@ from leads.selectors.leads import ReplyFacts, reply_facts
 from leads.services.broadcast import DeltaSender, frame_send
 from leads.services.priority import ReplyMark, ReplyWaiting, reply_generating, reply_mark
 from leads.services.slots import conversation_slot, slot_hold
+from leads.services.summaries import summary_in_place_of
 from llm import prompts
 from llm.sentences import trim_to_sentence
 
@@ -151,7 +152,7 @@ def reply_prompt_for(
         # A bug in reading facts must not cost the visitor their answer: reply without them.
         logger.exception("could not read the lead facts for message %s", message.id)
         known = ReplyFacts(facts={}, declined=[], qualified=False)
-    turns, summary = _summarised(message.conversation, turns, model)
+    turns, summary = summary_in_place_of(message.conversation, turns, model)
     return reply_prompt(
         site=message.conversation.site,
         turns=turns,
@@ -161,26 +162,6 @@ def reply_prompt_for(
         qualified=known.qualified,
         summary=summary,
     )
-
-
-def _summarised(
-    conversation: Conversation, turns: list[Message], model: llm.BaseLLM
-) -> tuple[list[Message], str]:
-    """`turns`, or, when they outgrow half the model's context and the conversation has a
-    summary, the turns after it and the summary: older turns are folded, not dropped."""
-    window, through = model.context_window, conversation.summary_through
-    if not window or not conversation.summary or through is None:
-        return turns, ""
-    if sum(model.count_tokens(m.text) for m in turns) < window // 2:
-        return turns, ""
-    later = [m for m in turns if m.id > through]
-    if not later:
-        return turns, ""
-    logger.info(
-        "conversation %s outgrew the context: %d turns folded into its summary",
-        conversation.id, len(turns) - len(later),
-    )  # fmt: skip
-    return later, conversation.summary
 
 
 def _warm(model: llm.BaseLLM, messages: list[llm.ChatMessage], slot: int | None) -> bool:

@@ -65,36 +65,83 @@ def conversation_summary_due(*, conversation_id: int) -> bool:
     return bool(after.count() >= settings.SUMMARY_EVERY_MESSAGES)
 
 
+def _unsummarised(conversation: Conversation, model: llm.BaseLLM) -> list[Message]:
+    """The finished messages after the summary, up to the first message still being written
+    (a reply in progress must not be passed over), and no more than half the model's context
+    holds: a long backlog is folded in over several rounds."""
+    after = conversation.messages.filter(id__gt=conversation.summary_through or 0)
+    pending = after.exclude(status=Message.Status.COMPLETE).order_by("id").first()
+    if pending is not None:
+        after = after.filter(id__lt=pending.id)
+    # Half of what the context leaves beside the instructions, the summary and its answer.
+    room = ((model.context_window or 4096) - 2 * SUMMARY_MAX_TOKENS) // 2
+    chunk: list[Message] = []
+    for message in after.filter(status=Message.Status.COMPLETE).exclude(text="").order_by("id"):
+        room -= model.count_tokens(message.text) + model.per_message_overhead
+        if chunk and room < 0:
+            break
+        chunk.append(message)
+    return chunk
+
+
 def conversation_summarise(
-    *, conversation_id: int, model: llm.BaseLLM | None = None
+    *, conversation_id: int, model: llm.BaseLLM | None = None, rounds: int = 8
 ) -> Conversation | None:
-    """Bring the conversation's summary up to its latest finished message; nothing to do when
-    it is current. Safe to run twice: a summary already further along is kept."""
+    """Bring the conversation's summary up to its latest finished message, in as many rounds
+    (at most `rounds`) as its backlog needs; nothing to do when it is current. Safe to run
+    twice: a summary already further along is kept."""
     conversation = Conversation.objects.select_related("site").filter(id=conversation_id).first()
     if conversation is None:
         return None
-    finished = conversation.messages.filter(status=Message.Status.COMPLETE).exclude(text="")
-    new = list(
-        finished.filter(Q(id__gt=conversation.summary_through or 0)).order_by("created", "id")
-    )
-    if not new:
-        return conversation
-    model = model or llm.get_llm(role="summary")
+    for _ in range(rounds):
+        model = model or llm.get_llm(role="summary")
+        new = _unsummarised(conversation, model)
+        if not new:
+            break
+        if not _fold(conversation, new, model):
+            break
+    return conversation
+
+
+def _fold(conversation: Conversation, new: list[Message], model: llm.BaseLLM) -> bool:
+    """Fold `new` into the conversation's summary; False when the model wrote nothing."""
     prompt = summary_prompt(conversation=conversation, messages=new, family=model.template_family)
 
     def write() -> str:
-        with llm.call_context(role="summary", conversation_id=conversation_id):
+        with llm.call_context(role="summary", conversation_id=conversation.id):
             done = model.complete(prompt, max_tokens=SUMMARY_MAX_TOKENS, temperature=0.2)
         return done.text.strip()
 
-    text = background_run(write, what=f"summary of conversation {conversation_id}")
+    text = background_run(write, what=f"summary of conversation {conversation.id}")
     if not text:
-        logger.warning("the summary model wrote nothing for conversation %s", conversation_id)
-        return conversation
+        logger.warning("the summary model wrote nothing for conversation %s", conversation.id)
+        return False
     through = max(m.id for m in new)
     # Only forward: a summary another task wrote further along meanwhile stays.
-    Conversation.objects.filter(id=conversation_id).filter(
+    Conversation.objects.filter(id=conversation.id).filter(
         Q(summary_through__isnull=True) | Q(summary_through__lt=through)
     ).update(summary=text, summary_through=through)
     conversation.refresh_from_db(fields=["summary", "summary_through"])
-    return conversation
+    return True
+
+
+def summary_in_place_of(
+    conversation: Conversation, turns: list[Message], model: llm.BaseLLM
+) -> tuple[list[Message], str]:
+    """`turns`, or, when they outgrow half the model's context (or the history limit cut
+    older ones) and the conversation has a summary, the turns after it and the summary:
+    older turns are folded, not dropped."""
+    window, through = model.context_window or 0, conversation.summary_through
+    if not conversation.summary or through is None or not turns:
+        return turns, ""
+    cut = conversation.messages.filter(id__lt=turns[0].id).exists()  # CHAT_HISTORY_LIMIT
+    if not cut and sum(model.count_tokens(m.text) for m in turns) < window // 2:
+        return turns, ""
+    later = [m for m in turns if m.id > through]
+    if not later:
+        return turns, ""
+    logger.info(
+        "conversation %s outgrew the context: %d turns folded into its summary",
+        conversation.id, len(turns) - len(later),
+    )  # fmt: skip
+    return later, conversation.summary

@@ -35,15 +35,16 @@ def _allowed(address: str) -> bool:
 def prometheus_metrics(request: HttpRequest) -> HttpResponse:
     """Every process's series (the workers' model calls among them): no login, but only to
     the addresses of METRICS_ALLOWED_IPS (loopback by default); a request a proxy forwarded
-    is judged by the address it was forwarded for as well."""
+    is served only when every address it was forwarded for is allowed too."""
     client = request.META.get("REMOTE_ADDR") or ""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    origin = forwarded.split(",")[0].strip() if forwarded else client
-    if not (_allowed(client) and _allowed(origin)):
+    # Every hop a proxy says the request came through: a client can write the first ones.
+    hops = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    refused = next((a for a in [client, *hops] if not _allowed(a)), None)
+    if refused is not None:
         return JsonResponse(
             {
                 "code": "metrics_forbidden",
-                "detail": f"/metrics is not served to {origin or 'an unknown address'}; add the "
+                "detail": f"/metrics is not served to {refused or 'an unknown address'}; add the "
                 "scraper's address (or network) to METRICS_ALLOWED_IPS",
             },
             status=403,

@@ -48,6 +48,7 @@ def test_the_metrics_page_gives_each_models_percentiles_errors_and_failovers(cli
         ("127.0.0.1", None, None, 200),
         ("10.1.2.3", None, None, 403),
         ("127.0.0.1", "203.0.113.9", None, 403),  # through a proxy, from outside
+        ("127.0.0.1", "127.0.0.1, 203.0.113.9", None, 403),  # a forged first hop
         ("10.1.2.3", None, ["10.0.0.0/8"], 200),
     ],
 )

@@ -66,6 +66,29 @@ def test_it_runs_on_from_the_summary_so_far_never_the_whole_conversation_again(l
     assert conversation.summary == "Ana starts in May."
 
 
+def test_a_reply_still_being_written_is_not_passed_over(lead):
+    conversation = lead.conversation
+    asked = message_add(conversation, "What about SSO?")
+    writing = message_add(conversation, "", role=Message.Role.ASSISTANT, in_reply_to=asked,
+                          status=Message.Status.GENERATING)  # fmt: skip
+    message_add(conversation, "And the price?")  # the visitor wrote on
+    conversation_summarise(conversation_id=conversation.id, model=FakeLLM(replies=["S1.", "S2."]))
+    conversation.refresh_from_db()
+    assert conversation.summary_through == asked.id  # up to the reply being written
+    Message.objects.filter(id=writing.id).update(text="Yes, SAML.", status=Message.Status.COMPLETE)
+    writer = FakeLLM(replies=["S2."])
+    conversation_summarise(conversation_id=conversation.id, model=writer)
+    assert "Assistant: Yes, SAML." in writer.prompts[0][-1].content
+
+
+def test_a_long_backlog_is_folded_in_over_several_rounds(lead):
+    _talk(lead.conversation, *[("word " * 120, "reply " * 120) for _ in range(3)])
+    writer = FakeLLM(name="small", context_window=1000, replies=[f"R{i}." for i in range(8)])
+    conversation = conversation_summarise(conversation_id=lead.conversation_id, model=writer)
+    assert len(writer.prompts) > 1 and conversation.summary.startswith("R")
+    assert conversation.summary_through == lead.conversation.messages.latest("id").id
+
+
 def test_a_summary_is_due_after_the_configured_number_of_messages(lead, settings):
     settings.SUMMARY_EVERY_MESSAGES = 4
     assert conversation_summary_due(conversation_id=lead.conversation_id)

@@ -58,6 +58,16 @@ def test_the_budget_unloads_the_least_recently_used_to_make_room():
     assert unloaded == ["b"] and budget.in_use() == (80 * MB, 0)
 
 
+def test_a_model_answering_a_call_is_never_unloaded():
+    budget = MemoryBudget(ResourceSettings(ram_mb=100), clock=Clock())
+    unloaded: list[str] = []
+    budget.admit("a", "a", MemoryEstimate(60 * MB, 0, ""), lambda: unloaded.append("a"),
+                 busy=lambda: True)  # fmt: skip
+    with pytest.raises(ResourceExhausted, match="answering calls now"):
+        budget.admit("b", "b", MemoryEstimate(60 * MB, 0, ""), lambda: unloaded.append("b"))
+    assert unloaded == []
+
+
 def test_a_model_too_big_for_the_budget_is_refused_naming_the_numbers():
     budget = MemoryBudget(ResourceSettings(ram_mb=100, vram_mb=8))
     with pytest.raises(ResourceExhausted, match=r"needs 120 MB of RAM and 0 MB of VRAM .*100 MB"):
