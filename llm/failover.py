@@ -156,8 +156,8 @@ class FailoverLLM(BaseLLM):
         failed: list[str] = []
         errors: list[tuple[str, LLMError]] = []
         for member in self._order():
-            # White space alone is no reply begun: the next model may start afresh.
-            begun = "".join(sent) if "".join(sent).strip() else ""
+            begun = "".join(sent)
+            begun = begun if begun.strip() else ""  # white space alone: start afresh
             try:
                 for item in self._member_call(member, messages, opts, schema, begun):
                     if isinstance(item, Completion):

@@ -103,6 +103,12 @@ def listen(listener: Callable[[CallRecord], object]) -> None:
         _listeners.append(listener)
 
 
+def unlisten(listener: Callable[[CallRecord], object]) -> None:
+    """Stop telling `listener` (a test's)."""
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
 def _report(record: CallRecord) -> None:
     role, model = record.role, record.model
     REQUESTS.labels(role, model, record.tier, record.outcome).inc()

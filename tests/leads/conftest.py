@@ -92,4 +92,4 @@ def calls_kept() -> Iterator[None]:
     """Model calls stored, as a worker stores them (leads.tasks registers this at its start)."""
     llm.metrics.listen(model_call_record)
     yield
-    llm.metrics._listeners.remove(model_call_record)
+    llm.metrics.unlisten(model_call_record)

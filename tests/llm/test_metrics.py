@@ -33,7 +33,7 @@ def records() -> Iterator[list[CallRecord]]:
     seen: list[CallRecord] = []
     metrics.listen(seen.append)
     yield seen
-    metrics._listeners.remove(seen.append)
+    metrics.unlisten(seen.append)
 
 
 def sample(name: str, **labels: str) -> float:
@@ -122,5 +122,5 @@ def test_a_listener_that_fails_is_logged_never_the_callers_failure(caplog):
     try:
         assert FakeLLM(name="m-listener", replies=["Fine."]).complete(CHAT).text == "Fine."
     finally:
-        metrics._listeners.remove(broken)
+        metrics.unlisten(broken)
     assert "could not be kept" in caplog.text
