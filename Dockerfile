@@ -24,4 +24,6 @@ RUN python -m llm fetch-bundled --models-dir /app/models \
 ENV STATIC_ROOT=/app/staticfiles STATIC_USE_FINDERS=false LLM_MODELS_DIR=/app/models \
     SALESBOT_VAR_DIR=/app/var PYTHONUNBUFFERED=1
 EXPOSE 8000
-CMD ["uvicorn", "salesbot.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off"]
+# --ws-max-size: 6 × CHAT_MAX_MESSAGE_CHARS + 4096 (leads/protocol.py); uvicorn's own default
+# reads 16 MiB frames. The app writes its own access log, without query strings.
+CMD ["uvicorn", "salesbot.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off", "--ws-max-size", "16096", "--no-access-log"]

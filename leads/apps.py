@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from leads import checks  # noqa: F401 - registers salesbot's system checks (no models in it)
+
 
 class LeadsConfig(AppConfig):
     name = "leads"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from leads.errors import SalesbotError
 
@@ -47,9 +48,28 @@ class ProtocolError(Exception):
         return out
 
 
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text (None: it can): a NUL, which PostgreSQL refuses, or
+    a lone surrogate (JSON's "\\ud800"), which no database encodes."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode (a lone surrogate)"
+    return None
+
+
 class _Frame(BaseModel):
     # Unknown keys are ignored so that later protocol versions can add fields.
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        if isinstance(value, str) and (problem := text_problem(value)) is not None:
+            raise ValueError(problem)
+        return value
 
 
 class Hello(_Frame):
@@ -79,7 +99,7 @@ class Identify(_Frame):
     email: str = Field("", max_length=254)
     name: str = Field("", max_length=200)
     # HMAC-SHA256 of the email by the host's server, for Sites with an identity secret.
-    signature: str = Field("", max_length=128)
+    signature: str = Field("", max_length=128, pattern=r"^[0-9a-fA-F]*$")
 
 
 class Ping(_Frame):
@@ -93,3 +113,71 @@ FRAME_TYPES: dict[str, type[_Frame]] = {
     "identify": Identify,
     "ping": Ping,
 }
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """A client's string as an error message may quote it: short, escaped."""
+    return repr(value[:limit] + ("…" if len(value) > limit else ""))
+
+
+def frame_decode(
+    text_data: str | None, bytes_data: bytes | None, *, max_chars: int
+) -> dict[str, Any]:
+    """The JSON object of a client frame; `ProtocolError` (bad_frame, too_long) for anything
+    else: binary, too large, not JSON, nested past the parser's depth, not an object, no type."""
+    if text_data is None:
+        raise ProtocolError(ErrorCode.BAD_FRAME, "Frames must be JSON text, not binary.")
+    if len(text_data) > frame_max_bytes(max_chars):
+        raise ProtocolError(ErrorCode.TOO_LONG, too_long_detail(max_chars))
+    try:
+        data = json.loads(text_data)
+    except RecursionError:
+        raise ProtocolError(ErrorCode.BAD_FRAME, "The frame is nested too deeply.") from None
+    except ValueError:  # also a number too long to convert
+        raise ProtocolError(ErrorCode.BAD_FRAME, "The frame is not valid JSON.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise ProtocolError(
+            ErrorCode.BAD_FRAME, 'A frame must be a JSON object with a string "type".'
+        )
+    return data
+
+
+def frame_max_bytes(max_chars: int) -> int:
+    """The largest frame a message of `max_chars` needs: JSON escapes a character in at most 6
+    bytes, plus room for the other fields. The ASGI server is given the same cap (`uvicorn
+    --ws-max-size`), so a larger frame is never read into memory."""
+    return 6 * max_chars + 4096
+
+
+def too_long_detail(max_chars: int) -> str:
+    return f"Messages can be at most {max_chars} characters long; please shorten it."
+
+
+def frame_validate(data: dict[str, Any]) -> _Frame:
+    """The typed frame of a decoded one; `ProtocolError` naming the field and what is wrong."""
+    kind: str = data["type"]
+    frame_id = data.get("id")
+    # Echoed in the error only when it is a short, storable string or an integer.
+    echo = None
+    if isinstance(frame_id, str | int) and not isinstance(frame_id, bool):
+        echo = str(frame_id)
+        if len(echo) > 64 or text_problem(echo) is not None:
+            echo = None
+    model = FRAME_TYPES.get(kind)
+    if model is None:
+        known = ", ".join(sorted(FRAME_TYPES))
+        raise ProtocolError(
+            ErrorCode.UNKNOWN_TYPE,
+            f"Unknown frame type {_shown(kind)}; expected one of: {known}.",
+            echo,
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        where = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or kind} {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_url=False, include_input=False)
+        )
+        raise ProtocolError(
+            ErrorCode.BAD_FRAME, f"Invalid {kind!r} frame: {where}.", echo
+        ) from None

@@ -17,7 +17,9 @@ def identity_signature(*, secret: str, email: str) -> str:
 
 def identity_verify(*, secret: str, email: str, signature: str) -> bool:
     """Whether `signature` is the host's signature of `email` under `secret`."""
-    return hmac.compare_digest(identity_signature(secret=secret, email=email), signature)
+    # As bytes: compare_digest refuses a str with non-ASCII characters (TypeError).
+    expected = identity_signature(secret=secret, email=email).encode()
+    return hmac.compare_digest(expected, signature.encode("utf-8", "replace"))
 
 
 def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:

@@ -6,14 +6,17 @@ Every variable is listed in docs/configuration.md and .env.example.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import django_stubs_ext
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from salesbot.redis_urls import celery_broker_url, channel_layer_host, embedded_url
+from salesbot.secret_key import secret_key_kept
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Django's generic classes take type arguments at run time too (admin.ModelAdmin[Site]).
@@ -38,19 +41,28 @@ environ.Env.read_env(BASE_DIR / ".env")  # optional; real environment variables 
 # Runtime state (SQLite file, embedded Redis socket, dev credentials) lives here, never in git.
 VAR_DIR = Path(env("SALESBOT_VAR_DIR", default=str(BASE_DIR / "var")))
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me" if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=false; generate one with "
-        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
-    )
+# Off unless asked for: a traceback page tells an attacker the code, the settings and the data.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Unset: a random key made once for this installation and kept in VAR_DIR (never a public one).
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or secret_key_kept(VAR_DIR / "secret-key")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (docs/deployment.md).
-if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+# Served over HTTPS: plain HTTP is redirected, browsers are told to use HTTPS only (HSTS, which
+# covers the host's own subdomains), and the session and CSRF cookies never travel in clear.
+HTTPS = env.bool("DJANGO_HTTPS", default=BEHIND_TLS_PROXY)
+SECURE_SSL_REDIRECT = HTTPS
+# The load balancer's health check and Prometheus ask over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=HTTPS)
+# Staff sessions end after a working day and when the browser closes.
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_SECONDS", default=12 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -62,11 +74,13 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "django_htmx",
+    "axes",
     "leads",
     "leads.dashboard",
 ]
 
 MIDDLEWARE = [
+    "salesbot.access_log.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,7 +90,40 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login before the view runs.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# The dashboard's and the admin's pages load scripts, styles, images and sockets from this
+# server alone: an injected <script> or inline handler does not run (django-csp). Inline style
+# attributes stay allowed for the admin's own templates; the dashboard has none.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# Staff logins (the admin's form, which the dashboard uses) are throttled by django-axes:
+# after AXES_FAILURE_LIMIT failures for one username from one address, that pair is refused
+# for AXES_COOLOFF_MINUTES. Locking the pair, not the username, keeps an attacker from locking a
+# rep out from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 
 ROOT_URLCONF = "salesbot.urls"
 LOGIN_URL = "admin:login"
@@ -209,11 +256,10 @@ DEMO_HOST_URL = env("DEMO_HOST_URL", default="http://127.0.0.1:8001").rstrip("/"
 # Links in emails point here.
 SALESBOT_BASE_URL = env("SALESBOT_BASE_URL", default="http://localhost:8000")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="salesbot@localhost")
-# Development prints emails; production sends through a local MTA unless EMAIL_URL names one,
-# so that an unconfigured server fails visibly ("could not connect") instead of printing them.
-EMAIL_CONFIG = env.email_url(
-    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
-)
+# Unset, emails are written to the log (`make run`); `manage.py check --deploy` warns about it
+# (leads/checks.py), so a production server does not print them unnoticed.
+EMAIL_URL = env("EMAIL_URL", default="")
+EMAIL_CONFIG = environ.Env.email_url_config(EMAIL_URL or "consolemail://")
 # Unset parts of the URL come back as None: leave Django's defaults for those.
 vars().update({key: value for key, value in EMAIL_CONFIG.items() if value is not None})
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # Django's default waits forever
@@ -243,4 +289,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Not its start-up banner in every process; lockouts are warnings and still show.
+    "loggers": {"axes.apps": {"level": "WARNING"}},
 }

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from leads.protocol import frame_max_bytes
 from llm.errors import LLMError
 from llm.llama_server import LlamaServer
 from llm.settings import load_settings
@@ -38,12 +39,14 @@ from salesbot.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 PYTHON = sys.executable
 
 
-def web_command(host: str, port: int) -> list[str]:
+def web_command(host: str, port: int, max_message_chars: int = 2000) -> list[str]:
     # Open chats do not hold a shutdown up for long: widgets reconnect to the next server.
+    # --ws-max-size: uvicorn reads frames of up to 16 MiB otherwise, before the app's own cap.
     return [
         PYTHON, "-m", "uvicorn", "salesbot.asgi:application",
         "--host", host, "--port", str(port), "--lifespan", "off", "--no-access-log",
         "--timeout-graceful-shutdown", "5",
+        "--ws-max-size", str(frame_max_bytes(max_message_chars)),
     ]  # fmt: skip
 
 
@@ -178,7 +181,9 @@ class Stack:
         self._commands = {
             "worker": worker_command(concurrency, replies, "replies"),
             "extractor": worker_command(1, extraction, "extraction"),
-            "web": web_command(self.host, self.port),
+            "web": web_command(
+                self.host, self.port, int(env.get("CHAT_MAX_MESSAGE_CHARS") or 2000)
+            ),
         }
         if self.model is not None:
             self._commands["model"] = self.model.command()

@@ -47,6 +47,10 @@ def _use_test_redis(redis_url: str) -> Iterator[None]:
     broker = celery_broker_url(redis_url)
     with override_settings(CHANNEL_LAYERS=layers, CELERY_BROKER_URL=broker, REDIS_URL=redis_url):
         celery_app.conf.broker_url = broker
+        # Importing salesbot.asgi (at collection) warmed a producer pool up for the settings'
+        # broker: drop it, or tasks are sent there.
+        celery_app.close()
+        celery_app.amqp._producer_pool = None
         yield
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from pydantic import ValidationError
 
 from leads.asyncdb import database_call
 from leads.errors import IdentityInvalid
@@ -16,7 +14,6 @@ from leads.models import Conversation, Message, Site
 from leads.origins import origin_allowed
 from leads.protocol import (
     CLOSE_FORBIDDEN,
-    FRAME_TYPES,
     ChatMessageFrame,
     Consent,
     ErrorCode,
@@ -24,6 +21,9 @@ from leads.protocol import (
     Identify,
     Ping,
     ProtocolError,
+    frame_decode,
+    frame_validate,
+    too_long_detail,
 )
 from leads.selectors.conversations import (
     conversation_agent,
@@ -125,49 +125,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         if self.site is None:
             return  # refused at connect; the close is on its way
         try:
-            await self._dispatch(self._parse(text_data, bytes_data))
+            data = frame_decode(text_data, bytes_data, max_chars=settings.CHAT_MAX_MESSAGE_CHARS)
+            await self._dispatch(data)
         except ProtocolError as exc:
             await self.send_json(exc.frame())
 
-    def _parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
-        if text_data is None:
-            raise ProtocolError(ErrorCode.BAD_FRAME, "Frames must be JSON text, not binary.")
-        # A frame cannot be much larger than its longest allowed message (JSON may escape it).
-        if len(text_data) > 6 * settings.CHAT_MAX_MESSAGE_CHARS + 1024:
-            raise ProtocolError(ErrorCode.TOO_LONG, self._too_long_detail())
-        try:
-            data = json.loads(text_data)
-        except ValueError:
-            raise ProtocolError(ErrorCode.BAD_FRAME, "The frame is not valid JSON.") from None
-        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-            raise ProtocolError(
-                ErrorCode.BAD_FRAME, 'A frame must be a JSON object with a string "type".'
-            )
-        return data
-
-    @staticmethod
-    def _too_long_detail() -> str:
-        limit = settings.CHAT_MAX_MESSAGE_CHARS
-        return f"Messages can be at most {limit} characters long; please shorten it."
-
     async def _dispatch(self, data: dict[str, Any]) -> None:
+        frame = frame_validate(data)
         kind = data["type"]
-        model = FRAME_TYPES.get(kind)
-        frame_id = str(data["id"]) if isinstance(data.get("id"), str | int) else None
-        if model is None:
-            known = ", ".join(sorted(FRAME_TYPES))
-            raise ProtocolError(
-                ErrorCode.UNKNOWN_TYPE,
-                f"Unknown frame type {kind!r}; expected one of: {known}.",
-                frame_id,
-            )
-        try:
-            frame = model.model_validate(data)
-        except ValidationError as exc:
-            where = ", ".join(".".join(map(str, e["loc"])) or kind for e in exc.errors())
-            raise ProtocolError(
-                ErrorCode.BAD_FRAME, f"Invalid {kind!r} frame: check {where}.", frame_id
-            ) from None
+        frame_id = str(getattr(frame, "id", "")) or None
         try:
             if isinstance(frame, Ping):
                 await self.send_json({"type": "pong"})
@@ -251,7 +217,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         if not text:
             raise ProtocolError(ErrorCode.BAD_FRAME, "The message is empty.", frame_id)
         if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
-            raise ProtocolError(ErrorCode.TOO_LONG, self._too_long_detail(), frame_id)
+            raise ProtocolError(
+                ErrorCode.TOO_LONG, too_long_detail(settings.CHAT_MAX_MESSAGE_CHARS), frame_id
+            )
         try:
             message = await _receive(conversation, frame.model_copy(update={"text": text}))
         except ReplyNotQueued:

@@ -345,3 +345,34 @@ def test_the_dashboard_pages_have_no_accessibility_violations(live_stack, busy_l
         "landmark-one-main",
         "page-has-heading-one",
     } <= checked
+
+
+def test_the_content_security_policy_blocks_nothing_of_our_own(live_stack, busy_lead, page):
+    """Every script, style and socket of the dashboard and the admin comes from the app itself:
+    the policy that stops an injected script lets all of them through."""
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    log_in(page, live_stack.base_url)
+    for path in ["/dashboard/", f"/dashboard/leads/{busy_lead.id}/", "/dashboard/metrics/"]:
+        response = page.goto(f"{live_stack.base_url}{path}")
+        assert (
+            response is not None
+            and "script-src 'self'" in response.headers["content-security-policy"]
+        )
+        page.wait_for_selector("body[data-live='on']")
+    # An inline script a page were tricked into carrying does not run.
+    page.evaluate(
+        "() => { const s = document.createElement('script');"
+        " s.textContent = 'window.injected = true'; document.body.appendChild(s); }"
+    )
+    assert page.evaluate("window.injected === undefined")
+    assert any("Content Security Policy" in text for text in blocked)
+    blocked.clear()
+    page.goto(f"{live_stack.base_url}/admin/login/?next=/admin/")
+    page.goto(f"{live_stack.base_url}/admin/leads/lead/{busy_lead.id}/change/")
+    assert blocked == []
