@@ -49,6 +49,15 @@ class Unavailable(SalesbotError):
     protocol_code = "unavailable"
 
 
+class Limited(SalesbotError):
+    """More than a limit allows (leads/limits.py): a rate, a quota; the message says when it
+    lets the request through again."""
+
+    code = "limited"
+    http_status = 429
+    protocol_code = "rate_limited"
+
+
 # Kinds of input, each with its own code for logs and API answers.
 
 
@@ -56,6 +65,12 @@ class ThemeInvalid(InvalidInput):
     """A Site's widget theme does not fit the schema; the message names the key to fix."""
 
     code = "invalid_theme"
+
+
+class LimitsInvalid(InvalidInput):
+    """A Site's chat limits do not fit the schema; the message names the key to fix."""
+
+    code = "invalid_limits"
 
 
 class FieldsInvalid(InvalidInput):
@@ -110,6 +125,31 @@ class TakeoverRefused(Refused):
     """The rep cannot do this in the conversation now."""
 
     code = "takeover_refused"
+
+
+class RateLimited(Limited):
+    """Too many messages or conversations too fast; `retry_after` says when to try again."""
+
+    code = "rate_limited"
+    protocol_code = "rate_limited"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
+
+
+class QuotaExceeded(Limited):
+    """The Site's model budget for the day is spent: the assistant takes no more messages."""
+
+    code = "over_quota"
+    protocol_code = "over_quota"
+
+
+class ConversationBusy(Refused):
+    """The assistant is still answering the conversation's previous message."""
+
+    code = "busy"
+    protocol_code = "busy"
 
 
 class QueueUnavailable(Unavailable):

@@ -13,6 +13,8 @@ from leads.errors import SalesbotError
 
 PROTOCOL_VERSION = 1
 CLOSE_FORBIDDEN = 4403  # unknown site key or an Origin the site does not allow
+CLOSE_IDLE = 4408  # nothing said either way for the Site's idle time; reconnect when needed
+CLOSE_TOO_MANY = 4429  # the address holds as many chat sockets as the Site allows
 
 
 class ErrorCode(StrEnum):
@@ -24,27 +26,41 @@ class ErrorCode(StrEnum):
     REPLY_FAILED = "reply_failed"
     CONSENT_REQUIRED = "consent_required"
     REFUSED = "refused"
+    RATE_LIMITED = "rate_limited"
+    OVER_QUOTA = "over_quota"
+    BUSY = "busy"
 
 
 class ProtocolError(Exception):
     """A frame the server rejects; the connection stays open."""
 
-    def __init__(self, code: ErrorCode, detail: str, frame_id: str | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        detail: str,
+        frame_id: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(detail)
         self.code, self.detail, self.frame_id = code, detail, frame_id
+        self.retry_after = retry_after
 
     @classmethod
     def of(
         cls, error: SalesbotError, frame_id: str | None = None, prefix: str = ""
     ) -> ProtocolError:
-        """The protocol's answer to a domain error: its kind's code, its message."""
+        """The protocol's answer to a domain error: its kind's code, its message, and when a
+        rate limit lets the frame through (`retry_after`, seconds)."""
         detail = error.detail if error.detail.endswith((".", "!", "?")) else f"{error.detail}."
-        return cls(ErrorCode(error.protocol_code), f"{prefix}{detail}", frame_id)
+        retry_after = getattr(error, "retry_after", None)
+        return cls(ErrorCode(error.protocol_code), f"{prefix}{detail}", frame_id, retry_after)
 
     def frame(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "error", "code": self.code.value, "detail": self.detail}
         if self.frame_id is not None:
             out["id"] = self.frame_id
+        if self.retry_after is not None:
+            out["retry_after"] = self.retry_after
         return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -98,3 +99,11 @@ def test_check_deploy_is_silent_under_the_production_settings(tmp_path):
 def test_check_deploy_names_each_unsafe_setting(tmp_path, change, warning):
     result = _deploy_check(tmp_path, **(PRODUCTION | change))
     assert result.returncode != 0 and warning in result.stderr
+
+
+def test_every_environment_variable_of_the_settings_is_documented():
+    """docs/configuration.md lists each variable salesbot/settings.py reads."""
+    source = (ROOT / "salesbot" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    documented = (ROOT / "docs" / "configuration.md").read_text()
+    assert read and {name for name in read if f"`{name}`" not in documented} == set()

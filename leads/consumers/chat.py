@@ -1,19 +1,28 @@
-"""The chat WebSocket: parses frames, calls services, forwards the conversation's events."""
+"""The chat WebSocket: parses frames, calls services, forwards the conversation's events.
+
+Within the Site's limits (leads/limits.py): an address holds a bounded number of sockets, a
+socket with nothing said either way for the idle time is closed, and the rates, the day's
+model tokens and the one reply in flight are the services' to enforce.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 
-from leads.asyncdb import database_call
-from leads.errors import IdentityInvalid
-from leads.models import Conversation, Message, Site
+from leads.consumers import calls
+from leads.errors import ConversationBusy, IdentityInvalid, QuotaExceeded, RateLimited
+from leads.limits import ChatLimits
+from leads.models import Conversation, Site
 from leads.origins import origin_allowed
 from leads.protocol import (
     CLOSE_FORBIDDEN,
+    CLOSE_IDLE,
+    CLOSE_TOO_MANY,
     ChatMessageFrame,
     Consent,
     ErrorCode,
@@ -25,107 +34,85 @@ from leads.protocol import (
     frame_validate,
     too_long_detail,
 )
-from leads.selectors.conversations import (
-    conversation_agent,
-    conversation_history,
-    site_get_by_key,
-)
 from leads.services.broadcast import conversation_group
-from leads.services.conversations import (
-    conversation_consent_record,
-    conversation_resume_or_start,
-)
-from leads.services.facts import lead_identify
-from leads.services.messages import ReplyNotQueued, message_receive
-from leads.services.takeover import agent_display_name
+from leads.services.messages import ReplyNotQueued
+from leads.services.throttle import SOCKET_LEASE_SECONDS
 
 logger = logging.getLogger(__name__)
 
 
-@database_call
-def _site(key: str) -> Site | None:
-    return site_get_by_key(key=key)
-
-
-@database_call
-def _resume(site: Site, token: str | None) -> tuple[Conversation, str]:
-    conversation = conversation_resume_or_start(site=site, visitor_token=token)
-    return conversation, conversation.visitor.token
-
-
-@database_call
-def _history(conversation: Conversation) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
-    """The stored messages the widget shows, and the rep in the conversation (None: the bot)."""
-    history = conversation_history(conversation=conversation, limit=settings.CHAT_HISTORY_LIMIT)
-    agent = conversation_agent(conversation=conversation)
-    return [_message_json(m) for m in history], (
-        {"name": agent_display_name(agent)} if agent is not None else None
-    )
-
-
-@database_call
-def _receive(conversation: Conversation, frame: ChatMessageFrame) -> Message:
-    return message_receive(conversation=conversation, text=frame.text, client_id=frame.id)
-
-
-@database_call
-def _consent(conversation: Conversation, frame: Consent) -> Conversation:
-    return conversation_consent_record(conversation=conversation, notice=frame.notice)
-
-
-@database_call
-def _identify(conversation: Conversation, frame: Identify) -> None:
-    lead_identify(
-        conversation=conversation, email=frame.email, name=frame.name, signature=frame.signature
-    )
-
-
-def _message_json(message: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": message.id,
-        "role": message.role,
-        "text": message.text,
-        "created": message.created.isoformat(),
-    }
-    if message.client_id is not None:
-        # Lets a client whose ack was lost match the stored message to the one it shows.
-        out["client_id"] = str(message.client_id)
-    if message.role == Message.Role.AGENT and message.author is not None:
-        out["name"] = agent_display_name(message.author)
-    return out
-
-
-def _origin(scope: dict[str, Any]) -> str | None:
-    for name, value in scope.get("headers", []):
-        if name == b"origin":
-            return str(value.decode("latin-1"))
-    return None
-
-
 class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channels ships no type hints
     site: Site | None = None
+    limits: ChatLimits = ChatLimits()
+    address = "unknown"
     conversation: Conversation | None = None
+    # When a message last went either way, and the timer that closes an idle socket and keeps
+    # its lease (throttle.socket_open) alive meanwhile.
+    _active_at = 0.0
+    _timer: asyncio.TimerHandle | None = None
+    _chores: set[asyncio.Task[None]]
 
     async def connect(self) -> None:
-        site = await _site(self.scope["url_route"]["kwargs"]["site_key"])
+        found = await calls.site_with_limits(self.scope["url_route"]["kwargs"]["site_key"])
         # Accept first: a close before accepting is an HTTP 403 that carries no close code.
         await self.accept()
-        if site is None or not origin_allowed(_origin(self.scope), site.allowed_origins):
+        if found is None or not origin_allowed(calls.origin(self.scope), found[0].allowed_origins):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.site = site
+        site, self.limits = found
+        self.address = calls.address(self.scope)
+        if not await calls.socket_open(
+            site_id=site.id, limits=self.limits, address=self.address, channel=self.channel_name
+        ):
+            await self.close(code=CLOSE_TOO_MANY)
+            return
+        self.site, self._chores = site, set()
+        self._active_at = time.monotonic()
+        self._timer = asyncio.get_running_loop().call_later(self._next_tick(), self._tick)
+
+    def _next_tick(self) -> float:
+        idle_left = self._active_at + self.limits.idle_seconds - time.monotonic()
+        return max(0.0, min(idle_left, SOCKET_LEASE_SECONDS / 2))
+
+    def _tick(self) -> None:
+        """Close the socket once idle; until then, renew its lease in good time."""
+        assert self.site is not None
+        if time.monotonic() - self._active_at >= self.limits.idle_seconds:
+            self._timer = None
+            self._chore(self.close(code=CLOSE_IDLE))
+            return
+        self._chore(
+            calls.socket_renew(
+                site_id=self.site.id, address=self.address, channel=self.channel_name
+            )
+        )
+        self._timer = asyncio.get_running_loop().call_later(self._next_tick(), self._tick)
+
+    def _chore(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._chores.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._chores.discard)
 
     async def disconnect(self, code: int) -> None:
         if self.conversation is not None:
             await self.channel_layer.group_discard(
                 conversation_group(self.conversation.id), self.channel_name
             )
+        if self.site is not None:
+            if self._timer is not None:
+                self._timer.cancel()
+            await calls.socket_close(
+                site_id=self.site.id, address=self.address, channel=self.channel_name
+            )
+            self.site = None
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.site is None:
             return  # refused at connect; the close is on its way
         try:
-            data = frame_decode(text_data, bytes_data, max_chars=settings.CHAT_MAX_MESSAGE_CHARS)
+            data = frame_decode(text_data, bytes_data, max_chars=self.limits.message_chars)
+            if data["type"] != "ping":  # the widget's heartbeat is not the visitor's activity
+                self._active_at = time.monotonic()
             await self._dispatch(data)
         except ProtocolError as exc:
             await self.send_json(exc.frame())
@@ -158,13 +145,21 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
     async def _hello(self, frame: Hello) -> None:
         assert self.site is not None
         if self.conversation is not None:
-            await self.disconnect(0)
-        conversation, token = await _resume(self.site, frame.visitor)
+            await self.channel_layer.group_discard(
+                conversation_group(self.conversation.id), self.channel_name
+            )
+            self.conversation = None
+        try:
+            conversation, token = await calls.conversation_resume(
+                self.site, frame.visitor, self.limits, self.address
+            )
+        except RateLimited as exc:
+            raise ProtocolError.of(exc) from None
         # Join before reading the history, so that no reply falls between the two: one
         # finished in between arrives both live and in the history (same id, no harm).
         await self.channel_layer.group_add(conversation_group(conversation.id), self.channel_name)
         self.conversation = conversation
-        history, agent = await _history(conversation)
+        history, agent = await calls.history(conversation)
         await self.send_json(
             {
                 "type": "welcome",
@@ -195,7 +190,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
 
     async def _consent(self, frame: Consent) -> None:
         frame_id = str(frame.id)
-        self.conversation = await _consent(self._conversation(frame_id), frame)
+        self.conversation = await calls.consent(self._conversation(frame_id), frame)
         await self.send_json({"type": "ack", "id": frame_id})
 
     async def _identify(self, frame: Identify) -> None:
@@ -203,7 +198,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         conversation = self._conversation(frame_id)
         self._require_consent(conversation, frame_id)
         try:
-            await _identify(conversation, frame)
+            await calls.identify(conversation, frame)
         except IdentityInvalid as exc:
             # The host page's mistake, told to the page: other errors are not the visitor's.
             raise ProtocolError.of(exc, frame_id, prefix="identify: ") from None
@@ -216,12 +211,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         text = frame.text.strip()
         if not text:
             raise ProtocolError(ErrorCode.BAD_FRAME, "The message is empty.", frame_id)
-        if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
+        if len(text) > self.limits.message_chars:
             raise ProtocolError(
-                ErrorCode.TOO_LONG, too_long_detail(settings.CHAT_MAX_MESSAGE_CHARS), frame_id
+                ErrorCode.TOO_LONG, too_long_detail(self.limits.message_chars), frame_id
             )
         try:
-            message = await _receive(conversation, frame.model_copy(update={"text": text}))
+            message = await calls.receive(
+                conversation, frame.model_copy(update={"text": text}), self.limits, self.address
+            )
+        except (RateLimited, QuotaExceeded, ConversationBusy) as exc:
+            raise ProtocolError.of(exc, frame_id) from None
         except ReplyNotQueued:
             # Stored, but nobody will answer it yet: no ack, so the client sends it again.
             raise ProtocolError(
@@ -234,4 +233,5 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
         """A frame from the conversation's group (typing, delta, reply, error)."""
+        self._active_at = time.monotonic()
         await self.send_json(event["frame"])

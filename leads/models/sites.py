@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from leads.errors import FieldsInvalid, ScoringConfigInvalid, ThemeInvalid
+from leads.errors import FieldsInvalid, LimitsInvalid, ScoringConfigInvalid, ThemeInvalid
 from leads.fields import DEFAULT_QUALIFICATION_ORDER
+from leads.limits import ChatLimits, limits_parse
 from leads.policy import validate_fields
 from leads.scoring import weights_validate
 from leads.theme import theme_parse
@@ -125,6 +126,16 @@ class Site(models.Model):
         help_text="Staff who work this site's leads on the dashboard; superusers see every site.",
     )
 
+    limits = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The chat's abuse limits, each optional: "
+        + ", ".join(
+            f"{name} (default {field.default})" for name, field in ChatLimits.model_fields.items()
+        )
+        + "; see docs/security.md.",
+    )
+
     class OverBudget(models.TextChoices):
         WARN = "warn", "Warn staff"
         CHEAPER = "cheaper", "Warn staff and answer with the simple tier's model"
@@ -164,6 +175,10 @@ class Site(models.Model):
             errors["theme"] = str(exc)
         if self.consent_required and not self.privacy_notice_url:
             errors["privacy_notice_url"] = "visitors need a privacy notice to consent to"
+        try:
+            limits_parse(self.limits)
+        except LimitsInvalid as exc:
+            errors["limits"] = str(exc)
         try:
             validate_fields(self.qualification_fields)
         except FieldsInvalid as exc:

@@ -105,6 +105,25 @@ def visitor_messages_unanswered(
     )
 
 
+def conversation_reply_in_flight(*, conversation: Conversation) -> bool:
+    """Whether the assistant is answering one of the conversation's visitor messages: its reply
+    is being written (a live lease), or it was sent less than CHAT_REPLY_TIMEOUT_SECONDS ago and
+    has no reply yet. A failed, abandoned or long-lost reply is not in flight, nor is a message
+    a rep answers."""
+    now = timezone.now()
+    sent_since = now - timedelta(seconds=settings.CHAT_REPLY_TIMEOUT_SECONDS)
+    lease_start = now - timedelta(seconds=settings.REPLY_LEASE_SECONDS)
+    return (
+        Message.objects.filter(conversation=conversation, role=Message.Role.VISITOR)
+        .exclude(_answered_by_agent())
+        .filter(
+            Q(reply__isnull=True, created__gt=sent_since)
+            | Q(reply__status=Message.Status.GENERATING, reply__claimed_at__gte=lease_start)
+        )
+        .exists()
+    )
+
+
 def _answered_by_agent() -> Q:
     """A visitor message a rep answers: they hold its conversation, or wrote after it."""
     rep_wrote_after = Message.objects.filter(

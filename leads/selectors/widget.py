@@ -7,12 +7,30 @@ from typing import Any
 
 from django.conf import settings
 
-from leads.errors import ThemeInvalid
+from leads.errors import LimitsInvalid, ThemeInvalid
+from leads.limits import ChatLimits, limits_parse
 from leads.models import Site
 from leads.protocol import PROTOCOL_VERSION
 from leads.theme import WidgetTheme, palette, theme_parse
 
 logger = logging.getLogger(__name__)
+
+
+def site_limits(*, site: Site) -> ChatLimits:
+    """The limits `site`'s chat runs under; its message length within CHAT_MAX_MESSAGE_CHARS.
+
+    Limits saved outside the admin's validation fall back to the defaults, with an error in
+    the log, as a theme does.
+    """
+    try:
+        limits = limits_parse(site.limits)
+    except LimitsInvalid as exc:
+        logger.error("site %s: invalid limits, using the defaults: %s", site.key, exc)
+        limits = ChatLimits()
+    cap = settings.CHAT_MAX_MESSAGE_CHARS
+    return (
+        limits if limits.message_chars <= cap else limits.model_copy(update={"message_chars": cap})
+    )
 
 
 def widget_config(*, site: Site) -> dict[str, Any]:
@@ -38,7 +56,7 @@ def widget_config(*, site: Site) -> dict[str, Any]:
         "position": theme.position,
         "avatar_url": theme.avatar_url,
         "privacy": privacy,
-        "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+        "max_chars": site_limits(site=site).message_chars,
         "heartbeat_seconds": settings.CHAT_HEARTBEAT_SECONDS,
         "reply_timeout_seconds": settings.CHAT_REPLY_TIMEOUT_SECONDS,
         "max_age_seconds": settings.WIDGET_CONFIG_MAX_AGE,

@@ -7,31 +7,54 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from leads.limits import ChatLimits
 from leads.models import Conversation, Site, Visitor
+from leads.services.throttle import conversation_allowed
 
 
 def visitor_token_new() -> str:
     return secrets.token_urlsafe(24)
 
 
+def _visitor_resume(*, site: Site, visitor_token: str | None) -> Visitor | None:
+    if not visitor_token:
+        return None
+    visitor = Visitor.objects.filter(site=site, token=visitor_token).first()
+    if visitor is not None:
+        visitor.save(update_fields=["last_seen"])
+    return visitor
+
+
 @transaction.atomic
+def _conversation_of(*, site: Site, visitor: Visitor | None) -> Conversation:
+    """The latest conversation of `visitor` (a new one without), started if it has none."""
+    if visitor is None:
+        visitor = Visitor.objects.create(site=site, token=visitor_token_new())
+    conversation = visitor.conversations.order_by("-created").first()
+    if conversation is None:
+        conversation = Conversation.objects.create(site=site, visitor=visitor)
+    return conversation
+
+
 def conversation_resume_or_start(*, site: Site, visitor_token: str | None) -> Conversation:
     """The visitor's latest conversation on `site`; a new visitor and conversation otherwise.
 
     A token from another site, or one that is unknown, starts afresh with a new token rather
     than failing: the widget simply stores the token the server returns.
     """
-    visitor = None
-    if visitor_token:
-        visitor = Visitor.objects.filter(site=site, token=visitor_token).first()
-    if visitor is None:
-        visitor = Visitor.objects.create(site=site, token=visitor_token_new())
-    else:
-        visitor.save(update_fields=["last_seen"])
-    conversation = visitor.conversations.order_by("-created").first()
-    if conversation is None:
-        conversation = Conversation.objects.create(site=site, visitor=visitor)
-    return conversation
+    visitor = _visitor_resume(site=site, visitor_token=visitor_token)
+    return _conversation_of(site=site, visitor=visitor)
+
+
+def conversation_open(
+    *, site: Site, visitor_token: str | None, limits: ChatLimits, address: str
+) -> Conversation:
+    """`conversation_resume_or_start` for the chat socket: a new conversation counts against
+    the address's hourly limit (`RateLimited`, nothing written), a resumed one does not."""
+    visitor = _visitor_resume(site=site, visitor_token=visitor_token)
+    if visitor is None or not visitor.conversations.exists():
+        conversation_allowed(site_id=site.id, limits=limits, address=address)
+    return _conversation_of(site=site, visitor=visitor)
 
 
 def conversation_consent_record(*, conversation: Conversation, notice: str) -> Conversation:

@@ -10,9 +10,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leads import dispatch
-from leads.errors import QueueUnavailable
+from leads.errors import ConversationBusy, QueueUnavailable
+from leads.limits import ChatLimits
 from leads.models import Conversation, Message
-from leads.selectors.conversations import message_answered_by_agent, visitor_messages_unanswered
+from leads.selectors.conversations import (
+    conversation_reply_in_flight,
+    message_answered_by_agent,
+    visitor_messages_unanswered,
+)
 from leads.services.extraction import (
     message_arriving_read,
     message_received_store,
@@ -20,6 +25,7 @@ from leads.services.extraction import (
 )
 from leads.services.history import conversation_changed
 from leads.services.priority import reply_mark, reply_queued
+from leads.services.throttle import message_allowed, tokens_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +94,36 @@ def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UU
         # A rep answers it, but its extraction may have been lost with the first attempt.
         reply_enqueue(existing, reply=False)
     return existing
+
+
+def visitor_message_receive(
+    *,
+    conversation: Conversation,
+    text: str,
+    client_id: uuid.UUID,
+    limits: ChatLimits,
+    address: str,
+) -> Message:
+    """`message_receive` for the chat socket, within the Site's limits. A new message must fit
+    the day's model tokens (`QuotaExceeded`), wait for the reply to the one before
+    (`ConversationBusy`), and keep to the visitor's and the address's rates (`RateLimited`; only
+    messages taken are counted). A message sent again (the same client id) is only looked up, so
+    a resend is never refused or counted twice.
+    """
+    if not conversation.messages.filter(client_id=client_id).exists():
+        tokens_allowed(site_id=conversation.site_id, limits=limits)
+        if conversation_reply_in_flight(conversation=conversation):
+            raise ConversationBusy(
+                "The assistant is still answering your previous message; this one is sent "
+                "once it has."
+            )
+        message_allowed(
+            site_id=conversation.site_id,
+            limits=limits,
+            visitor_id=conversation.visitor_id,
+            address=address,
+        )
+    return message_receive(conversation=conversation, text=text, client_id=client_id)
 
 
 def replies_requeue(*, older_than: timedelta, within: timedelta) -> int:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import llm
-from leads.models import ModelCall
+from leads.models import ModelCall, Site
+from leads.selectors.widget import site_limits
+from leads.services.throttle import tokens_spend
 
 
 def _ms(seconds: float | None) -> int | None:
@@ -11,9 +13,10 @@ def _ms(seconds: float | None) -> int | None:
 
 
 def model_call_record(record: llm.CallRecord) -> ModelCall:
-    """Store `record`; its context's `conversation_id` ties it to a conversation."""
+    """Store `record`; its context's `conversation_id` ties it to a conversation, whose Site's
+    day of model tokens it is charged to (`tokens_per_day`)."""
     conversation_id = record.context.get("conversation_id")
-    return ModelCall.objects.create(
+    call = ModelCall.objects.create(
         role=record.role[:32],
         model=record.model[:200],
         backend=record.backend[:32],
@@ -30,3 +33,10 @@ def model_call_record(record: llm.CallRecord) -> ModelCall:
         agreement=record.agreement,
         cost=record.cost,
     )
+    site = None
+    if call.conversation_id is not None:
+        site = Site.objects.filter(conversations=call.conversation_id).first()
+    if site is not None:
+        tokens = (record.prompt_tokens or 0) + (record.completion_tokens or 0)
+        tokens_spend(site_id=site.id, limits=site_limits(site=site), tokens=tokens)
+    return call

@@ -285,6 +285,8 @@
   var unread = 0;
   var ws = null, ready = false, attempts = 0, resends = 0, lastSeen = 0;
   var retryTimer = null, resendTimer = null, beat = null, replyTimer = null;
+  var held = false;  // a message the server told to wait for the reply in flight ("busy")
+  var idle = false;  // the server closed the idle socket: open it when the visitor is back
 
   // ---- messages ------------------------------------------------------------------------------
   function item(key, role, before) {
@@ -359,6 +361,7 @@
     clearTimeout(replyTimer);
     var late = items.timeout;
     if (late) { late.node.remove(); delete items.timeout; }
+    if (held) { held = false; outbox.forEach(send); }  // what waited for this reply ("busy")
   }
 
   function replyTimedOut() {
@@ -393,6 +396,7 @@
 
   function connect() {
     if (ws || retryTimer || refused || !mounted) return;
+    idle = false;
     var sock = ws = new WebSocket(WS_URL);
     sock.onopen = function () {
       lastSeen = Date.now();
@@ -410,26 +414,30 @@
     sock.onclose = function (event) { if (sock === ws) lost(event.code); };
   }
 
-  function lost(code) {
+  // 4408: closed for being idle, opened again when the visitor comes back; 4429: the network
+  // holds too many chats, tried again in a minute; a refused hello says when (`wait`).
+  function lost(code, wait, text) {
     ws = null;
     ready = false;
     clearInterval(beat);
     typing.hidden = true;
     clearTimeout(replyTimer);
     if (code === 4403) { refuse("this page's origin may not open the chat"); return; }
-    banner.textContent = t("offline");
+    if (code === 4408) { idle = true; return; }
+    banner.textContent = text || t("offline");
     banner.hidden = false;
-    retryTimer = setTimeout(function () { retryTimer = null; connect(); }, backoff(attempts++, 30000));
+    wait = wait || (code === 4429 ? 60000 : backoff(attempts++, 30000));
+    retryTimer = setTimeout(function () { retryTimer = null; connect(); }, wait);
   }
 
   // A socket that stopped answering (half-open: no close ever comes) is dropped, not waited on.
-  function drop() {
+  function drop(wait, text) {
     var sock = ws;
     if (!sock) return;
     ws = null;
     sock.onclose = null;
     try { sock.close(); } catch (e) { /* already closing */ }
-    lost(1006);
+    lost(1006, wait, text);
   }
 
   // Dead when a ping has had no answer for a whole interval. Measured from the ping, not by the
@@ -577,6 +585,16 @@
       outbox = outbox.filter(function (f) { return !items["c" + f.id]; });
       saveOutbox();
       resends = 0;
+      return;
+    }
+    if (frame.code === "busy") { held = true; return; }  // sent again once the reply is done
+    if (frame.code === "rate_limited") {  // kept, and sent again when the server says
+      var wait = (frame.retry_after || 60) * 1000;
+      if (!ready) return drop(wait, frame.detail);
+      var slow = frame.id && items["c" + frame.id];
+      if (slow) setState(slow, "sending", frame.detail);
+      clearTimeout(resendTimer);
+      resendTimer = setTimeout(function () { resendTimer = null; outbox.forEach(send); }, wait);
       return;
     }
     if (frame.code === "consent_required") {  // the message waits for the visitor's consent
@@ -763,6 +781,11 @@
   panel.addEventListener("keydown", function (e) {
     if (e.key === "Escape") toggle(false, true);
     if (e.key === "Tab" && matchMedia("(max-width:480px)").matches) trapFocus(e);
+  });
+  // Back after the server closed an idle chat: the visitor types, or comes back to the page.
+  input.addEventListener("focus", function () { if (idle) connect(); });
+  document.addEventListener("visibilitychange", function () {
+    if (idle && !document.hidden && !panel.hidden) connect();
   });
   window.addEventListener("online", function () {
     if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; connect(); }

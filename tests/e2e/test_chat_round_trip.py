@@ -10,6 +10,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from leads.models import Message
+from leads.protocol import frame_max_bytes
 from llm.sentences import trim_to_sentence
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -95,3 +96,21 @@ def test_a_conversations_next_turn_starts_from_what_the_engine_evaluated(live_st
     assert first.cached_tokens is not None and second.cached_tokens is not None
     assert second.cached_tokens >= first.prompt_tokens, (first.prompt_tokens, second.cached_tokens)
     assert second.prompt_tokens - second.cached_tokens < first.prompt_tokens / 2
+
+
+def test_the_web_server_reads_no_frame_larger_than_the_longest_message_needs(live_stack, demo_site):
+    """uvicorn closes the socket (1009) on a frame past `frame_max_bytes`, before the app reads
+    it; the longest message allowed, every character escaped, still fits."""
+    longest = json.dumps(
+        {"type": "message", "id": str(uuid.uuid4()), "text": "\u00e9" * 2000}, ensure_ascii=True
+    )
+    assert len(longest) < frame_max_bytes(2000)
+    with _ws(live_stack) as ws:
+        ws.send(json.dumps({"type": "hello"}))
+        assert _recv(ws)["type"] == "welcome"
+        ws.send(longest)
+        assert _recv(ws)["type"] == "ack"
+        ws.send("x" * (frame_max_bytes(2000) + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009

@@ -355,3 +355,54 @@ def test_visitor_text_is_rendered_as_text_never_as_html(live_stack, page):
     assert widget.locator(".msg.visitor .body").inner_text() == payload
     assert widget.locator(".msg img, .msg b").count() == 0
     assert page.evaluate("window.__pwned") is None
+
+
+def test_a_message_sent_while_the_assistant_answers_is_answered_next(live_stack, demo_site, page):
+    """The server takes one message at a time per conversation ("busy"): the widget holds the
+    second until the first reply is done, then sends it, and both are answered in order."""
+    seen = frames(page)
+    widget = open_demo(page, live_stack.demo_url)
+    say(widget, "Hi there")
+    say(widget, "What does it cost?")
+    replies(page, 3)  # the greeting and two replies
+    assert any(frame.get("code") == "busy" for frame in seen)
+    assert widget.locator(".msg.visitor.failed").count() == 0
+
+    def stored() -> list[tuple[str, str]]:
+        return list(
+            Message.objects.filter(conversation__site=demo_site)
+            .order_by("id")
+            .values_list("role", "text")
+        )
+
+    wait_until(page, lambda: len(in_thread(stored)) == 4)
+    assert [role for role, _ in in_thread(stored)] == ["visitor", "assistant"] * 2
+    assert in_thread(stored)[2][1] == "What does it cost?"
+
+
+@pytest.fixture
+def quiet_site(demo_site):  # type: ignore[no-untyped-def]
+    """The demo site closing a socket after two idle seconds."""
+
+    def limit(seconds: int | None) -> None:
+        Site.objects.filter(id=demo_site.id).update(
+            limits={"idle_seconds": seconds} if seconds else {}
+        )
+
+    in_thread(lambda: limit(2))
+    yield demo_site
+    in_thread(lambda: limit(None))
+
+
+def test_an_idle_chat_closes_quietly_and_opens_again_when_the_visitor_types(
+    live_stack, quiet_site, page
+):
+    sockets: list[Any] = []
+    page.on("websocket", lambda ws: sockets.append(ws))
+    widget = open_demo(page, live_stack.demo_url)
+    wait_until(page, lambda: bool(sockets) and sockets[0].is_closed(), timeout=15)
+    page.wait_for_timeout(1000)  # no reconnect and no "offline" notice meanwhile
+    assert len(sockets) == 1 and widget.locator(".banner").is_hidden()
+    say(widget, "Hello again")
+    replies(page, 2)
+    assert len(sockets) == 2

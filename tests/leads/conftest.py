@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from channels.layers import channel_layers
 
 import llm
@@ -22,6 +23,16 @@ def _extraction_does_not_wait(settings):  # type: ignore[no-untyped-def]
     """Replies queued here never run (no worker), so their marks would hold extraction back for
     MARK_SECONDS: only tests/leads/test_priority.py, which runs them, lets it wait."""
     settings.EXTRACTION_YIELDS_TO_REPLIES = False
+
+
+@pytest.fixture(autouse=True)
+def _limits_forgotten(settings):  # type: ignore[no-untyped-def]
+    """Every test starts with the chat's rate counters at zero (they live in the shared Redis,
+    and the tests all chat from one address)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(f"{settings.CELERY_TASK_DEFAULT_QUEUE}:limits*", count=1000):
+        client.delete(key)
+    client.close()
 
 
 @pytest.fixture

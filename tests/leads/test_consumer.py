@@ -334,7 +334,7 @@ async def test_a_server_bug_answers_unavailable_and_keeps_the_connection(site, m
     def boom(**kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("leads.consumers.chat.lead_identify", boom)
+    monkeypatch.setattr("leads.consumers.calls.lead_identify", boom)
     communicator, _ = await _ready()
     frame = {"type": "identify", "id": str(uuid.uuid4()), "email": "jane@example.com"}
     error = await _error(communicator, frame)

@@ -63,6 +63,14 @@ async def _pong(communicator: WebsocketCommunicator) -> None:
     assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
 
 
+@pytest.fixture
+def site(site):  # type: ignore[no-untyped-def]
+    """Each example opens two conversations: more than the default hourly limit allows."""
+    site.limits = {"conversations_per_hour_per_ip": 100_000, "messages_per_minute_per_ip": 100_000}
+    site.save()
+    return site
+
+
 @settings(
     max_examples=60,
     deadline=None,

@@ -9,6 +9,7 @@ import pytest
 import leads.errors
 from leads.errors import (
     InvalidInput,
+    Limited,
     QueueUnavailable,
     Refused,
     SalesbotError,
@@ -26,7 +27,12 @@ from leads.services.takeover import conversation_takeover
 from salesbot.embedded_redis import EmbeddedRedis
 
 # The status each kind of error answers with over HTTP; anything else is the server's fault.
-KIND_STATUS: dict[type[SalesbotError], int] = {InvalidInput: 422, Refused: 409, Unavailable: 503}
+KIND_STATUS: dict[type[SalesbotError], int] = {
+    InvalidInput: 422,
+    Refused: 409,
+    Unavailable: 503,
+    Limited: 429,
+}
 
 
 def _subclasses(cls: type[SalesbotError]) -> list[type[SalesbotError]]:
@@ -54,7 +60,7 @@ def test_the_walk_finds_every_error_of_the_taxonomy_and_the_services():
 
 @pytest.mark.parametrize("error", ERRORS, ids=lambda cls: cls.__name__)
 def test_every_error_answers_http_with_its_kinds_status(error: type[SalesbotError]):
-    assert error.http_status in {409, 422, 503, 500}
+    assert error.http_status in {409, 422, 429, 503, 500}
     assert error.http_status == _kind_status(error)
 
 
