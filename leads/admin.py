@@ -31,7 +31,7 @@ from leads.models import (
 )
 from leads.selectors.leads import leads_with_contact_times
 from leads.services.facts import lead_facts_correct
-from leads.services.leads import lead_erase
+from leads.services.leads import lead_erase, leads_delete
 from leads.services.qualification import lead_status_set, lead_status_unlock
 from leads.services.teams import (
     ACCESS_FIELDS,
@@ -192,6 +192,13 @@ class LeadAdmin(admin.ModelAdmin[Lead]):
             lead_facts_correct(lead=obj, values=facts, by=_staff(request))
         if "status" in form.changed_data:
             lead_status_set(lead=obj, status=status, by=_staff(request))
+
+    def delete_model(self, request: HttpRequest, obj: Lead) -> None:
+        """A lead goes with its conversation: left behind, its next message made it again."""
+        leads_delete(lead_ids=[obj.id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        leads_delete(lead_ids=queryset.values_list("id", flat=True))
 
     @admin.action(description="Export selected leads to CSV")
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Lead]) -> StreamingHttpResponse:

@@ -24,7 +24,8 @@ LEAD_EXTRACT = "leads.tasks.lead_extract_task"
 REPLY_SUGGEST = "leads.tasks.reply_suggest_task"
 NOTIFICATION_SEND = "leads.tasks.notification_send_task"
 REPLY_WARM_UP = "leads.tasks.reply_warm_up_task"
-TASKS = (REPLY_GENERATE, LEAD_EXTRACT, REPLY_SUGGEST, NOTIFICATION_SEND, REPLY_WARM_UP)
+PURGE_LEADS = "leads.tasks.purge_leads_task"  # sent by Celery beat (CELERY_BEAT_SCHEDULE)
+TASKS = (REPLY_GENERATE, LEAD_EXTRACT, REPLY_SUGGEST, NOTIFICATION_SEND, REPLY_WARM_UP, PURGE_LEADS)
 
 
 def enqueue(task: str, *args: Any, expires: float | None = None) -> None:

@@ -121,6 +121,12 @@ class LeadActionRefused(Refused):
     code = "lead_action_refused"
 
 
+class ConversationErased(Refused):
+    """The conversation's personal data was erased: it takes nothing more."""
+
+    code = "erased"
+
+
 class TakeoverRefused(Refused):
     """The rep cannot do this in the conversation now."""
 

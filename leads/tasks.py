@@ -30,6 +30,7 @@ from leads.services.notifications import (
     notification_send,
 )
 from leads.services.replies import reply_generate, reply_warm_up
+from leads.services.retention import conversations_purge
 from leads.services.suggestions import reply_suggest
 from leads.services.summaries import conversation_summarise, conversation_summary_due
 from llm.types import ModelRole
@@ -165,3 +166,12 @@ def notification_send_task(self: Task[Any, Any], notification_id: int) -> None:
             return  # recorded as failed and logged by the service
         delay = notification_retry_delay(attempts=exc.notification.attempts)
         raise self.retry(exc=exc, countdown=delay) from exc
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def purge_leads_task() -> None:
+    """Celery beat, daily: each Site's conversations past its retention period are deleted
+    (safe to run twice: what is gone is gone)."""
+    for purged in conversations_purge():
+        if purged.conversations:
+            logger.info("purged %d conversation(s) of %s", purged.conversations, purged.site)

@@ -12,6 +12,7 @@ from typing import Any
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
@@ -195,7 +196,18 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="salesbot")
 # Extraction has its own queue and worker: a reply (which a visitor waits for) never waits behind
 # the model reading an earlier message for lead facts.
 EXTRACTION_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.extraction"
-CELERY_TASK_ROUTES = {"leads.tasks.lead_extract_task": {"queue": EXTRACTION_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "leads.tasks.lead_extract_task": {"queue": EXTRACTION_QUEUE},
+    "leads.tasks.purge_leads_task": {"queue": EXTRACTION_QUEUE},
+}
+# Celery beat (one process per deployment: `make run` and compose start it) runs these.
+CELERY_BEAT_SCHEDULE = {
+    "purge-leads": {
+        "task": "leads.tasks.purge_leads_task",
+        "schedule": crontab(hour=env.int("PURGE_HOUR", default=3), minute=17),
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # The chat.
 CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=2000)

@@ -1,5 +1,6 @@
-"""Run the whole product: (embedded) Redis, the ASGI server, two Celery workers and the demo
-host page; and llama.cpp's server, which holds the model for both workers.
+"""Run the whole product: (embedded) Redis, the ASGI server, two Celery workers, Celery beat (the
+daily purge) and the demo host page; and llama.cpp's server, which holds the model for both
+workers.
 
 One worker answers visitors (and sends notifications), the other reads lead facts, so a reply
 never waits behind extraction. The demo host (salesbot/demo_host.py) is a stand-in customer site
@@ -70,6 +71,11 @@ def worker_command(concurrency: int, queue: str, name: str) -> list[str]:
         "--hostname", f"{name}@%h", "--concurrency", str(concurrency), "--loglevel", "INFO",
         "--without-gossip", "--without-mingle",
     ]  # fmt: skip
+
+
+def beat_command() -> list[str]:
+    # One per deployment: it sends the scheduled tasks (CELERY_BEAT_SCHEDULE) to the workers.
+    return [PYTHON, "-m", "celery", "-A", "salesbot", "beat", "--loglevel", "INFO"]
 
 
 def queues(env: Mapping[str, str]) -> tuple[str, str]:
@@ -181,6 +187,7 @@ class Stack:
         self._commands = {
             "worker": worker_command(concurrency, replies, "replies"),
             "extractor": worker_command(1, extraction, "extraction"),
+            "beat": beat_command(),
             "web": web_command(
                 self.host, self.port, int(env.get("CHAT_MAX_MESSAGE_CHARS") or 2000)
             ),
@@ -194,7 +201,7 @@ class Stack:
                 self.process_start("model")
                 health = self.model.base_url.removesuffix("/v1") + "/health"
                 wait_http_ok(health, timeout, self.processes["model"], "model server")
-            for name in ("worker", "extractor", "demo", "web"):
+            for name in ("worker", "extractor", "beat", "demo", "web"):
                 if name in self._commands:
                     self.process_start(name)
             wait_http_ok(f"{self.base_url}/healthz", timeout, self.processes["web"])
@@ -206,7 +213,8 @@ class Stack:
         return self
 
     def process_start(self, name: str) -> None:
-        """Start one part ("web", "worker", "extractor", "demo", "model"), e.g. after a stop."""
+        """Start one part ("web", "worker", "extractor", "beat", "demo", "model"), e.g. after a
+        stop."""
         # Own sessions: a terminal's Ctrl-C reaches only us, and we stop them in order.
         self.processes[name] = subprocess.Popen(
             self._commands[name], env=self._env, start_new_session=True
@@ -232,7 +240,7 @@ class Stack:
         return None
 
     def stop(self, timeout: float = 30.0) -> None:
-        for name in ("web", "demo", "worker", "extractor", "model"):
+        for name in ("web", "demo", "beat", "worker", "extractor", "model"):
             self.process_stop(name, timeout)
         if self.redis is not None:
             self.redis.stop()

@@ -15,11 +15,18 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from leads.consumers import calls
-from leads.errors import ConversationBusy, IdentityInvalid, QuotaExceeded, RateLimited
+from leads.errors import (
+    ConversationBusy,
+    ConversationErased,
+    IdentityInvalid,
+    QuotaExceeded,
+    RateLimited,
+)
 from leads.limits import ChatLimits
 from leads.models import Conversation, Site
 from leads.origins import origin_allowed
 from leads.protocol import (
+    CLOSE_ERASED,
     CLOSE_FORBIDDEN,
     CLOSE_IDLE,
     CLOSE_TOO_MANY,
@@ -202,6 +209,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         except IdentityInvalid as exc:
             # The host page's mistake, told to the page: other errors are not the visitor's.
             raise ProtocolError.of(exc, frame_id, prefix="identify: ") from None
+        except ConversationErased as exc:
+            raise ProtocolError.of(exc, frame_id) from None
         await self.send_json({"type": "ack", "id": frame_id})
 
     async def _message(self, frame: ChatMessageFrame) -> None:
@@ -219,7 +228,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
             message = await calls.receive(
                 conversation, frame.model_copy(update={"text": text}), self.limits, self.address
             )
-        except (RateLimited, QuotaExceeded, ConversationBusy) as exc:
+        except (RateLimited, QuotaExceeded, ConversationBusy, ConversationErased) as exc:
             raise ProtocolError.of(exc, frame_id) from None
         except ReplyNotQueued:
             # Stored, but nobody will answer it yet: no ack, so the client sends it again.
@@ -230,6 +239,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
             ) from None
         # Only now, with the message committed, does the widget learn it is safe.
         await self.send_json({"type": "ack", "id": frame_id, "message": message.id})
+
+    async def chat_erased(self, event: dict[str, Any]) -> None:
+        """The conversation's data was erased: nothing more is said on this socket."""
+        await self.close(code=CLOSE_ERASED)
 
     async def chat_frame(self, event: dict[str, Any]) -> None:
         """A frame from the conversation's group (typing, delta, reply, error)."""

@@ -29,6 +29,9 @@ class Conversation(models.Model):
     # folded in by the `summary` role's model (leads/services/summaries.py).
     summary = models.TextField(blank=True)
     summary_through = models.BigIntegerField(null=True, blank=True)
+    # The person's data was erased (their lead's erasure, or by person): the conversation takes
+    # no more writes of any kind, and a reply or an extraction in flight drops its output.
+    erased_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

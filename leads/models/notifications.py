@@ -18,6 +18,8 @@ class Notification(models.Model):
         PENDING = "pending"
         SENT = "sent"
         FAILED = "failed"
+        # Not to be sent any more: the lead was erased before it went out.
+        CANCELLED = "cancelled"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notifications")
     channel = models.CharField(max_length=16, choices=Channel.choices)

@@ -136,6 +136,14 @@ class Site(models.Model):
         + "; see docs/security.md.",
     )
 
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Conversations (with their leads) untouched for this many days are deleted by "
+        "the daily purge (manage.py purge_leads); empty: kept until deleted or erased.",
+    )
+
     class OverBudget(models.TextChoices):
         WARN = "warn", "Warn staff"
         CHEAPER = "cheaper", "Warn staff and answer with the simple tier's model"

@@ -3,6 +3,7 @@ the turns a reply reads, and which visitor messages still wait for an answer."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -88,7 +89,10 @@ def visitor_messages_unanswered(
     lease_start = timezone.now() - timedelta(seconds=settings.REPLY_LEASE_SECONDS)
     return (
         Message.objects.filter(
-            role=Message.Role.VISITOR, created__gt=created_after, created__lt=created_before
+            role=Message.Role.VISITOR,
+            created__gt=created_after,
+            created__lt=created_before,
+            conversation__erased_at__isnull=True,
         )
         .exclude(_answered_by_agent())
         .filter(
@@ -103,6 +107,24 @@ def visitor_messages_unanswered(
             )
         )
     )
+
+
+class ErasedWatch:
+    """Whether a conversation was erased, asked as often as a reply streams but read from the
+    database at most once a second; `seen` once it was."""
+
+    def __init__(self, conversation_id: int, every: float = 1.0) -> None:
+        self.conversation_id, self.every = conversation_id, every
+        self.seen, self._next = False, 0.0
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if not self.seen and now >= self._next:
+            self._next = now + self.every
+            self.seen = Conversation.objects.filter(
+                id=self.conversation_id, erased_at__isnull=False
+            ).exists()
+        return self.seen
 
 
 def conversation_reply_in_flight(*, conversation: Conversation) -> bool:

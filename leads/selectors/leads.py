@@ -16,6 +16,14 @@ def lead_facts(lead: Lead) -> dict[str, object]:
     return {name: getattr(lead, name) for name in FACT_NAMES}
 
 
+def lead_facts_json(lead: Lead) -> dict[str, object]:
+    """The lead's facts for a JSON body (a webhook, an export): money as a decimal string, so
+    that no JSON parser rounds it through a float."""
+    facts = lead_facts(lead)
+    amount = facts["budget_amount"]
+    return facts | {"budget_amount": None if amount is None else str(amount)}
+
+
 @dataclass(frozen=True)
 class ReplyFacts:
     """What the assistant knows of the lead when it answers a message."""

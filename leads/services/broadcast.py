@@ -69,6 +69,12 @@ def frame_send(*, conversation_id: int, frame: dict[str, Any]) -> None:
     _group_send(conversation_group(conversation_id), frame)
 
 
+def conversation_close(*, conversation_id: int) -> None:
+    """Close the visitor's open sockets on the conversation (its data was erased): close code
+    4410, after which the widget forgets it."""
+    _group_send(conversation_group(conversation_id), {}, event="chat.erased")
+
+
 class DeltaSender:
     """One reply's deltas, sent as they come but at most one frame per `interval` seconds after
     the first: the first word leaves at once, later ones in small batches, so the web process

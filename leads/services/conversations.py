@@ -65,7 +65,7 @@ def conversation_consent_record(*, conversation: Conversation, notice: str) -> C
     looks like consent.
     """
     if conversation.consent_at is None or conversation.consent_notice != notice:
-        Conversation.objects.filter(id=conversation.id).update(
+        Conversation.objects.filter(id=conversation.id, erased_at__isnull=True).update(
             consent_at=timezone.now(), consent_notice=notice
         )
     return Conversation.objects.get(id=conversation.id)

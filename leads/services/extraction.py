@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 
 import llm
 from leads import policy
+from leads.errors import ConversationErased
 from leads.extraction.facts import Candidate, Turn
 from leads.extraction.pipeline import PASSES, Mode, Pass, model_read, rules_read
 from leads.models import Conversation, Lead, Message, Site
@@ -121,9 +122,9 @@ def message_facts_extract(
     try:
         with transaction.atomic():
             return _lead_update(message=message, reading=reading)
-    except (ObjectDoesNotExist, IntegrityError):
-        # The conversation was erased while the model read it (a visitor's data deleted).
-        logger.warning("conversation of message %s is gone; its facts are dropped", message_id)
+    except (ObjectDoesNotExist, IntegrityError, ConversationErased):
+        # The conversation was deleted or erased while the model read it.
+        logger.warning("conversation of message %s was erased; its facts are dropped", message_id)
         return None
 
 

@@ -3,18 +3,22 @@ and when they last looked at the list."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
-from leads.errors import LeadActionRefused, TextInvalid
+from leads.errors import ConversationErased, LeadActionRefused, TextInvalid
 from leads.fields import FACT_NAMES
-from leads.models import Conversation, DashboardVisit, Lead, LeadEvent, Message
+from leads.models import Conversation, DashboardVisit, Lead, LeadEvent, Message, Visitor
 from leads.selectors.access import user_sees_site
+from leads.services.broadcast import conversation_close
 from leads.services.conversations import visitor_token_new
 from leads.services.history import event_record, lead_changed
+from leads.services.notifications import lead_erased_notify
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -22,8 +26,23 @@ if TYPE_CHECKING:
 NOTE_MAX_CHARS = 5000
 
 
+def conversation_writable(*, conversation_id: int) -> None:
+    """`ConversationErased` if the conversation's data was erased. Inside a transaction, the
+    conversation's row stays locked until it ends, so an erasure waits for the write or the
+    write sees the erasure: never half of each."""
+    found = list(
+        Conversation.objects.select_for_update()
+        .filter(id=conversation_id)
+        .values_list("erased_at", flat=True)
+    )
+    if not found or found[0] is not None:  # erased, or deleted outright
+        raise ConversationErased("This conversation was erased; it takes nothing more.")
+
+
 def lead_ensure(*, conversation: Conversation) -> Lead:
-    """The conversation's lead, created on first need (the visitor's first message)."""
+    """The conversation's lead, created on first need (the visitor's first message);
+    `ConversationErased` once the conversation was erased, so that no fact is written back."""
+    conversation_writable(conversation_id=conversation.id)
     lead, created = Lead.objects.get_or_create(
         conversation=conversation,
         defaults={"site_id": conversation.site_id, "visitor_id": conversation.visitor_id},
@@ -84,6 +103,10 @@ def lead_erase(*, lead: Lead, by: User | None) -> Lead:
     score, dates, reply timings — holds nothing about the person, so the metrics stay true.
     """
     with transaction.atomic():
+        # The conversation first, as every write to it locks it (conversation_writable).
+        Conversation.objects.select_for_update().filter(id=lead.conversation_id).update(
+            erased_at=timezone.now()
+        )
         current = _locked(lead)
         for name in FACT_NAMES:
             setattr(current, name, Lead.fact_empty(name))
@@ -104,7 +127,29 @@ def lead_erase(*, lead: Lead, by: User | None) -> Lead:
         current.visitor.token = visitor_token_new()
         current.visitor.save(update_fields=["token"])
         event_record(lead=current, kind=LeadEvent.Kind.ERASED, actor=by)
+        lead_erased_notify(lead=current)
+        # The visitor's open sockets close; the widget forgets the conversation.
+        conversation_id = current.conversation_id
+        transaction.on_commit(lambda: conversation_close(conversation_id=conversation_id))
     return current
+
+
+def leads_delete(*, lead_ids: Iterable[int]) -> int:
+    """Delete leads with their conversations and all that hangs on them (messages, evidence,
+    history, hand-offs), and their visitors once they have no other conversation; the visitors'
+    open sockets close. How many were deleted. Unlike `lead_erase`, nothing stays for the
+    counts, and no `lead.erased` webhook can be sent (erase first for that)."""
+    with transaction.atomic():
+        rows = list(
+            Conversation.objects.select_for_update()
+            .filter(lead__id__in=list(lead_ids))
+            .values_list("id", "visitor_id")
+        )
+        Conversation.objects.filter(id__in=[id_ for id_, _ in rows]).delete()
+        Visitor.objects.filter(id__in={visitor for _, visitor in rows}, conversations=None).delete()
+        for conversation_id, _ in rows:
+            transaction.on_commit(partial(conversation_close, conversation_id=conversation_id))
+    return len(rows)
 
 
 def dashboard_seen_mark(*, user: User) -> datetime | None:

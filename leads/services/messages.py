@@ -24,6 +24,7 @@ from leads.services.extraction import (
     worker_passes,
 )
 from leads.services.history import conversation_changed
+from leads.services.leads import conversation_writable
 from leads.services.priority import reply_mark, reply_queued
 from leads.services.throttle import message_allowed, tokens_allowed
 
@@ -71,6 +72,7 @@ def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UU
         reading = message_arriving_read(conversation=conversation, text=text)
         try:
             with transaction.atomic():
+                conversation_writable(conversation_id=conversation.id)
                 message = Message.objects.create(
                     conversation=conversation,
                     role=Message.Role.VISITOR,

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import smtplib
-import time
-from datetime import datetime
 from functools import partial
-from importlib import metadata
-from typing import Any, NoReturn
+from typing import NoReturn
 
-import httpx
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from leads import dispatch
@@ -25,20 +19,18 @@ from leads.errors import QueueUnavailable, Unavailable
 from leads.models import Lead, Notification
 from leads.services.broadcast import frame_send
 from leads.services.summaries import conversation_summarise
-from leads.signing import webhook_signature
+from leads.services.webhooks import (
+    DELIVERY_HEADER,
+    EVENT_ERASED,
+    EVENT_QUALIFIED,
+    DeliveryError,
+    delivery_id,
+    lead_admin_url,
+    webhook_deliver,
+)
 from llm import LLMError
 
 logger = logging.getLogger(__name__)
-
-EVENT_QUALIFIED = "lead.qualified"
-SIGNATURE_HEADER = "X-Salesbot-Signature"
-EVENT_HEADER = "X-Salesbot-Event"
-DELIVERY_HEADER = "X-Salesbot-Delivery"
-
-try:
-    USER_AGENT = f"salesbot/{metadata.version('salesbot')}"
-except metadata.PackageNotFoundError:  # running from a checkout that was never installed
-    USER_AGENT = "salesbot/dev"
 
 
 class NotificationFailed(Unavailable):
@@ -51,69 +43,6 @@ class NotificationFailed(Unavailable):
         )
         self.notification = notification
         self.final = notification.status == Notification.Status.FAILED
-
-
-class _DeliveryError(Unavailable):
-    """The channel refused or could not be reached; the message says what to fix."""
-
-
-def delivery_id(*, lead: Lead, event: str = EVENT_QUALIFIED) -> str:
-    """The key a receiver deduplicates on: the same for every attempt of one event."""
-    return f"lead-{lead.id}-{event.removeprefix('lead.')}"
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def lead_admin_url(*, lead: Lead) -> str:
-    """Where staff open the lead: its admin page, else its conversation's."""
-    try:
-        path = reverse("admin:leads_lead_change", args=[lead.id])
-    except NoReverseMatch:
-        # Lead is not (yet) registered in the admin; the conversation shows what was said.
-        path = reverse("admin:leads_conversation_change", args=[lead.conversation_id])
-    return str(settings.SALESBOT_BASE_URL).rstrip("/") + path
-
-
-def lead_payload(*, lead: Lead) -> dict[str, Any]:
-    """The JSON body of the lead.qualified webhook."""
-    evidence = [
-        {"field": e.field, "value": e.value, "quote": e.quote, "extractor": e.extractor}
-        for e in lead.evidence.filter(current=True).order_by("field", "id")
-    ]
-    owner = lead.owner
-    return {
-        "id": delivery_id(lead=lead),
-        "event": EVENT_QUALIFIED,
-        # Stable across retries, unlike the moment of sending.
-        "occurred_at": _iso(lead.qualified_at or lead.updated),
-        "site": {"key": lead.site.key, "name": lead.site.name},
-        "lead": {
-            "id": lead.id,
-            "name": lead.name,
-            "email": lead.email,
-            "phone": lead.phone,
-            "company": lead.company,
-            "job_title": lead.job_title,
-            # A string, so that no JSON parser rounds money through a float.
-            "budget_amount": None if lead.budget_amount is None else str(lead.budget_amount),
-            "budget_currency": lead.budget_currency,
-            "seats": lead.seats,
-            "timeline_months": lead.timeline_months,
-            "is_decision_maker": lead.is_decision_maker,
-            "need": lead.need,
-            "score": lead.score,
-            "status": lead.status,
-            "qualified_at": _iso(lead.qualified_at),
-            "conversation_id": lead.conversation_id,
-            "owner": {"username": owner.get_username(), "email": owner.email} if owner else None,
-            "url": lead_admin_url(lead=lead),
-            "evidence": evidence,
-            # A few lines of the conversation (the `summary` role's); null without one.
-            "summary": lead.conversation.summary or None,
-        },
-    }
 
 
 def _email_recipient(lead: Lead) -> str:
@@ -162,6 +91,26 @@ def lead_qualified_notify(*, lead: Lead) -> list[Notification]:
     return notifications
 
 
+@transaction.atomic
+def lead_erased_notify(*, lead: Lead) -> Notification | None:
+    """Tell the Site's webhook that the lead was erased (`lead.erased`, with no personal data),
+    so that a CRM it fed erases its copy; and give up the lead's hand-offs not yet sent."""
+    Notification.objects.filter(lead=lead, status=Notification.Status.PENDING).exclude(
+        event=EVENT_ERASED
+    ).update(status=Notification.Status.CANCELLED, last_error="the lead was erased")
+    if not lead.site.webhook_url:
+        return None
+    notification, created = Notification.objects.get_or_create(
+        lead=lead,
+        channel=Notification.Channel.WEBHOOK,
+        event=EVENT_ERASED,
+        defaults={"target": lead.site.webhook_url},
+    )
+    if created:
+        transaction.on_commit(partial(notification_enqueue, notification))
+    return notification
+
+
 def notification_retry_delay(*, attempts: int) -> int:
     """Seconds before the next attempt: exponential back-off from NOTIFY_RETRY_BACKOFF, capped."""
     ceiling = min(
@@ -170,46 +119,6 @@ def notification_retry_delay(*, attempts: int) -> int:
     # Jitter spreads the retries of many leads over time; the floor of half the back-off keeps
     # a receiver that is down from being called again at once.
     return random.randint(ceiling // 2, ceiling)
-
-
-def _webhook_deliver(notification: Notification) -> None:
-    lead, url = notification.lead, notification.target
-    secret = lead.site.webhook_secret
-    if not secret:
-        raise _DeliveryError(
-            f"site {lead.site.key!r} has a webhook URL but no webhook secret: set one in the "
-            "admin so that the receiver can verify the signature"
-        )
-    body = json.dumps(lead_payload(lead=lead), separators=(",", ":")).encode()
-    timestamp = int(time.time())
-    signature = webhook_signature(secret=secret, timestamp=timestamp, body=body)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        EVENT_HEADER: notification.event,
-        DELIVERY_HEADER: delivery_id(lead=lead, event=notification.event),
-        SIGNATURE_HEADER: f"t={timestamp},v1={signature}",
-    }
-    timeout = settings.NOTIFY_WEBHOOK_TIMEOUT
-    try:
-        response = httpx.post(url, content=body, headers=headers, timeout=timeout)
-    except httpx.ConnectError as exc:
-        raise _DeliveryError(f"could not connect to {url}: {exc}") from exc
-    except httpx.TimeoutException as exc:
-        raise _DeliveryError(
-            f"no answer from {url} within {timeout} s (NOTIFY_WEBHOOK_TIMEOUT)"
-        ) from exc
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise _DeliveryError(f"the request to {url} failed: {exc}") from exc
-    if response.is_redirect:
-        # Redirects are not followed: the signature covers one URL, and a POST may become a GET.
-        raise _DeliveryError(
-            f"HTTP {response.status_code} from {url} redirecting to "
-            f"{response.headers.get('location', '?')}: set the webhook URL to the final address"
-        )
-    if not response.is_success:
-        detail = response.text[:200].strip() or "(empty body)"
-        raise _DeliveryError(f"HTTP {response.status_code} from {url}: {detail}")
 
 
 def _line(label: str, value: object) -> str | None:
@@ -272,12 +181,12 @@ def _email_deliver(notification: Notification) -> None:
     try:
         sent = message.send(fail_silently=False)
     except (smtplib.SMTPException, OSError) as exc:
-        raise _DeliveryError(
+        raise DeliveryError(
             f"could not send the email to {notification.target} through "
             f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT} (EMAIL_URL): {exc}"
         ) from exc
     if not sent:
-        raise _DeliveryError(f"the email backend sent nothing to {notification.target}")
+        raise DeliveryError(f"the email backend sent nothing to {notification.target}")
 
 
 def _attempt_claim(notification: Notification) -> bool:
@@ -297,6 +206,14 @@ def notification_send(*, notification_id: int) -> Notification:
     )
     if notification.status != Notification.Status.PENDING:
         return notification
+    if notification.lead.erased_at is not None and notification.event != EVENT_ERASED:
+        # Erased before it went out: what it would carry is gone, and must not be sent.
+        notification.status, notification.last_error = (
+            Notification.Status.CANCELLED,
+            "the lead was erased",
+        )
+        notification.save(update_fields=["status", "last_error"])
+        return notification
     if notification.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
         # The last attempt's worker died mid-send (the task came back): nothing is left to try.
         notification.last_error = notification.last_error or "the worker stopped during it"
@@ -305,19 +222,20 @@ def notification_send(*, notification_id: int) -> Notification:
         # Two deliveries of the task raced for the same attempt; the other one sends it.
         notification.refresh_from_db()
         return notification
-    try:  # the conversation's summary, up to date, goes with the lead
-        conversation_summarise(conversation_id=notification.lead.conversation_id)
-        notification.lead.conversation.refresh_from_db(fields=["summary", "summary_through"])
-    except LLMError as exc:
-        logger.warning("lead %s goes without a fresh summary: %s", notification.lead_id, exc)
+    if notification.event == EVENT_QUALIFIED:
+        try:  # the conversation's summary, up to date, goes with the lead
+            conversation_summarise(conversation_id=notification.lead.conversation_id)
+            notification.lead.conversation.refresh_from_db(fields=["summary", "summary_through"])
+        except LLMError as exc:
+            logger.warning("lead %s goes without a fresh summary: %s", notification.lead_id, exc)
     try:
         if notification.channel == Notification.Channel.WEBHOOK:
-            _webhook_deliver(notification)
+            webhook_deliver(notification)
         elif notification.channel == Notification.Channel.EMAIL:
             _email_deliver(notification)
         else:
-            raise _DeliveryError(f"unknown channel {notification.channel!r}")
-    except _DeliveryError as exc:
+            raise DeliveryError(f"unknown channel {notification.channel!r}")
+    except DeliveryError as exc:
         notification.last_error = str(exc)
         _fail(notification, final=notification.attempts >= settings.NOTIFY_MAX_ATTEMPTS)
     notification.status, notification.sent_at = Notification.Status.SENT, timezone.now()

@@ -16,6 +16,7 @@ import llm
 from leads import policy
 from leads.models import Message, Site
 from leads.selectors.conversations import (
+    ErasedWatch,
     conversation_turns_before,
     message_answered_by_agent,
     sites_visited_last,
@@ -272,6 +273,12 @@ def _failed(*, conversation_id: int, reply: Message, in_reply_to: int) -> None:
     frame_send(conversation_id=conversation_id, frame={"type": "typing", "on": False})
 
 
+def _dropped(*, reply: Message, conversation_id: int) -> None:
+    """The conversation was erased while its reply was written: nothing of it is kept."""
+    logger.warning("conversation %s was erased while replying", conversation_id)
+    Message.objects.filter(id=reply.id).update(text="", status=Message.Status.FAILED)
+
+
 def reply_generate(
     *, message_id: int, task_id: str, model: llm.BaseLLM | None = None
 ) -> Message | None:
@@ -293,6 +300,8 @@ def _reply_generate(
         logger.warning("message %s no longer exists; no reply", message_id)
         return None
     conversation_id = message.conversation_id
+    if message.conversation.erased_at is not None:
+        return None  # the person's data is gone: nothing to answer, nothing to write
     if message_answered_by_agent(message=message):
         logger.info("a rep answers message %s; no reply from the assistant", message_id)
         return None
@@ -323,13 +332,19 @@ def _reply_generate(
             conversation_slot(conversation_id) as slot,
             llm.call_context(role="reply", conversation_id=conversation_id, **_budget_cap(site)),
         ):
+            erased = ErasedWatch(conversation_id)
             for item in model.stream(prompt, **options, cache_slot=slot):
                 if isinstance(item, llm.Completion):
                     completion = item
+                elif erased():
+                    break  # nothing more is written or shown of this conversation
                 else:
                     first_token_at = first_token_at or timezone.now()
                     deltas.add(item)
                     mark.refresh()  # still generating: background work keeps waiting
+        if erased.seen:
+            _dropped(reply=reply, conversation_id=conversation_id)
+            return None
         deltas.flush()
         if completion is None:
             raise llm.GenerationFailed("the model stream ended without a completion")
@@ -340,7 +355,7 @@ def _reply_generate(
             text = trim_to_sentence(text)
         # What the visitor waited, from their message being stored (queueing included).
         waited = (first_token_at or timezone.now()) - message.created
-        if not Message.objects.filter(id=reply.id).update(
+        if not Message.objects.filter(id=reply.id, conversation__erased_at__isnull=True).update(
             text=text,
             status=Message.Status.COMPLETE,
             model_name=completion.model[:200],
@@ -352,7 +367,7 @@ def _reply_generate(
             agreement=completion.agreement,
             **_route_fields(completion.route),
         ):
-            logger.warning("conversation %s was erased while replying", conversation_id)
+            _dropped(reply=reply, conversation_id=conversation_id)
             return None
     except Exception as exc:
         Message.objects.filter(id=reply.id).update(status=Message.Status.FAILED)

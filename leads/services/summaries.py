@@ -117,8 +117,9 @@ def _fold(conversation: Conversation, new: list[Message], model: llm.BaseLLM) ->
         logger.warning("the summary model wrote nothing for conversation %s", conversation.id)
         return False
     through = max(m.id for m in new)
-    # Only forward: a summary another task wrote further along meanwhile stays.
-    Conversation.objects.filter(id=conversation.id).filter(
+    # Only forward: a summary another task wrote further along meanwhile stays; and never onto
+    # a conversation erased while the model wrote it.
+    Conversation.objects.filter(id=conversation.id, erased_at__isnull=True).filter(
         Q(summary_through__isnull=True) | Q(summary_through__lt=through)
     ).update(summary=text, summary_through=through)
     conversation.refresh_from_db(fields=["summary", "summary_through"])

@@ -424,10 +424,24 @@
     clearTimeout(replyTimer);
     if (code === 4403) { refuse("this page's origin may not open the chat"); return; }
     if (code === 4408) { idle = true; return; }
+    if (code === 4410) forget();  // the conversation was erased: start afresh
     banner.textContent = text || t("offline");
     banner.hidden = false;
     wait = wait || (code === 4429 ? 60000 : backoff(attempts++, 30000));
     retryTimer = setTimeout(function () { retryTimer = null; connect(); }, wait);
+  }
+
+  // Everything this browser kept of the conversation: what shows, what waits, who it was.
+  function forget() {
+    saved("visitor", null);
+    identity = saved("identity", null);
+    outbox = [];
+    saveOutbox();
+    Object.keys(items).forEach(function (key) {
+      if (key !== "greeting" && items[key].node) { items[key].node.remove(); delete items[key]; }
+    });
+    lastSent = null;
+    attempts = 0;
   }
 
   // A socket that stopped answering (half-open: no close ever comes) is dropped, not waited on.

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from leads.models import Conversation, Lead, Message, Site
+from leads.services.leads import lead_erase
 from leads.services.setup import DEMO_ORIGINS
 from tests.e2e.conftest import in_thread
 
@@ -406,3 +407,21 @@ def test_an_idle_chat_closes_quietly_and_opens_again_when_the_visitor_types(
     say(widget, "Hello again")
     replies(page, 2)
     assert len(sockets) == 2
+
+
+def test_an_erased_conversation_leaves_the_visitors_browser_too(live_stack, demo_site, page):
+    widget = open_demo(page, live_stack.demo_url)
+    say(widget, "I'm Ana Torres, ana@lumio.io")
+    replies(page, 2)
+    visitor = page.evaluate("localStorage.getItem('salesbot:demo:visitor')")
+
+    def erase() -> None:
+        lead_erase(lead=Lead.objects.get(site=demo_site), by=None)
+
+    in_thread(erase)
+    widget.locator(".msg.visitor").wait_for(state="detached", timeout=30_000)
+    assert "ana@lumio.io" not in widget.inner_text()
+    say(widget, "Hello again")
+    replies(page, 2)
+    assert page.evaluate("localStorage.getItem('salesbot:demo:visitor')") != visitor
+    assert in_thread(lambda: Conversation.objects.filter(site=demo_site).count()) == 2

@@ -17,12 +17,11 @@ from django.utils import timezone
 from leads.models import Conversation, Evidence, Lead, Message, Notification, Site, Visitor
 from leads.services.notifications import (
     NotificationFailed,
-    lead_admin_url,
-    lead_payload,
     lead_qualified_notify,
     notification_retry_delay,
     notification_send,
 )
+from leads.services.webhooks import lead_admin_url, lead_payload
 from leads.signing import webhook_signature, webhook_verify
 from leads.tasks import notification_send_task
 from tests.receiver import Receiver

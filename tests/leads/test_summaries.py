@@ -11,9 +11,10 @@ from django.urls import reverse
 
 from leads.models import Conversation, Message, Notification
 from leads.services.leads import lead_erase
-from leads.services.notifications import lead_payload, notification_send
+from leads.services.notifications import notification_send
 from leads.services.replies import reply_prompt_for
 from leads.services.summaries import conversation_summarise, conversation_summary_due
+from leads.services.webhooks import lead_payload
 from llm.backends.fake import FakeLLM
 from llm.backends.llama_cpp import LlamaCppLLM
 from tests.leads.conftest import staff_user
