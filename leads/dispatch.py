@@ -24,8 +24,18 @@ LEAD_EXTRACT = "leads.tasks.lead_extract_task"
 REPLY_SUGGEST = "leads.tasks.reply_suggest_task"
 NOTIFICATION_SEND = "leads.tasks.notification_send_task"
 REPLY_WARM_UP = "leads.tasks.reply_warm_up_task"
-PURGE_LEADS = "leads.tasks.purge_leads_task"  # sent by Celery beat (CELERY_BEAT_SCHEDULE)
-TASKS = (REPLY_GENERATE, LEAD_EXTRACT, REPLY_SUGGEST, NOTIFICATION_SEND, REPLY_WARM_UP, PURGE_LEADS)
+# Sent by Celery beat (CELERY_BEAT_SCHEDULE).
+PURGE_LEADS = "leads.tasks.purge_leads_task"
+SWEEP = "leads.tasks.sweep_task"
+TASKS = (
+    REPLY_GENERATE,
+    LEAD_EXTRACT,
+    REPLY_SUGGEST,
+    NOTIFICATION_SEND,
+    REPLY_WARM_UP,
+    PURGE_LEADS,
+    SWEEP,
+)
 
 
 def enqueue(task: str, *args: Any, expires: float | None = None) -> None:

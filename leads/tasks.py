@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -21,6 +22,7 @@ from django.conf import settings
 from prometheus_client import multiprocess
 
 import llm
+from leads.errors import QueueUnavailable
 from leads.services.extraction import message_facts_extract
 from leads.services.messages import ReplyNotQueued, replies_requeue
 from leads.services.model_calls import model_call_record
@@ -33,6 +35,7 @@ from leads.services.replies import reply_generate, reply_warm_up
 from leads.services.retention import conversations_purge
 from leads.services.suggestions import reply_suggest
 from leads.services.summaries import conversation_summarise, conversation_summary_due
+from leads.services.sweep import lost_work_requeue
 from llm.types import ModelRole
 
 logger = logging.getLogger(__name__)
@@ -175,3 +178,10 @@ def purge_leads_task() -> None:
     for purged in conversations_purge():
         if purged.conversations:
             logger.info("purged %d conversation(s) of %s", purged.conversations, purged.site)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def sweep_task() -> None:
+    """Celery beat, every SWEEP_EVERY_SECONDS: queue again accepted work whose task was lost."""
+    with contextlib.suppress(QueueUnavailable):  # logged; the next sweep tries again
+        lost_work_requeue()

@@ -196,16 +196,26 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="salesbot")
 # Extraction has its own queue and worker: a reply (which a visitor waits for) never waits behind
 # the model reading an earlier message for lead facts.
 EXTRACTION_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.extraction"
+# Hand-offs have a queue of their own, served by the extraction worker (`make run`, compose): a
+# slow webhook receiver never holds a visitor's reply up.
+NOTIFICATIONS_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.notifications"
 CELERY_TASK_ROUTES = {
     "leads.tasks.lead_extract_task": {"queue": EXTRACTION_QUEUE},
-    "leads.tasks.purge_leads_task": {"queue": EXTRACTION_QUEUE},
+    "leads.tasks.notification_send_task": {"queue": NOTIFICATIONS_QUEUE},
+    "leads.tasks.purge_leads_task": {"queue": NOTIFICATIONS_QUEUE},
+    "leads.tasks.sweep_task": {"queue": NOTIFICATIONS_QUEUE},
 }
+# Accepted work whose task was lost is queued again after this long (leads/services/sweep.py),
+# by a sweep that Celery beat runs this often.
+SWEEP_AFTER_SECONDS = env.int("SWEEP_AFTER_SECONDS", default=300)
+SWEEP_EVERY_SECONDS = env.int("SWEEP_EVERY_SECONDS", default=60)
 # Celery beat (one process per deployment: `make run` and compose start it) runs these.
 CELERY_BEAT_SCHEDULE = {
     "purge-leads": {
         "task": "leads.tasks.purge_leads_task",
         "schedule": crontab(hour=env.int("PURGE_HOUR", default=3), minute=17),
     },
+    "sweep": {"task": "leads.tasks.sweep_task", "schedule": float(SWEEP_EVERY_SECONDS)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -251,6 +261,8 @@ NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
 NOTIFY_RETRY_BACKOFF = env.int("NOTIFY_RETRY_BACKOFF", default=30)
 # Below CELERY_VISIBILITY_TIMEOUT: Redis hands a task waiting longer than that to a second worker.
 NOTIFY_RETRY_BACKOFF_MAX = env.int("NOTIFY_RETRY_BACKOFF_MAX", default=1800)
+# A notification not delivered this long after the lead qualified is failed for good.
+NOTIFY_DEADLINE_HOURS = env.int("NOTIFY_DEADLINE_HOURS", default=24)
 # The currency of the models' prices (config/llm.yaml `price`; LLM_COST_PER_HOUR sets the default
 # model's price per hour of its machine), shown with every cost and budget.
 LLM_COST_CURRENCY = env("LLM_COST_CURRENCY", default="USD")

@@ -2,9 +2,10 @@
 daily purge) and the demo host page; and llama.cpp's server, which holds the model for both
 workers.
 
-One worker answers visitors (and sends notifications), the other reads lead facts, so a reply
-never waits behind extraction. The demo host (salesbot/demo_host.py) is a stand-in customer site
-on its own port, so its page embeds the widget cross-origin as a real site would.
+One worker answers visitors, the other reads lead facts and sends the hand-offs, so a reply never
+waits behind extraction or a slow webhook receiver. The demo host (salesbot/demo_host.py) is a
+stand-in customer site on its own port, so its page embeds the widget cross-origin as a real site
+would.
 `python -m salesbot.stack` is what `make run` starts. Ctrl-C (or SIGTERM) stops the web server,
 then the workers (which finish their current task), then Redis. If any part dies, the rest are
 stopped and the exit status says so.
@@ -79,9 +80,10 @@ def beat_command() -> list[str]:
 
 
 def queues(env: Mapping[str, str]) -> tuple[str, str]:
-    """The replies' queue and the extraction's (salesbot/settings.py names them the same)."""
+    """The replies' queue, and the background worker's: the extraction's and the hand-offs'
+    (salesbot/settings.py names them the same)."""
     replies = env.get("CELERY_QUEUE") or "salesbot"
-    return replies, f"{replies}.extraction"
+    return replies, f"{replies}.extraction,{replies}.notifications"
 
 
 SERVER_KINDS = ("auto", "llama-server", "none")

@@ -77,6 +77,10 @@ class Message(models.Model):
     turn_note = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # A visitor message's reading by the extraction worker (the model pass): when it was done,
+    # and how often it was begun; the sweep queues it again while neither says it is finished.
+    extracted_at = models.DateTimeField(null=True, blank=True)
+    extraction_attempts = models.PositiveSmallIntegerField(default=0)
     # The rep who wrote an agent message.
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,

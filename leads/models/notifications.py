@@ -27,6 +27,9 @@ class Notification(models.Model):
     target = models.CharField(max_length=500, help_text="The URL or address it went to.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When the last attempt began: a pending notification with none for longer than the longest
+    # back-off lost its retry (a broker outage) and is queued again by the sweep.
+    attempted_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)

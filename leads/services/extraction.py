@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 import llm
 from leads import policy
@@ -112,6 +114,7 @@ def message_facts_extract(
     if message is None or message.role != Message.Role.VISITOR:
         return None
     passes = PASSES[extractor] if extractor is not None else worker_passes()
+    Message.objects.filter(id=message_id).update(extraction_attempts=F("extraction_attempts") + 1)
     if "model" in passes:  # the model's work gives way to replies
         reading = background_run(
             lambda: _read(message=message, passes=passes, model=model),
@@ -121,7 +124,9 @@ def message_facts_extract(
         reading = _read(message=message, passes=passes, model=model)
     try:
         with transaction.atomic():
-            return _lead_update(message=message, reading=reading)
+            lead = _lead_update(message=message, reading=reading)
+            Message.objects.filter(id=message_id).update(extracted_at=timezone.now())
+            return lead
     except (ObjectDoesNotExist, IntegrityError, ConversationErased):
         # The conversation was deleted or erased while the model read it.
         logger.warning("conversation of message %s was erased; its facts are dropped", message_id)

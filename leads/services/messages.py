@@ -136,6 +136,27 @@ def replies_requeue(*, older_than: timedelta, within: timedelta) -> int:
     )
     count = 0
     for message in unanswered.iterator():
-        reply_enqueue(message)
+        reply_enqueue(message, extract=False)  # extractions_requeue sees to those
+        count += 1
+    return count
+
+
+def extractions_requeue(*, older_than: timedelta, within: timedelta, max_attempts: int = 3) -> int:
+    """Queue again the extraction worker's reading of visitor messages that never finished (its
+    task could not be queued, was lost, or raised), up to `max_attempts` begun; how many."""
+    if not worker_passes():
+        return 0  # the rules read each message as it is stored: nothing is queued for them
+    now = timezone.now()
+    lost = Message.objects.filter(
+        role=Message.Role.VISITOR,
+        extracted_at__isnull=True,
+        extraction_attempts__lt=max_attempts,
+        created__gt=now - within,
+        created__lt=now - older_than,
+        conversation__erased_at__isnull=True,
+    )
+    count = 0
+    for message_id in lost.values_list("id", flat=True).iterator():
+        dispatch.enqueue(dispatch.LEAD_EXTRACT, message_id)
         count += 1
     return count

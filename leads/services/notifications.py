@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import random
 import smtplib
+from datetime import timedelta
 from functools import partial
 from typing import NoReturn
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from leads import dispatch
@@ -111,6 +112,22 @@ def lead_erased_notify(*, lead: Lead) -> Notification | None:
     return notification
 
 
+def notifications_requeue(*, older_than: timedelta) -> int:
+    """Queue again the pending notifications whose task was lost: never tried and older than
+    `older_than`, or not tried for longer than the longest back-off (their retry vanished with a
+    broker). Past its deadline, `notification_send` fails one for good. How many."""
+    now = timezone.now()
+    lost_retry = now - timedelta(seconds=settings.NOTIFY_RETRY_BACKOFF_MAX) - older_than
+    stale = Notification.objects.filter(status=Notification.Status.PENDING).filter(
+        Q(attempted_at__isnull=True, created__lt=now - older_than) | Q(attempted_at__lt=lost_retry)
+    )
+    count = 0
+    for notification in stale.iterator():
+        notification_enqueue(notification)
+        count += 1
+    return count
+
+
 def notification_retry_delay(*, attempts: int) -> int:
     """Seconds before the next attempt: exponential back-off from NOTIFY_RETRY_BACKOFF, capped."""
     ceiling = min(
@@ -193,7 +210,7 @@ def _attempt_claim(notification: Notification) -> bool:
     """Count this attempt, unless another run counted the same one first."""
     claimed = Notification.objects.filter(
         id=notification.id, status=Notification.Status.PENDING, attempts=notification.attempts
-    ).update(attempts=F("attempts") + 1)
+    ).update(attempts=F("attempts") + 1, attempted_at=timezone.now())
     if claimed:
         notification.attempts += 1
     return bool(claimed)
@@ -214,6 +231,13 @@ def notification_send(*, notification_id: int) -> Notification:
         )
         notification.save(update_fields=["status", "last_error"])
         return notification
+    deadline = notification.created + timedelta(hours=settings.NOTIFY_DEADLINE_HOURS)
+    if timezone.now() > deadline:
+        notification.last_error = (
+            f"not delivered within {settings.NOTIFY_DEADLINE_HOURS} hours (NOTIFY_DEADLINE_HOURS)"
+            + (f"; last error: {notification.last_error}" if notification.last_error else "")
+        )
+        _fail(notification, final=True)
     if notification.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
         # The last attempt's worker died mid-send (the task came back): nothing is left to try.
         notification.last_error = notification.last_error or "the worker stopped during it"

@@ -365,6 +365,21 @@ def test_the_content_security_policy_blocks_nothing_of_our_own(live_stack, busy_
             and "script-src 'self'" in response.headers["content-security-policy"]
         )
         page.wait_for_selector("body[data-live='on']")
+    # A live refresh leaves a fact being edited alone, without evaluating code (no eval under
+    # the policy: htmx would report evalDisallowedError).
+    page.goto(f"{live_stack.base_url}/dashboard/leads/{busy_lead.id}/")
+    page.wait_for_selector("body[data-live='on']")
+    page.evaluate(
+        "() => { window.evalErrors = 0; document.body.addEventListener("
+        "'htmx:evalDisallowedError', () => window.evalErrors++); }"
+    )
+    facts = page.locator("#facts")
+    facts.get_by_role("link", name="Edit company").click()
+    facts.get_by_label("Company", exact=True).wait_for()
+    page.evaluate(f"htmx.trigger(document.body, 'sb:lead-{busy_lead.id}')")
+    page.wait_for_timeout(1000)
+    assert facts.get_by_label("Company", exact=True).is_visible()
+    assert page.evaluate("window.evalErrors") == 0
     # An inline script a page were tricked into carrying does not run.
     page.evaluate(
         "() => { const s = document.createElement('script');"

@@ -96,7 +96,7 @@ def test_the_broker_connection_is_opened_before_the_first_task(broker: EmbeddedR
     keys = {key.decode() for key in redis.Redis.from_url(broker.url).keys("_kombu.binding.*")}
     queues = {celery_app.amqp.router.route({}, task)["queue"].name for task in dispatch.TASKS}
     assert {f"_kombu.binding.{queue}" for queue in queues} <= keys
-    assert len(queues) == 2  # the replies' and the extraction's
+    assert len(queues) == 3  # the replies', the extraction's and the hand-offs'
 
 
 def test_a_broker_that_is_down_at_start_is_only_a_warning(broker: EmbeddedRedis, caplog):

@@ -163,6 +163,17 @@
     return Boolean((composer && composer.value.trim()) || (box && !box.hidden));
   };
 
+  // A live refresh (an "sb:" event) must not throw away what the rep is doing: a fact being
+  // edited, a draft. Decided here rather than in hx-trigger filters, which htmx evaluates as
+  // code: the Content-Security-Policy allows no eval.
+  body.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var cause = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    if (!elt || !cause || !/^sb:/.test(cause.type)) return;
+    if ((elt.id === "facts" && elt.querySelector("form")) ||
+        (elt.id === "takeover" && window.salesbotComposing())) event.preventDefault();
+  });
+
   // The check above runs when a refresh is asked for; its answer can come back after the rep
   // started typing (a takeover's own event refreshes the panel it just showed). A refresh that
   // would land on a draft is dropped: the panel it brings is no newer than what the rep sees.
