@@ -261,6 +261,10 @@ NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
 NOTIFY_RETRY_BACKOFF = env.int("NOTIFY_RETRY_BACKOFF", default=30)
 # Below CELERY_VISIBILITY_TIMEOUT: Redis hands a task waiting longer than that to a second worker.
 NOTIFY_RETRY_BACKOFF_MAX = env.int("NOTIFY_RETRY_BACKOFF_MAX", default=1800)
+# Webhooks go to public https addresses only (leads/outbound.py); a receiver on a network of
+# yours is allowed by CIDR, plain http by this switch (on by default only when debugging).
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
 # A notification not delivered this long after the lead qualified is failed for good.
 NOTIFY_DEADLINE_HOURS = env.int("NOTIFY_DEADLINE_HOURS", default=24)
 # The currency of the models' prices (config/llm.yaml `price`; LLM_COST_PER_HOUR sets the default

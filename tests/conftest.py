@@ -62,7 +62,10 @@ def demo_site(db: None):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    """A webhook endpoint on loopback (tests/receiver.py)."""
+def receiver(settings) -> Iterator[Receiver]:  # type: ignore[no-untyped-def]
+    """A webhook endpoint on loopback (tests/receiver.py), which this process's webhooks may
+    reach: plain http, on an allowed network (in production, neither would be)."""
+    settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     with receiving() as state:
         yield state

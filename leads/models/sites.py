@@ -10,6 +10,7 @@ from django.db import models
 from leads.errors import FieldsInvalid, LimitsInvalid, ScoringConfigInvalid, ThemeInvalid
 from leads.fields import DEFAULT_QUALIFICATION_ORDER
 from leads.limits import ChatLimits, limits_parse
+from leads.outbound import OutboundRefused, url_check
 from leads.policy import validate_fields
 from leads.scoring import weights_validate
 from leads.theme import theme_parse
@@ -200,6 +201,11 @@ class Site(models.Model):
             errors["qualified_score"] = "must be at least the engaged score"
         if self.webhook_url and not self.webhook_secret:
             errors["webhook_secret"] = "a webhook needs a secret to sign its requests with"
+        if self.webhook_url:
+            try:
+                url_check(self.webhook_url, allow_http=settings.WEBHOOK_ALLOW_HTTP)
+            except OutboundRefused as exc:
+                errors["webhook_url"] = str(exc)
         if errors:
             raise ValidationError(errors)
 

@@ -15,6 +15,7 @@ from django.urls import NoReverseMatch, reverse
 
 from leads.errors import Unavailable
 from leads.models import Lead, Notification
+from leads.outbound import OutboundRefused, networks_parse, target_resolve
 from leads.selectors.leads import lead_facts_json
 from leads.signing import webhook_signature
 
@@ -110,6 +111,14 @@ def webhook_deliver(notification: Notification) -> None:
     payload = (
         erased_payload(lead=lead) if notification.event == EVENT_ERASED else lead_payload(lead=lead)
     )
+    try:
+        target = target_resolve(
+            url,
+            allow_http=settings.WEBHOOK_ALLOW_HTTP,
+            allowed=networks_parse(settings.WEBHOOK_ALLOWED_NETWORKS),
+        )
+    except OutboundRefused as exc:
+        raise DeliveryError(str(exc)) from exc
     body = json.dumps(payload, separators=(",", ":")).encode()
     timestamp = int(time.time())
     signature = webhook_signature(secret=secret, timestamp=timestamp, body=body)
@@ -121,8 +130,20 @@ def webhook_deliver(notification: Notification) -> None:
         SIGNATURE_HEADER: f"t={timestamp},v1={signature}",
     }
     timeout = settings.NOTIFY_WEBHOOK_TIMEOUT
+    # To the address that was checked, not to whatever the name resolves to by now; the Host
+    # header and the TLS name (whose certificate is verified) stay the URL's.
+    pinned = httpx.URL(url).copy_with(host=target.address)
+    headers["Host"] = httpx.URL(url).netloc.decode("ascii")
     try:
-        response = httpx.post(url, content=body, headers=headers, timeout=timeout)
+        with httpx.Client(timeout=timeout) as client:
+            request = client.build_request(
+                "POST",
+                pinned,
+                content=body,
+                headers=headers,
+                extensions={"sni_hostname": target.host},
+            )
+            response = client.send(request)
     except httpx.ConnectError as exc:
         raise DeliveryError(f"could not connect to {url}: {exc}") from exc
     except httpx.TimeoutException as exc:
@@ -138,5 +159,5 @@ def webhook_deliver(notification: Notification) -> None:
             f"{response.headers.get('location', '?')}: set the webhook URL to the final address"
         )
     if not response.is_success:
-        detail = response.text[:200].strip() or "(empty body)"
-        raise DeliveryError(f"HTTP {response.status_code} from {url}: {detail}")
+        # Not the body: what a receiver answers is not ours to keep (it may echo the lead).
+        raise DeliveryError(f"HTTP {response.status_code} {response.reason_phrase} from {url}")

@@ -22,6 +22,12 @@ VISITOR_SAYS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def stack_env(stack_env):
+    # The test's webhook receiver listens on loopback over plain http.
+    return stack_env | {"WEBHOOK_ALLOW_HTTP": "true", "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8"}
+
+
 def _chat(stack, texts):
     url = stack.base_url.replace("http://", "ws://") + "/ws/chat/demo/"
     with connect(url, origin=stack.base_url, open_timeout=10) as ws:
