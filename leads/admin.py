@@ -3,7 +3,7 @@ services as the dashboard, so the admin and the dashboard behave the same."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -29,6 +29,7 @@ from leads.models import (
     Site,
     Visitor,
 )
+from leads.selectors.access import sites_visible
 from leads.selectors.leads import leads_with_contact_times
 from leads.services.facts import lead_facts_correct
 from leads.services.leads import lead_erase, leads_delete
@@ -61,7 +62,27 @@ class ReadOnlyInline(admin.TabularInline[Any, Any]):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+M = TypeVar("M", bound=models.Model)
+
+
+class TeamScopedAdmin(admin.ModelAdmin[M]):
+    """Only the rows of the sites on the user's teams (a superuser: every site), as on the
+    dashboard: staff given admin permissions do not see other teams' visitors and leads."""
+
+    # The path from a row to its Site; None: superusers only.
+    site_path: ClassVar[str | None] = "site"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[M]:
+        rows = super().get_queryset(request)
+        user = request.user
+        if getattr(user, "is_superuser", False):
+            return rows
+        if self.site_path is None or not isinstance(user, get_user_model()):
+            return rows.none()
+        return rows.filter(**{f"{self.site_path}__in": sites_visible(user=user)})
+
+
+class ReadOnlyAdmin(TeamScopedAdmin[Any]):
     """A record of what happened: listed and searchable, written only by salesbot."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -72,7 +93,8 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin[Site]):
+class SiteAdmin(TeamScopedAdmin[Site]):
+    site_path = "id"
     list_display = ["name", "key", "consent_required", "qualified_score", "created"]
     list_filter = ["consent_required"]
     search_fields = ["name", "key", "description"]
@@ -91,7 +113,7 @@ class SiteAdmin(admin.ModelAdmin[Site]):
 
 
 @admin.register(Visitor)
-class VisitorAdmin(admin.ModelAdmin[Visitor]):
+class VisitorAdmin(TeamScopedAdmin[Visitor]):
     list_display = ["id", "site", "created", "last_seen"]
     list_filter = ["site"]
     search_fields = ["leads__name", "leads__email"]
@@ -106,7 +128,7 @@ class MessageInline(ReadOnlyInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin[Conversation]):
+class ConversationAdmin(TeamScopedAdmin[Conversation]):
     list_display = ["id", "site", "visitor", "created", "consent_at", "agent"]
     list_select_related = ["site", "visitor__site", "agent"]  # agent is nullable: not automatic
     readonly_fields = ["consent_at", "consent_notice", "agent", "agent_since"]
@@ -118,6 +140,7 @@ class ConversationAdmin(admin.ModelAdmin[Conversation]):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
+    site_path = "conversation__site"
     list_display = [
         "id",
         "conversation",
@@ -158,7 +181,7 @@ class LeadEventInline(ReadOnlyInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin[Lead]):
+class LeadAdmin(TeamScopedAdmin[Lead]):
     list_display = ["__str__", "company", "site", "score", "status", "owner", "updated"]
     list_filter = ["status", "site", "status_locked", ("owner", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "email", "company"]
@@ -236,6 +259,7 @@ class LeadAdmin(admin.ModelAdmin[Lead]):
 
 @admin.register(Evidence)
 class EvidenceAdmin(ReadOnlyAdmin):
+    site_path = "lead__site"
     list_display = ["lead", "field", "value", "extractor", "confidence", "current", "created"]
     list_filter = ["extractor", "field", "current", "conflict"]
     search_fields = ["quote", "lead__name", "lead__email"]
@@ -244,6 +268,7 @@ class EvidenceAdmin(ReadOnlyAdmin):
 
 @admin.register(LeadEvent)
 class LeadEventAdmin(ReadOnlyAdmin):
+    site_path = "lead__site"
     list_display = ["lead", "kind", "field", "actor", "created"]
     list_select_related = ["lead", "actor"]  # actor is nullable: not automatic
     list_filter = ["kind", ("actor", admin.RelatedOnlyFieldListFilter)]
@@ -252,7 +277,8 @@ class LeadEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin[Notification]):
+class NotificationAdmin(TeamScopedAdmin[Notification]):
+    site_path = "lead__site"
     list_display = ["lead", "channel", "event", "status", "attempts", "last_error", "sent_at"]
     list_filter = ["status", "channel"]
     search_fields = ["lead__name", "lead__email", "target"]
@@ -262,6 +288,7 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
 
 @admin.register(ModelCall)
 class ModelCallAdmin(ReadOnlyAdmin):
+    site_path = "conversation__site"
     list_display = ["created", "role", "model", "tier", "outcome", "total_ms", "cost"]
     list_filter = ["role", "model", "outcome", "tier"]
     search_fields = ["model", "error_type"]
@@ -270,6 +297,7 @@ class ModelCallAdmin(ReadOnlyAdmin):
 
 @admin.register(DashboardVisit)
 class DashboardVisitAdmin(ReadOnlyAdmin):
+    site_path = None
     list_display = ["user", "seen_at"]
     date_hierarchy = "seen_at"
 

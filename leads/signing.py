@@ -10,6 +10,12 @@ import hmac
 import time
 
 
+def token_digest(token: str) -> str:
+    """What is stored of a visitor's browser token: its SHA-256 (hex). The token itself lives
+    in the browser alone, so a copy of the database cannot resume anyone's conversation."""
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
 def identity_signature(*, secret: str, email: str) -> str:
     """What the host's server passes as `signature`: HMAC-SHA256 (hex) of the lowercased email."""
     return hmac.new(secret.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()

@@ -35,8 +35,7 @@ def site_with_limits(key: str) -> tuple[Site, ChatLimits] | None:
 def conversation_resume(
     site: Site, token: str | None, limits: ChatLimits, address: str
 ) -> tuple[Conversation, str]:
-    conversation = conversation_open(site=site, visitor_token=token, limits=limits, address=address)
-    return conversation, conversation.visitor.token
+    return conversation_open(site=site, visitor_token=token, limits=limits, address=address)
 
 
 @database_call
@@ -44,8 +43,9 @@ def history(conversation: Conversation) -> tuple[list[dict[str, Any]], dict[str,
     """The stored messages the widget shows, and the rep in the conversation (None: the bot)."""
     shown = conversation_history(conversation=conversation, limit=settings.CHAT_HISTORY_LIMIT)
     agent = conversation_agent(conversation=conversation)
-    return [message_json(m) for m in shown], (
-        {"name": agent_display_name(agent)} if agent is not None else None
+    team = conversation.site.name
+    return [message_json(m, team=team) for m in shown], (
+        {"name": agent_display_name(agent, team=team)} if agent is not None else None
     )
 
 
@@ -64,7 +64,8 @@ def receive(
 
 @database_call
 def consent(conversation: Conversation, frame: Consent) -> Conversation:
-    return conversation_consent_record(conversation=conversation, notice=frame.notice)
+    # The frame's `notice` is not taken at its word: the Site's own notice is what is recorded.
+    return conversation_consent_record(conversation=conversation)
 
 
 @database_call
@@ -81,7 +82,7 @@ socket_renew = sync_to_async(throttle.socket_renew, thread_sensitive=False)
 socket_close = sync_to_async(throttle.socket_close, thread_sensitive=False)
 
 
-def message_json(message: Message) -> dict[str, Any]:
+def message_json(message: Message, *, team: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": message.id,
         "role": message.role,
@@ -92,7 +93,7 @@ def message_json(message: Message) -> dict[str, Any]:
         # Lets a client whose ack was lost match the stored message to the one it shows.
         out["client_id"] = str(message.client_id)
     if message.role == Message.Role.AGENT and message.author is not None:
-        out["name"] = agent_display_name(message.author)
+        out["name"] = agent_display_name(message.author, team=team)
     return out
 
 

@@ -214,7 +214,8 @@ class Visitor(models.Model):
     """Someone chatting on a site, known by the secret token their browser keeps."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="visitors")
-    token = models.CharField(max_length=64, unique=True)
+    # The SHA-256 (hex) of the browser's token (leads.signing.token_digest), never the token.
+    token = models.CharField(max_length=64, unique=True, verbose_name="token digest")
     created = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(auto_now=True)
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from leads.limits import ChatLimits
 from leads.models import Conversation, Site, Visitor
 from leads.services.throttle import conversation_allowed
+from leads.signing import token_digest
 
 
 def visitor_token_new() -> str:
@@ -19,21 +20,26 @@ def visitor_token_new() -> str:
 def _visitor_resume(*, site: Site, visitor_token: str | None) -> Visitor | None:
     if not visitor_token:
         return None
-    visitor = Visitor.objects.filter(site=site, token=visitor_token).first()
+    visitor = Visitor.objects.filter(site=site, token=token_digest(visitor_token)).first()
     if visitor is not None:
         visitor.save(update_fields=["last_seen"])
     return visitor
 
 
 @transaction.atomic
-def _conversation_of(*, site: Site, visitor: Visitor | None) -> Conversation:
-    """The latest conversation of `visitor` (a new one without), started if it has none."""
+def _conversation_of(
+    *, site: Site, visitor: Visitor | None, visitor_token: str | None
+) -> tuple[Conversation, str]:
+    """The latest conversation of `visitor` (a new visitor without one), started if it has
+    none; and the browser's token for it (a new one for a new visitor)."""
     if visitor is None:
-        visitor = Visitor.objects.create(site=site, token=visitor_token_new())
+        visitor_token = visitor_token_new()
+        visitor = Visitor.objects.create(site=site, token=token_digest(visitor_token))
+    assert visitor_token is not None
     conversation = visitor.conversations.order_by("-created").first()
     if conversation is None:
         conversation = Conversation.objects.create(site=site, visitor=visitor)
-    return conversation
+    return conversation, visitor_token
 
 
 def conversation_resume_or_start(*, site: Site, visitor_token: str | None) -> Conversation:
@@ -43,27 +49,30 @@ def conversation_resume_or_start(*, site: Site, visitor_token: str | None) -> Co
     than failing: the widget simply stores the token the server returns.
     """
     visitor = _visitor_resume(site=site, visitor_token=visitor_token)
-    return _conversation_of(site=site, visitor=visitor)
+    return _conversation_of(site=site, visitor=visitor, visitor_token=visitor_token)[0]
 
 
 def conversation_open(
     *, site: Site, visitor_token: str | None, limits: ChatLimits, address: str
-) -> Conversation:
-    """`conversation_resume_or_start` for the chat socket: a new conversation counts against
-    the address's hourly limit (`RateLimited`, nothing written), a resumed one does not."""
+) -> tuple[Conversation, str]:
+    """`conversation_resume_or_start` for the chat socket, with the token the browser keeps: a
+    new conversation counts against the address's hourly limit (`RateLimited`, nothing
+    written), a resumed one does not."""
     visitor = _visitor_resume(site=site, visitor_token=visitor_token)
     if visitor is None or not visitor.conversations.exists():
         conversation_allowed(site_id=site.id, limits=limits, address=address)
-    return _conversation_of(site=site, visitor=visitor)
+    return _conversation_of(site=site, visitor=visitor, visitor_token=visitor_token)
 
 
-def conversation_consent_record(*, conversation: Conversation, notice: str) -> Conversation:
-    """Record that the visitor accepted the privacy notice at `notice`; the first time counts.
+def conversation_consent_record(*, conversation: Conversation) -> Conversation:
+    """Record that the visitor accepted the Site's privacy notice, as it reads now (the URL in
+    Site.privacy_notice_url, not what the client says it showed); the first time counts.
 
-    Accepting a different notice later (the Site changed it) records the new one. Returns the
-    stored conversation; `conversation` itself is left as it was, so that a failed write never
-    looks like consent.
+    Accepting again after the Site changed its notice records the new one. Returns the stored
+    conversation; `conversation` itself is left as it was, so that a failed write never looks
+    like consent.
     """
+    notice = Site.objects.values_list("privacy_notice_url", flat=True).get(id=conversation.site_id)
     if conversation.consent_at is None or conversation.consent_notice != notice:
         Conversation.objects.filter(id=conversation.id, erased_at__isnull=True).update(
             consent_at=timezone.now(), consent_notice=notice

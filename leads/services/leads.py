@@ -19,6 +19,7 @@ from leads.services.broadcast import conversation_close
 from leads.services.conversations import visitor_token_new
 from leads.services.history import event_record, lead_changed
 from leads.services.notifications import lead_erased_notify
+from leads.signing import token_digest
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -124,7 +125,7 @@ def lead_erase(*, lead: Lead, by: User | None) -> Lead:
             agent_since=None,
             summary="",  # the summary retells what was said
         )
-        current.visitor.token = visitor_token_new()
+        current.visitor.token = token_digest(visitor_token_new())  # a token nobody holds
         current.visitor.save(update_fields=["token"])
         event_record(lead=current, kind=LeadEvent.Kind.ERASED, actor=by)
         lead_erased_notify(lead=current)

@@ -22,9 +22,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def agent_display_name(user: User) -> str:
-    """How the visitor sees a rep: their first name, else their username."""
-    return str(getattr(user, "first_name", "") or user.get_username())
+def agent_display_name(user: User, *, team: str) -> str:
+    """How a visitor sees a rep: their first name, else `team` (the Site's name) — never the
+    username, which is half of the rep's login."""
+    return str(getattr(user, "first_name", "") or team)
 
 
 def _locked(conversation: Conversation) -> Conversation:
@@ -55,13 +56,15 @@ def conversation_takeover(
             return current
         if current.agent is not None and not force:
             raise TakeoverRefused(
-                f"{agent_display_name(current.agent)} is already in this conversation; "
+                f"{current.agent.get_full_name() or current.agent.get_username()} is already in "
+                "this conversation; "
                 "ask them to hand it back, or take it over from them."
             )
         current.agent, current.agent_since = by, timezone.now()
         current.save(update_fields=["agent", "agent_since"])
         event_record(lead=lead_ensure(conversation=current), kind=LeadEvent.Kind.TAKEOVER, actor=by)
-        frame = {"type": "agent", "status": "joined", "name": agent_display_name(by)}
+        name = agent_display_name(by, team=current.site.name)
+        frame = {"type": "agent", "status": "joined", "name": name}
         transaction.on_commit(lambda: frame_send(conversation_id=current.id, frame=frame))
     return current
 
@@ -118,7 +121,7 @@ def agent_message_send(*, conversation: Conversation, text: str, by: User) -> Me
             "type": "reply",
             "message": message.id,
             "role": "agent",
-            "name": agent_display_name(by),
+            "name": agent_display_name(by, team=current.site.name),
             "text": text,
         }
         transaction.on_commit(lambda: frame_send(conversation_id=current.id, frame=frame))

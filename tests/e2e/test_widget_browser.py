@@ -13,6 +13,7 @@ import pytest
 from leads.models import Conversation, Lead, Message, Site
 from leads.services.leads import lead_erase
 from leads.services.setup import DEMO_ORIGINS
+from leads.signing import token_digest
 from tests.e2e.conftest import in_thread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -328,7 +329,7 @@ def test_assistant_text_is_formatted_safely(live_stack, page):
     )
 
     def store() -> None:
-        conversation = Conversation.objects.get(visitor__token=token)
+        conversation = Conversation.objects.get(visitor__token=token_digest(token))
         Message.objects.create(conversation=conversation, role="assistant", text=text)
 
     in_thread(store)

@@ -268,7 +268,8 @@ async def test_consent_is_recorded_with_the_conversation_and_then_messages_are_t
     consenting_site,
 ):
     communicator, welcome = await _ready()
-    consent = {"type": "consent", "id": str(uuid.uuid4()), "notice": "https://acme.example/privacy"}
+    # What the client says it showed is not taken at its word: the Site's notice is recorded.
+    consent = {"type": "consent", "id": str(uuid.uuid4()), "notice": "https://evil.example/none"}
     await communicator.send_json_to(consent)
     assert await communicator.receive_json_from() == {"type": "ack", "id": consent["id"]}
     await communicator.send_json_to(_message())
@@ -352,7 +353,8 @@ async def test_a_failed_consent_write_is_not_taken_for_consent(consenting_site, 
 
     communicator, _ = await _ready()
     monkeypatch.setattr("django.db.models.query.QuerySet.update", locked)
-    consent = {"type": "consent", "id": str(uuid.uuid4()), "notice": "https://acme.example/privacy"}
+    # What the client says it showed is not taken at its word: the Site's notice is recorded.
+    consent = {"type": "consent", "id": str(uuid.uuid4()), "notice": "https://evil.example/none"}
     assert (await _error(communicator, consent))["code"] == "unavailable"
     monkeypatch.undo()
     assert (await _error(communicator, _message()))["code"] == "consent_required"

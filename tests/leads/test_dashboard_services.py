@@ -37,6 +37,7 @@ from leads.services.messages import message_receive
 from leads.services.qualification import lead_status_set, lead_status_unlock
 from leads.services.replies import reply_generate
 from leads.services.takeover import (
+    agent_display_name,
     agent_message_send,
     conversation_handback,
     conversation_takeover,
@@ -343,6 +344,13 @@ def test_taking_over_makes_the_rep_the_agent(conversation, rep):
     conversation_takeover(conversation=conversation, by=rep)
     conversation.refresh_from_db()
     assert conversation.agent == rep and conversation.agent_since is not None
+
+
+def test_a_visitor_sees_a_reps_first_name_or_the_sites_never_the_username(conversation, rep):
+    assert agent_display_name(rep, team=conversation.site.name) == "Acme Analytics"
+    rep.first_name = "Rita"
+    assert agent_display_name(rep, team=conversation.site.name) == "Rita"
+    assert "rita" not in agent_display_name(staff_user("sam.k"), team="Acme").lower()
 
 
 def test_taking_over_is_recorded_in_the_leads_history(conversation, rep):

@@ -141,7 +141,7 @@ async def test_an_address_may_hold_only_so_many_sockets(site):
     }
     await third.disconnect()
     other = await _connect(address="198.51.100.8")  # another address is not affected
-    await first.disconnect()
+    await first.disconnect(timeout=30)  # its lease given back before this returns
     again = await _connect()  # a socket closed gives its place back
     await again.send_json_to({"type": "ping"})
     assert await again.receive_json_from(timeout=5) == {"type": "pong"}
