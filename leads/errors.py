@@ -127,6 +127,12 @@ class ConversationErased(Refused):
     code = "erased"
 
 
+class IdentityChanged(Refused):
+    """The host page identifies another person than the one this conversation belongs to."""
+
+    code = "identity_changed"
+
+
 class TakeoverRefused(Refused):
     """The rep cannot do this in the conversation now."""
 

@@ -115,7 +115,10 @@ class Identify(_Frame):
     id: uuid.UUID
     email: str = Field("", max_length=254)
     name: str = Field("", max_length=200)
-    # HMAC-SHA256 of the email by the host's server, for Sites with an identity secret.
+    # For Sites with an identity secret: the host's id for its logged-in user, when the
+    # signature expires (unix seconds), and the HMAC-SHA256 of email, user_id and expires.
+    user_id: str = Field("", max_length=200)
+    expires: int = Field(0, ge=0, lt=2**40)
     signature: str = Field("", max_length=128, pattern=r"^[0-9a-fA-F]*$")
 
 

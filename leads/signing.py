@@ -16,16 +16,18 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
-def identity_signature(*, secret: str, email: str) -> str:
-    """What the host's server passes as `signature`: HMAC-SHA256 (hex) of the lowercased email."""
-    return hmac.new(secret.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
+def identity_signature(*, secret: str, email: str, user_id: str, expires: int) -> str:
+    """What the host's server passes as `signature`: HMAC-SHA256 (hex) of the lowercased email,
+    the host's own id for its logged-in user and the expiry (unix seconds), one per line."""
+    signed = f"{email.strip().lower()}\n{user_id}\n{expires}".encode()
+    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def identity_verify(*, secret: str, email: str, signature: str) -> bool:
-    """Whether `signature` is the host's signature of `email` under `secret`."""
+def identity_verify(*, secret: str, email: str, user_id: str, expires: int, signature: str) -> bool:
+    """Whether `signature` is the host's signature of these under `secret` (expiry not judged)."""
+    expected = identity_signature(secret=secret, email=email, user_id=user_id, expires=expires)
     # As bytes: compare_digest refuses a str with non-ASCII characters (TypeError).
-    expected = identity_signature(secret=secret, email=email).encode()
-    return hmac.compare_digest(expected, signature.encode("utf-8", "replace"))
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
 
 def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:

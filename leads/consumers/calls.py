@@ -71,7 +71,12 @@ def consent(conversation: Conversation, frame: Consent) -> Conversation:
 @database_call
 def identify(conversation: Conversation, frame: Identify) -> None:
     lead_identify(
-        conversation=conversation, email=frame.email, name=frame.name, signature=frame.signature
+        conversation=conversation,
+        email=frame.email,
+        name=frame.name,
+        user_id=frame.user_id,
+        expires=frame.expires,
+        signature=frame.signature,
     )
 
 

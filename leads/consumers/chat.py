@@ -18,6 +18,7 @@ from leads.consumers import calls
 from leads.errors import (
     ConversationBusy,
     ConversationErased,
+    IdentityChanged,
     IdentityInvalid,
     QuotaExceeded,
     RateLimited,
@@ -206,7 +207,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         self._require_consent(conversation, frame_id)
         try:
             await calls.identify(conversation, frame)
-        except IdentityInvalid as exc:
+        except (IdentityInvalid, IdentityChanged) as exc:
             # The host page's mistake, told to the page: other errors are not the visitor's.
             raise ProtocolError.of(exc, frame_id, prefix="identify: ") from None
         except ConversationErased as exc:

@@ -67,9 +67,10 @@ class Site(models.Model):
     identity_secret = models.CharField(
         max_length=128,
         blank=True,
-        help_text="Key with which your server signs the email it passes to salesbot.identify() "
-        "(HMAC-SHA256, hex). Set, unsigned or wrongly signed emails are refused; unset, "
-        "identify() is taken as a hint that loses to what the visitor says.",
+        help_text="Key with which your server signs the email, user id and expiry it passes to "
+        "salesbot.identify() (HMAC-SHA256, hex; docs/protocol.md). Set, unsigned, wrongly "
+        "signed or expired identities are refused; unset, identify() is taken as a hint that "
+        "loses to what the visitor says.",
     )
     consent_required = models.BooleanField(
         default=False,

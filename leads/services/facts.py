@@ -4,13 +4,14 @@ and settling the lead on all of it."""
 from __future__ import annotations
 
 import logging
+import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 from email_validator import EmailNotValidError, validate_email
 
-from leads.errors import FactsInvalid, IdentityInvalid, LeadActionRefused
+from leads.errors import FactsInvalid, IdentityChanged, IdentityInvalid, LeadActionRefused
 from leads.extraction.facts import Candidate, Source, Value, same_value
 from leads.extraction.merge import resolve
 from leads.fields import FACT_NAMES
@@ -149,14 +150,44 @@ def lead_facts_correct(
     return changed
 
 
+# The furthest ahead a host's identity signature may expire: a leaked one is good for no longer.
+IDENTITY_MAX_SECONDS = 24 * 3600
+
+
+def _signed_check(*, secret: str, email: str, user_id: str, expires: int, signature: str) -> None:
+    if not identity_verify(
+        secret=secret, email=email, user_id=user_id, expires=expires, signature=signature
+    ):
+        raise IdentityInvalid(
+            "the signature does not match the email, user_id and expires; sign them on your "
+            "server with the site's identity secret (docs/protocol.md)"
+        )
+    now = time.time()
+    if expires <= now:
+        raise IdentityInvalid("the signature has expired; have your server sign a fresh one")
+    if expires > now + IDENTITY_MAX_SECONDS:
+        raise IdentityInvalid(
+            f"the signature expires more than {IDENTITY_MAX_SECONDS // 3600} hours ahead; "
+            "sign one that expires sooner"
+        )
+
+
 def lead_identify(
-    *, conversation: Conversation, email: str = "", name: str = "", signature: str = ""
+    *,
+    conversation: Conversation,
+    email: str = "",
+    name: str = "",
+    user_id: str = "",
+    expires: int = 0,
+    signature: str = "",
 ) -> Lead:
     """Record who the host page says its logged-in visitor is; safe to repeat.
 
-    A Site with an `identity_secret` takes only emails its host signed, and trusts them over
-    anything read from the chat (a later correction by the visitor still wins); without one,
-    the values are kept at low confidence.
+    A Site with an `identity_secret` takes only emails its host signed (with its user's id and
+    an expiry at most IDENTITY_MAX_SECONDS ahead), and trusts them over anything read from the
+    chat (a later correction by the visitor still wins); without one, the values are kept at low
+    confidence. A conversation verified as one person's is not handed to another:
+    `IdentityChanged` (the widget starts a new visitor for them).
     """
     secret = conversation.site.identity_secret
     values: dict[str, str] = {}
@@ -165,10 +196,9 @@ def lead_identify(
             values["email"] = validate_email(email.strip(), check_deliverability=False).normalized
         except EmailNotValidError as exc:
             raise IdentityInvalid(f"the email {email.strip()!r} is not valid: {exc}") from None
-        if secret and not identity_verify(secret=secret, email=email, signature=signature):
-            raise IdentityInvalid(
-                "the signature does not match the email; sign it on your server with the "
-                "site's identity secret (docs/protocol.md)"
+        if secret:
+            _signed_check(
+                secret=secret, email=email, user_id=user_id, expires=expires, signature=signature
             )
     if name := " ".join(name.split()):
         values["name"] = name
@@ -179,6 +209,14 @@ def lead_identify(
     with transaction.atomic():
         lead = lead_ensure(conversation=conversation)
         lead = Lead.objects.select_for_update().get(id=lead.id)
+        before = lead.evidence.filter(
+            message=None, field="email", extractor=Evidence.Extractor.HOST
+        ).first()
+        if secret and "email" in values and before and before.value != values["email"]:
+            raise IdentityChanged(
+                "this chat belongs to another signed-in person; call salesbot.reset() when "
+                "the user changes, and a new chat starts"
+            )
         for field, value in values.items():
             Evidence.objects.update_or_create(
                 lead=lead,

@@ -2,7 +2,8 @@
  *   <script src="https://HOST/static/salesbot/widget.js" data-site="KEY" async></script>
  * No framework, no build step. Everything lives in a shadow root, and no text from the server is
  * ever assigned as HTML: formatting builds elements and text nodes. Protocol: docs/protocol.md.
- * Host page API: salesbot.open(), .close(), .identify({email, name, signature}); window events
+ * Host page API: salesbot.open(), .close(), .identify({email, name, user_id, expires, signature}),
+ * .reset(); window events
  * salesbot:ready, salesbot:open, salesbot:close, salesbot:lead-qualified.
  */
 (function () {
@@ -468,6 +469,7 @@
   function sendIdentity() {
     if (identity && identity.conversation !== conversation && !consentNeeded()) {
       send({ type: "identify", id: identity.id, email: identity.email, name: identity.name,
+        user_id: identity.user_id || "", expires: identity.expires || 0,
         signature: identity.signature });
     }
   }
@@ -688,11 +690,23 @@
     var name = typeof who.name === "string" ? who.name.trim() : "";
     var signature = typeof who.signature === "string" ? who.signature : "";
     if (!email && !name) throw new TypeError("salesbot.identify({email, name}) needs an email or a name");
+    var userId = who.user_id == null ? "" : String(who.user_id);
+    var expires = typeof who.expires === "number" ? Math.floor(who.expires) : 0;
     if (identity && identity.email === email && identity.name === name &&
       identity.signature === signature) return;
-    identity = { email: email, name: name, signature: signature, id: uuid4(), conversation: null };
+    if (identity && identity.email && email && identity.email.toLowerCase() !== email.toLowerCase()) {
+      reset();  // another person on this browser: not their conversation
+    }
+    identity = { email: email, name: name, user_id: userId, expires: expires, signature: signature,
+      id: uuid4(), conversation: null };
     saved("identity", identity);
     sendIdentity();
+  }
+
+  // Forget the visitor (a log-out, another user on a shared computer) and start afresh.
+  function reset() {
+    forget();
+    if (ws) drop(1); else connect();
   }
 
   var waiting = [];  // calls made before the configuration arrived
@@ -708,6 +722,7 @@
     open: whenMounted(function () { toggle(true, true); }),
     close: whenMounted(function () { toggle(false, false); }),
     identify: identify,
+    reset: whenMounted(reset),
     push: function (call) {
       try {
         if (call && call[0] !== "push" && typeof api[call[0]] === "function") {

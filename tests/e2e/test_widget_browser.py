@@ -426,3 +426,30 @@ def test_an_erased_conversation_leaves_the_visitors_browser_too(live_stack, demo
     replies(page, 2)
     assert page.evaluate("localStorage.getItem('salesbot:demo:visitor')") != visitor
     assert in_thread(lambda: Conversation.objects.filter(site=demo_site).count()) == 2
+
+
+def test_reset_and_another_identified_person_start_a_new_conversation(live_stack, page):
+    """A shared computer: the host page's salesbot.reset() (a log-out), or identify() naming
+    another email, leaves the next person nothing of the previous one's chat."""
+    widget = open_demo(page, live_stack.demo_url)
+    page.evaluate("salesbot.identify({email: 'jane@example.com', name: 'Jane Doe'})")
+    say(widget, "Hi, I'm Jane from Lumio")
+    replies(page, 2)
+    first = page.evaluate("localStorage.getItem('salesbot:demo:visitor')")
+
+    page.evaluate("salesbot.identify({email: 'bo@example.com', name: 'Bo Chen'})")
+    widget.locator(".msg.visitor").wait_for(state="detached", timeout=10_000)
+    say(widget, "Bo here")
+    replies(page, 2)
+    second = page.evaluate("localStorage.getItem('salesbot:demo:visitor')")
+
+    page.evaluate("salesbot.reset()")  # Bo logs out
+    widget.locator(".msg.visitor").wait_for(state="detached", timeout=10_000)
+    say(widget, "Hello, a new visitor here")
+    replies(page, 2)
+    third = page.evaluate("localStorage.getItem('salesbot:demo:visitor')")
+    assert len({first, second, third}) == 3
+    emails = in_thread(
+        lambda: sorted(Lead.objects.filter(site__key="demo").values_list("email", flat=True))
+    )
+    assert emails == ["", "bo@example.com", "jane@example.com"]

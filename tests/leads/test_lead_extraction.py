@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
+from typing import Any
 
 import pytest
 
-from leads.errors import IdentityInvalid
+from leads.errors import IdentityChanged, IdentityInvalid
 from leads.models import Evidence, Lead, Message, Notification
 from leads.selectors.leads import reply_facts
 from leads.services.conversations import conversation_resume_or_start
@@ -152,14 +154,23 @@ def test_a_qualified_lead_is_offered_the_sites_next_step(conversation):
     assert "https://cal.example.com/acme" in note
 
 
+def _signed(email: str = "ana@lumio.io", user_id: str = "u-42", ahead: int = 600) -> dict[str, Any]:
+    """What the host's server adds to identify(): its user's id, an expiry, the signature."""
+    expires = int(time.time()) + ahead
+    signature = identity_signature(secret="s3cret", email=email, user_id=user_id, expires=expires)
+    return {"user_id": user_id, "expires": expires, "signature": signature}
+
+
 def test_an_identity_the_host_signed_outranks_what_the_visitor_typed(conversation):
     conversation.site.identity_secret = "s3cret"
     conversation.site.save()
     message = _say(conversation, "visitor", "I'm Ana Torres, write to ana@old.example")
     message_facts_extract(message_id=message.id, extractor="rules")
-    signature = identity_signature(secret="s3cret", email="Ana@Lumio.io")
     lead = lead_identify(
-        conversation=conversation, email="ana@lumio.io", name="Ana Torres", signature=signature
+        conversation=conversation,
+        email="ana@lumio.io",
+        name="Ana Torres",
+        **_signed("Ana@Lumio.io"),
     )
     assert lead.email == "ana@lumio.io"
     host = Evidence.objects.get(lead=lead, field="email", extractor="host")
@@ -172,9 +183,8 @@ def test_a_signed_email_does_not_vouch_for_the_name_sent_beside_it(conversation)
     conversation.site.save()
     message = _say(conversation, "visitor", "Hi, I'm Ana Torres")
     message_facts_extract(message_id=message.id, extractor="rules")
-    signature = identity_signature(secret="s3cret", email="ana@lumio.io")
     lead = lead_identify(
-        conversation=conversation, email="ana@lumio.io", name="Somebody Else", signature=signature
+        conversation=conversation, email="ana@lumio.io", name="Somebody Else", **_signed()
     )
     assert (lead.email, lead.name) == ("ana@lumio.io", "Ana Torres")
     confidence = dict(
@@ -222,3 +232,32 @@ def test_identify_refuses_what_it_cannot_store(conversation, who, reason):
     with pytest.raises(IdentityInvalid, match=reason):
         lead_identify(conversation=conversation, **who)
     assert not Lead.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"ahead": -1}, "has expired"),
+        ({"ahead": 2 * 24 * 3600}, "more than 24 hours ahead"),
+        ({"user_id": "u-43"}, "does not match"),
+    ],
+)
+def test_a_signature_that_expired_or_covers_another_user_is_refused(conversation, change, message):
+    conversation.site.identity_secret = "s3cret"
+    conversation.site.save()
+    signed = _signed(**change)
+    if "user_id" in change:
+        signed["user_id"] = "u-42"  # signed for u-43, sent as u-42
+    with pytest.raises(IdentityInvalid, match=message):
+        lead_identify(conversation=conversation, email="ana@lumio.io", **signed)
+    assert not Evidence.objects.filter(extractor="host").exists()
+
+
+def test_a_conversation_identified_as_one_person_is_not_handed_to_another(conversation):
+    conversation.site.identity_secret = "s3cret"
+    conversation.site.save()
+    lead_identify(conversation=conversation, email="ana@lumio.io", **_signed())
+    lead_identify(conversation=conversation, email="ana@lumio.io", **_signed())  # the same: fine
+    with pytest.raises(IdentityChanged, match=r"salesbot\.reset"):
+        lead_identify(conversation=conversation, email="bo@lumio.io", **_signed("bo@lumio.io"))
+    assert Lead.objects.get().email == "ana@lumio.io"
