@@ -31,11 +31,13 @@ def conversation_writable(*, conversation_id: int) -> None:
     """`ConversationErased` if the conversation's data was erased. Inside a transaction, the
     conversation's row stays locked until it ends, so an erasure waits for the write or the
     write sees the erasure: never half of each."""
-    found = list(
-        Conversation.objects.select_for_update()
-        .filter(id=conversation_id)
-        .values_list("erased_at", flat=True)
-    )
+    # Atomic: a caller outside a transaction still gets a valid (if brief) lock on PostgreSQL.
+    with transaction.atomic():
+        found = list(
+            Conversation.objects.select_for_update()
+            .filter(id=conversation_id)
+            .values_list("erased_at", flat=True)
+        )
     if not found or found[0] is not None:  # erased, or deleted outright
         raise ConversationErased("This conversation was erased; it takes nothing more.")
 
