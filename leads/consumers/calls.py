@@ -11,7 +11,7 @@ from django.conf import settings
 from leads.asyncdb import database_call
 from leads.limits import ChatLimits
 from leads.models import Conversation, Message, Site
-from leads.protocol import ChatMessageFrame, Consent, Identify
+from leads.protocol import ChatMessageFrame, Identify
 from leads.selectors.conversations import (
     conversation_agent,
     conversation_history,
@@ -21,7 +21,7 @@ from leads.selectors.widget import site_limits
 from leads.services import throttle
 from leads.services.conversations import conversation_consent_record, conversation_open
 from leads.services.facts import lead_identify
-from leads.services.messages import visitor_message_receive
+from leads.services.messages import message_receive
 from leads.services.takeover import agent_display_name
 
 
@@ -53,7 +53,7 @@ def history(conversation: Conversation) -> tuple[list[dict[str, Any]], dict[str,
 def receive(
     conversation: Conversation, frame: ChatMessageFrame, limits: ChatLimits, address: str
 ) -> Message:
-    return visitor_message_receive(
+    return message_receive(
         conversation=conversation,
         text=frame.text,
         client_id=frame.id,
@@ -63,7 +63,7 @@ def receive(
 
 
 @database_call
-def consent(conversation: Conversation, frame: Consent) -> Conversation:
+def consent(conversation: Conversation) -> Conversation:
     # The frame's `notice` is not taken at its word: the Site's own notice is what is recorded.
     return conversation_consent_record(conversation=conversation)
 

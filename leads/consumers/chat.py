@@ -198,7 +198,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
 
     async def _consent(self, frame: Consent) -> None:
         frame_id = str(frame.id)
-        self.conversation = await calls.consent(self._conversation(frame_id), frame)
+        self.conversation = await calls.consent(self._conversation(frame_id))
         await self.send_json({"type": "ack", "id": frame_id})
 
     async def _identify(self, frame: Identify) -> None:

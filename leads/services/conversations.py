@@ -39,6 +39,7 @@ def _conversation_of(
     conversation = visitor.conversations.order_by("-created").first()
     if conversation is None:
         conversation = Conversation.objects.create(site=site, visitor=visitor)
+    conversation.site = site
     return conversation, visitor_token
 
 
@@ -59,8 +60,11 @@ def conversation_open(
     new conversation counts against the address's hourly limit (`RateLimited`, nothing
     written), a resumed one does not."""
     visitor = _visitor_resume(site=site, visitor_token=visitor_token)
-    if visitor is None or not visitor.conversations.exists():
-        conversation_allowed(site_id=site.id, limits=limits, address=address)
+    latest = visitor.conversations.order_by("-created").first() if visitor else None
+    if latest is not None and visitor_token:
+        latest.site = site  # the caller reads its name: no query for what is in hand
+        return latest, visitor_token
+    conversation_allowed(site_id=site.id, limits=limits, address=address)
     return _conversation_of(site=site, visitor=visitor, visitor_token=visitor_token)
 
 

@@ -57,9 +57,17 @@ def reply_enqueue(message: Message, *, reply: bool = True, extract: bool = True)
         raise ReplyNotQueued(message) from exc
 
 
-def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UUID) -> Message:
+def message_receive(
+    *,
+    conversation: Conversation,
+    text: str,
+    client_id: uuid.UUID,
+    limits: ChatLimits | None = None,
+    address: str = "",
+) -> Message:
     """Store a visitor message exactly once per client id, read it with the rules (its lead's
-    facts), and queue its reply after commit.
+    facts), and queue its reply after commit. From the chat socket, a new message must keep to
+    the Site's `limits` first (`_admit`); a message sent again is never refused or counted.
 
     A repeated client id returns the stored message, and queues its reply again if it still
     needs one (never queued, failed, or abandoned). While a rep has taken the conversation over,
@@ -68,6 +76,8 @@ def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UU
     """
     existing = conversation.messages.filter(client_id=client_id).first()
     if existing is None:
+        if limits is not None:
+            _admit(conversation=conversation, limits=limits, address=address)
         # The rules read it before the transaction: no write lock is held while they run.
         reading = message_arriving_read(conversation=conversation, text=text)
         try:
@@ -98,34 +108,21 @@ def message_receive(*, conversation: Conversation, text: str, client_id: uuid.UU
     return existing
 
 
-def visitor_message_receive(
-    *,
-    conversation: Conversation,
-    text: str,
-    client_id: uuid.UUID,
-    limits: ChatLimits,
-    address: str,
-) -> Message:
-    """`message_receive` for the chat socket, within the Site's limits. A new message must fit
-    the day's model tokens (`QuotaExceeded`), wait for the reply to the one before
-    (`ConversationBusy`), and keep to the visitor's and the address's rates (`RateLimited`; only
-    messages taken are counted). A message sent again (the same client id) is only looked up, so
-    a resend is never refused or counted twice.
-    """
-    if not conversation.messages.filter(client_id=client_id).exists():
-        tokens_allowed(site_id=conversation.site_id, limits=limits)
-        if conversation_reply_in_flight(conversation=conversation):
-            raise ConversationBusy(
-                "The assistant is still answering your previous message; this one is sent "
-                "once it has."
-            )
-        message_allowed(
-            site_id=conversation.site_id,
-            limits=limits,
-            visitor_id=conversation.visitor_id,
-            address=address,
+def _admit(*, conversation: Conversation, limits: ChatLimits, address: str) -> None:
+    """A new message within the Site's limits: the day's model tokens (`QuotaExceeded`), the
+    reply to the one before done (`ConversationBusy`), the visitor's and the address's rates
+    (`RateLimited`; only messages taken are counted)."""
+    tokens_allowed(site_id=conversation.site_id, limits=limits)
+    if conversation_reply_in_flight(conversation=conversation):
+        raise ConversationBusy(
+            "The assistant is still answering your previous message; this one is sent once it has."
         )
-    return message_receive(conversation=conversation, text=text, client_id=client_id)
+    message_allowed(
+        site_id=conversation.site_id,
+        limits=limits,
+        visitor_id=conversation.visitor_id,
+        address=address,
+    )
 
 
 def replies_requeue(*, older_than: timedelta, within: timedelta) -> int:

@@ -166,10 +166,12 @@ def socket_open(*, site_id: int, limits: ChatLimits, address: str, channel: str)
 
 def socket_renew(*, site_id: int, address: str, channel: str) -> None:
     """Extend the socket's lease (the widget pings while it is open)."""
+    key = _sockets_key(site_id, address)
     try:
-        key = _sockets_key(site_id, address)
-        shared_redis().zadd(key, {channel: time.time() + SOCKET_LEASE_SECONDS}, xx=True)
-        shared_redis().expire(key, SOCKET_LEASE_SECONDS + 1)
+        pipe = shared_redis().pipeline(transaction=False)  # one round trip for both
+        pipe.zadd(key, {channel: time.time() + SOCKET_LEASE_SECONDS}, xx=True)
+        pipe.expire(key, SOCKET_LEASE_SECONDS + 1)
+        pipe.execute()
     except redis.RedisError as exc:
         logger.warning("socket lease not renewed (Redis): %s", exc)
 

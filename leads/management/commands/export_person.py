@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from leads.errors import InvalidInput
+from leads.management.person import person_arguments
 from leads.selectors.people import person_export, person_leads
 
 
@@ -16,11 +17,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--email", default="")
-        parser.add_argument("--phone", default="")
-        parser.add_argument(
-            "--region", default="US", help="for a phone without country code (default US)"
-        )
+        person_arguments(parser)
         parser.add_argument("--out", default="-", help="a file to write (default: stdout)")
 
     def handle(self, *args: Any, email: str, phone: str, region: str, out: str, **_: Any) -> None:
