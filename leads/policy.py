@@ -53,6 +53,21 @@ def instruction(*, field: str | None, qualified: bool, next_step: str) -> str:
     return f"{topic(field).question}."
 
 
+# What of a visitor's value the prompt quotes: enough for a company or a job title, too little
+# for a page of instructions.
+QUOTED_CHARS = 120
+_SPACE = re.compile(r"\s+")
+
+
+def quoted(value: object) -> str:
+    """`value`, from the visitor, as quoted data in a prompt: on one line, shortened, and unable
+    to close its own quotes."""
+    text = _SPACE.sub(" ", str(value)).strip().replace('"', "'")
+    if len(text) > QUOTED_CHARS:
+        text = text[: QUOTED_CHARS - 1].rstrip() + "…"
+    return f'"{text}"'
+
+
 def known_summary(facts: Mapping[str, object], *, told: str = "") -> str:
     """The facts already given, in a form the prompt can list ("none yet" when empty).
 
@@ -66,8 +81,10 @@ def known_summary(facts: Mapping[str, object], *, told: str = "") -> str:
     parts = []
     for name, value in have.items():
         if isinstance(value, bool):
-            value = "yes" if value else "no"
-        parts.append(f"{prompt_label(name)}: {value}")
+            said = "yes" if value else "no"
+        else:  # the visitor's own words are quoted; numbers were parsed from them
+            said = quoted(value) if isinstance(value, str) else str(value)
+        parts.append(f"{prompt_label(name)}: {said}")
     fresh = [part for part in parts if part not in told]
     return "; ".join(fresh) + "." if fresh else "nothing new."
 

@@ -104,6 +104,9 @@ class Message(models.Model):
     route_reasons = models.JSONField(default=list, blank=True)
     # An ensemble's reply: its mean cosine similarity to the other models' answers.
     agreement = models.FloatField(null=True, blank=True)
+    # What the leak guard (leads/guard.py) stopped the reply for repeating: the system prompt's
+    # "canary" or a run of its instructions ("prompt"); blank when the reply passed.
+    leak = models.CharField(max_length=16, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -28,7 +28,7 @@ from leads.extraction.pipeline import conversation_extract
 from leads.fields import EVALUATED_FACTS
 from leads.models import Conversation, Lead, Message
 from leads.selectors.leads import lead_facts
-from leads.services.replies import reply_options, reply_prompt_for
+from leads.services.reply_prompts import reply_options, reply_prompt_for
 from llm.embeddings import Embedder
 
 logger = logging.getLogger(__name__)

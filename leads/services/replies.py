@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from itertools import cycle
 from typing import Any, Literal, NamedTuple
@@ -13,21 +12,24 @@ from django.db import transaction
 from django.utils import timezone
 
 import llm
-from leads import policy
+from leads.guard import GuardedStream, Leak, leak_safe
+from leads.metrics import REPLY_LEAKS
 from leads.models import Message, Site
 from leads.selectors.conversations import (
     ErasedWatch,
-    conversation_turns_before,
     message_answered_by_agent,
     sites_visited_last,
 )
 from leads.selectors.costs import budgets_spent
-from leads.selectors.leads import ReplyFacts, reply_facts
 from leads.services.broadcast import DeltaSender, frame_send
 from leads.services.priority import ReplyMark, ReplyWaiting, reply_generating, reply_mark
+from leads.services.reply_prompts import (
+    reply_leak_guard,
+    reply_options,
+    reply_prompt,
+    reply_prompt_for,
+)
 from leads.services.slots import conversation_slot, slot_hold
-from leads.services.summaries import summary_in_place_of
-from llm import prompts
 from llm.sentences import trim_to_sentence
 
 logger = logging.getLogger(__name__)
@@ -36,133 +38,10 @@ FAILED_DETAIL = (
     "The assistant could not answer just now. Please send your message again in a moment."
 )
 
-# A rep's messages are the seller's side of the chat, as the assistant's are.
-ROLE_TO_CHAT: dict[str, llm.ChatRole] = {
-    Message.Role.VISITOR: "user",
-    Message.Role.ASSISTANT: "assistant",
-    Message.Role.AGENT: "assistant",
-}
-
-
-_NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-# A reply's token budget per sentence it may have: enough for long ones, so that replies end
-# at their last sentence rather than at the budget.
-TOKENS_PER_SENTENCE = 48
-
-
-def reply_length(sentences: int) -> str:
-    """How long a reply may be, in the prompt's words: "two to four sentences"."""
-    if sentences == 1:
-        return "one sentence"
-    if sentences == 2:
-        return "one or two sentences"
-    return f"two to {_NUMBERS[min(sentences, len(_NUMBERS)) - 1]} sentences"
-
-
-def reply_options(*, model: llm.BaseLLM, site: Site) -> dict[str, int]:
-    """The length of a reply to a visitor of `site`: its sentences, and a budget to fit them."""
-    budget = min(model.options().max_tokens, TOKENS_PER_SENTENCE * site.reply_sentences)
-    return {"max_tokens": budget, "max_sentences": site.reply_sentences}
-
-
-def reply_prompt(
-    *,
-    site: Site,
-    turns: list[Message],
-    family: str | None = None,
-    facts: Mapping[str, object] | None = None,
-    declined: Iterable[str] = (),
-    qualified: bool = False,
-    summary: str = "",
-) -> tuple[list[llm.ChatMessage], str | None, str]:
-    """The chat the model continues, the qualification field it is told to ask for next, and
-    the turn's note that tells it so. `summary` stands for the turns before `turns` (a long
-    conversation's, leads/services/summaries.py).
-
-    What stays the same comes first, so the engine reuses what it evaluated before: the Site's
-    system prompt (shared by all its conversations), then the turns, each visitor message after
-    the note its reply was written from. What changes from turn to turn, the known facts and
-    the next question, is the last note, before the message being answered.
-    """
-    facts = facts or {}
-    field = (
-        None
-        if qualified
-        else policy.next_field(order=site.qualification_fields, facts=facts, declined=declined)
-    )
-    ask = policy.instruction(field=field, qualified=qualified, next_step=site.next_step)
-    known = policy.known_summary(facts)
-    # Each earlier note goes before the visitor message it was written for, when that message
-    # is still among the turns; only those notes count as told.
-    visitors = {m.id for m in turns if m.role == Message.Role.VISITOR}
-    notes = {
-        m.in_reply_to_id: m.turn_note for m in turns if m.turn_note and m.in_reply_to_id in visitors
-    }
-    system = prompts.render(
-        "qualification_reply",
-        family=family,
-        override=site.prompt_overrides.get("qualification_reply"),
-        company_name=site.name,
-        company_description=site.description.strip(),
-        reply_length=reply_length(site.reply_sentences),
-        # For overrides written when the system prompt held them; such a Site's conversations
-        # are evaluated afresh each turn.
-        ask=ask,
-        known=known,
-    )
-    note = prompts.render(
-        "reply_turn",
-        family=family,
-        override=site.prompt_overrides.get("reply_turn"),
-        company_name=site.name,
-        ask=ask,
-        # What the earlier notes in the prompt did not say.
-        known=policy.known_summary(facts, told="\n".join(notes.values())),
-    )
-    # This turn's note goes before the message being answered, so that the chat still ends
-    # with what the visitor said; after the chat when it ends otherwise (a suggestion to a rep).
-    answering = bool(turns) and turns[-1].role == Message.Role.VISITOR
-    if answering:
-        notes[turns[-1].id] = note
-    chat = [llm.ChatMessage("system", system)]
-    if summary:
-        chat.append(llm.ChatMessage("system", f"Earlier in this conversation: {summary}"))
-    for m in turns:
-        if m.id in notes and m.role == Message.Role.VISITOR:
-            chat.append(llm.ChatMessage("system", notes[m.id]))
-        chat.append(llm.ChatMessage(ROLE_TO_CHAT[Message.Role(m.role)], m.text))
-    if not answering:
-        chat.append(llm.ChatMessage("system", note))
-    return chat, field, note
-
 
 class WarmUp(NamedTuple):
     warmed: int  # places that now hold a Site's system prompt
     gave_way: bool  # a reply came first: the places after it were left
-
-
-def reply_prompt_for(
-    *, message: Message, model: llm.BaseLLM
-) -> tuple[list[llm.ChatMessage], str | None, str]:
-    """`reply_prompt` for the reply to visitor `message` as it would be written now: the
-    conversation before it, and the lead's facts as they stand."""
-    turns = conversation_turns_before(message=message, limit=settings.CHAT_HISTORY_LIMIT)
-    try:
-        known = reply_facts(conversation_id=message.conversation_id)
-    except Exception:
-        # A bug in reading facts must not cost the visitor their answer: reply without them.
-        logger.exception("could not read the lead facts for message %s", message.id)
-        known = ReplyFacts(facts={}, declined=[], qualified=False)
-    turns, summary = summary_in_place_of(message.conversation, turns, model)
-    return reply_prompt(
-        site=message.conversation.site,
-        turns=turns,
-        family=model.template_family,
-        facts=known.facts,
-        declined=known.declined,
-        qualified=known.qualified,
-        summary=summary,
-    )
 
 
 def _warm(model: llm.BaseLLM, messages: list[llm.ChatMessage], slot: int | None) -> bool:
@@ -279,6 +158,47 @@ def _dropped(*, reply: Message, conversation_id: int) -> None:
     Message.objects.filter(id=reply.id).update(text="", status=Message.Status.FAILED)
 
 
+def _reply_text(
+    *, completion: llm.Completion | None, shown: GuardedStream, site: Site
+) -> tuple[str, Leak | Literal[""]]:
+    """The reply to store and show in place of what was streamed, and the leak it was
+    withheld for ("" when none)."""
+    if shown.leak:
+        return leak_safe(shown.shown, fallback=leak_fallback(site)), shown.leak
+    if completion is None:
+        raise llm.GenerationFailed("the model stream ended without a completion")
+    # Out of budget mid-sentence: the reply keeps its finished sentences (the widget shows
+    # the stored text in place of what was streamed).
+    text = completion.text.strip()
+    if completion.finish_reason == "length":
+        text = trim_to_sentence(text)
+    # A chain's final answer may not be the text streamed (an ensemble's choice): checked too.
+    if leak := shown.guard.leak_in(text):
+        return leak_fallback(site), leak
+    return text, ""
+
+
+def leak_fallback(site: Site) -> str:
+    """What a reply that gave away its instructions says instead, when nothing shown before
+    the leak was a whole sentence."""
+    return f"Sorry, I can't help with that. What would you like to know about {site.name}?"
+
+
+def _made_by(completion: llm.Completion | None, *, model: llm.BaseLLM) -> dict[str, Any]:
+    """What a reply records of the model call that wrote it (little, when it was stopped)."""
+    if completion is None:
+        return {"model_name": model.name[:200]}
+    return {
+        "model_name": completion.model[:200],
+        "prompt_tokens": completion.usage.prompt_tokens,
+        "completion_tokens": completion.usage.completion_tokens,
+        "cached_tokens": completion.usage.cached_tokens,
+        "generation_ms": round(completion.timings.total * 1000),
+        "agreement": completion.agreement,
+        **_route_fields(completion.route),
+    }
+
+
 def reply_generate(
     *, message_id: int, task_id: str, model: llm.BaseLLM | None = None
 ) -> Message | None:
@@ -333,39 +253,39 @@ def _reply_generate(
             llm.call_context(role="reply", conversation_id=conversation_id, **_budget_cap(site)),
         ):
             erased = ErasedWatch(conversation_id)
+            guard = reply_leak_guard(site=site, prompt=prompt)
+            shown = guard.stream()
             for item in model.stream(prompt, **options, cache_slot=slot):
                 if isinstance(item, llm.Completion):
                     completion = item
                 elif erased():
                     break  # nothing more is written or shown of this conversation
                 else:
-                    first_token_at = first_token_at or timezone.now()
-                    deltas.add(item)
+                    if visible := shown.feed(item):
+                        first_token_at = first_token_at or timezone.now()
+                        deltas.add(visible)
+                    if shown.leak:
+                        break  # the model is stopped; what it wrote after is never shown
                     mark.refresh()  # still generating: background work keeps waiting
         if erased.seen:
             _dropped(reply=reply, conversation_id=conversation_id)
             return None
+        if rest := shown.finish():
+            first_token_at = first_token_at or timezone.now()
+            deltas.add(rest)
         deltas.flush()
-        if completion is None:
-            raise llm.GenerationFailed("the model stream ended without a completion")
-        # Out of budget mid-sentence: the reply keeps its finished sentences (the widget shows
-        # the stored text in place of what was streamed).
-        text = completion.text.strip()
-        if completion.finish_reason == "length":
-            text = trim_to_sentence(text)
+        text, leak = _reply_text(completion=completion, shown=shown, site=site)
+        if leak:
+            REPLY_LEAKS.labels(kind=leak).inc()
+            logger.warning("reply %s repeated the system prompt (%s): withheld", reply.id, leak)
         # What the visitor waited, from their message being stored (queueing included).
         waited = (first_token_at or timezone.now()) - message.created
         if not Message.objects.filter(id=reply.id, conversation__erased_at__isnull=True).update(
             text=text,
             status=Message.Status.COMPLETE,
-            model_name=completion.model[:200],
-            prompt_tokens=completion.usage.prompt_tokens,
-            completion_tokens=completion.usage.completion_tokens,
-            cached_tokens=completion.usage.cached_tokens,
+            leak=leak,
             first_token_ms=max(0, round(waited.total_seconds() * 1000)),
-            generation_ms=round(completion.timings.total * 1000),
-            agreement=completion.agreement,
-            **_route_fields(completion.route),
+            **_made_by(completion, model=model),
         ):
             _dropped(reply=reply, conversation_id=conversation_id)
             return None
@@ -375,19 +295,20 @@ def _reply_generate(
         _failed(conversation_id=conversation_id, reply=reply, in_reply_to=message_id)
         raise
     reply.text, reply.status = text, Message.Status.COMPLETE
-    logger.info(
-        "reply %s: %d tokens in %.2fs, %.1f tok/s (first token after %.2fs; "
-        "prompt %d tokens, %d reused; %s; queued %d ms)",
-        reply.id,
-        completion.usage.completion_tokens,
-        completion.timings.total,
-        completion.tokens_per_second or 0.0,
-        completion.timings.time_to_first_token or 0.0,
-        completion.usage.prompt_tokens,
-        completion.usage.cached_tokens,
-        completion.finish_reason,
-        round(queued.total_seconds() * 1000),
-    )
+    if completion is not None:
+        logger.info(
+            "reply %s: %d tokens in %.2fs, %.1f tok/s (first token after %.2fs; "
+            "prompt %d tokens, %d reused; %s; queued %d ms)",
+            reply.id,
+            completion.usage.completion_tokens,
+            completion.timings.total,
+            completion.tokens_per_second or 0.0,
+            completion.timings.time_to_first_token or 0.0,
+            completion.usage.prompt_tokens,
+            completion.usage.cached_tokens,
+            completion.finish_reason,
+            round(queued.total_seconds() * 1000),
+        )
     frame_send(
         conversation_id=conversation_id,
         frame={"type": "reply", "message": reply.id, "role": "assistant", "text": text},

@@ -14,7 +14,7 @@ from leads.selectors.conversations import conversation_history
 from leads.selectors.leads import reply_facts
 from leads.services.broadcast import staff_conversation_send
 from leads.services.priority import reply_generating
-from leads.services.replies import reply_options, reply_prompt
+from leads.services.reply_prompts import reply_options, reply_prompt
 from leads.services.slots import conversation_slot
 
 logger = logging.getLogger(__name__)

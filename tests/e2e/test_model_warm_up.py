@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from leads.services.replies import reply_prompt
+from leads.services.reply_prompts import reply_prompt
 from leads.services.setup import demo_site_ensure
 from llm.llama_server import server_binary
 from tests.e2e.test_chat_round_trip import _recv, _say, _ws

@@ -3,48 +3,32 @@ the real channel layer (Redis), and after a fork from the child's own publisher.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import multiprocessing
 import time
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.test import override_settings
 
 from leads.models import Message
-from leads.services.broadcast import DeltaSender, conversation_group, frame_send, frames_flush
+from leads.services.broadcast import DeltaSender, frame_send, frames_flush
 from leads.services.conversations import conversation_resume_or_start
 from leads.services.messages import message_receive
 from leads.services.replies import reply_generate
 from llm.backends.fake import FakeLLM
+from tests.leads.frames import frames_read, group_listen, reply_frames
 
 pytestmark = pytest.mark.usefixtures("own_channel_layer")
 
 
-def _listen(conversation_id: int) -> tuple[object, str]:
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(conversation_group(conversation_id), channel)
-    return layer, channel
-
-
-def _frames(layer, channel: str, count: int) -> list[dict]:  # type: ignore[no-untyped-def]
-    async def read() -> list[dict]:
-        return [(await asyncio.wait_for(layer.receive(channel), 10))["frame"] for _ in range(count)]
-
-    return async_to_sync(read)()
-
-
 def test_frames_arrive_in_the_order_they_were_given():
     conversation_id = 10_000 + uuid.uuid4().int % 10_000
-    layer, channel = _listen(conversation_id)
+    layer, channel = group_listen(conversation_id)
     for number in range(200):
         frame_send(conversation_id=conversation_id, frame={"type": "delta", "n": number})
     assert frames_flush(10)
-    assert [f["n"] for f in _frames(layer, channel, 200)] == list(range(200))
+    assert [f["n"] for f in frames_read(layer, channel, 200)] == list(range(200))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -52,14 +36,12 @@ def test_a_replys_deltas_arrive_in_order_and_join_to_the_stored_reply(demo_site)
     demo_site.reply_sentences = 8  # all of them: this is about the frames
     demo_site.save(update_fields=["reply_sentences"])
     conversation = conversation_resume_or_start(site=demo_site, visitor_token=None)
-    layer, channel = _listen(conversation.id)
+    layer, channel = group_listen(conversation.id)
     message = message_receive(conversation=conversation, text="Hello", client_id=uuid.uuid4())
     text = "Acme sells dashboards for sales teams, priced per seat. " * 8
     reply = reply_generate(message_id=message.id, task_id="t", model=FakeLLM(replies=[text]))
     assert reply is not None
-    deltas, frames = [], []
-    while not frames or frames[-1] != {"type": "typing", "on": False} or len(frames) < 3:
-        frames += _frames(layer, channel, 1)
+    frames = reply_frames(layer, channel)
     deltas = [f["text"] for f in frames if f["type"] == "delta"]
     (final,) = [f for f in frames if f["type"] == "reply"]
     assert frames[0] == {"type": "typing", "on": True}
@@ -93,7 +75,7 @@ def _child_sends(conversation_id: int, done: multiprocessing.Queue) -> None:  # 
 
 def test_a_forked_child_sends_through_a_publisher_of_its_own():
     conversation_id = 20_000 + uuid.uuid4().int % 10_000
-    layer, channel = _listen(conversation_id)
+    layer, channel = group_listen(conversation_id)
     frame_send(conversation_id=conversation_id, frame={"type": "delta", "from": "parent"})
     assert frames_flush(10)  # the parent's publisher thread is running before the fork
     context = multiprocessing.get_context("fork")
@@ -104,7 +86,11 @@ def test_a_forked_child_sends_through_a_publisher_of_its_own():
     child.join(30)
     frame_send(conversation_id=conversation_id, frame={"type": "delta", "from": "parent again"})
     assert frames_flush(10)
-    assert [f["from"] for f in _frames(layer, channel, 3)] == ["parent", "child", "parent again"]
+    assert [f["from"] for f in frames_read(layer, channel, 3)] == [
+        "parent",
+        "child",
+        "parent again",
+    ]
 
 
 @pytest.fixture

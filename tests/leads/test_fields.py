@@ -125,13 +125,13 @@ def test_an_unknown_name_is_labelled_as_it_is(label: Callable[[str], str]):
 def test_the_known_summary_lists_facts_by_their_prompt_labels():
     facts = {"job_title": "CTO", "timeline_months": 3, "is_decision_maker": True, "name": ""}
     assert policy.known_summary(facts) == (
-        "role: CTO; months until they start: 3; decides on the purchase: yes."
+        'role: "CTO"; months until they start: 3; decides on the purchase: yes.'
     )
 
 
 @pytest.mark.parametrize("item", FACTS, ids=FACT_NAMES)
 def test_every_fact_reaches_the_prompt_under_its_prompt_label(item: Fact):
-    assert policy.known_summary({item.name: "x"}) == f"{item.prompt_label}: x."
+    assert policy.known_summary({item.name: "x"}) == f'{item.prompt_label}: "x".'
 
 
 def test_the_pure_cores_sources_are_the_evidence_models_extractors():

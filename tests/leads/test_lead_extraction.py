@@ -16,7 +16,7 @@ from leads.services.conversations import conversation_resume_or_start
 from leads.services.extraction import message_facts_extract
 from leads.services.facts import lead_identify
 from leads.services.messages import message_receive
-from leads.services.replies import reply_prompt
+from leads.services.reply_prompts import reply_prompt
 from leads.signing import identity_signature
 from llm.backends.fake import FakeLLM
 
@@ -139,7 +139,7 @@ def test_the_reply_prompt_knows_this_messages_facts_and_asks_for_the_next(conver
     known = reply_facts(conversation_id=conversation.id)
     prompt, asked, note = reply_prompt(site=site, turns=[message], facts=known.facts)
     assert asked == "timeline" and prompt[-2].content == note and prompt[-1].content == text
-    assert "name: Ana Torres" in note and "email: ana@lumio.io" in note
+    assert 'name: "Ana Torres"' in note and 'email: "ana@lumio.io"' in note
     assert "Next: ask when they would like to get started." in note
 
 

@@ -13,7 +13,8 @@ from leads.models import Message
 from leads.selectors.conversations import visitor_messages_unanswered
 from leads.services.conversations import conversation_resume_or_start
 from leads.services.messages import message_receive
-from leads.services.replies import reply_generate, reply_prompt
+from leads.services.replies import reply_generate
+from leads.services.reply_prompts import reply_prompt
 from llm import GenerationFailed
 from llm.backends.fake import FakeLLM
 from llm.embeddings import MiniLM, minilm_path
@@ -227,15 +228,16 @@ def test_a_note_whose_visitor_message_left_the_window_no_longer_counts_as_told(d
     conversation = conversation_resume_or_start(site=demo_site, visitor_token=None)
     first = _turn(conversation, "visitor", "I'm Ana")
     reply = _turn(
-        conversation, "assistant", "Hi Ana!", in_reply_to=first, turn_note="Note. New: name: Ana."
+        conversation, "assistant", "Hi Ana!", in_reply_to=first, turn_note='Note. New: name: "Ana".'
     )
     now = _turn(conversation, "visitor", "Price?")
     facts = {"name": "Ana"}
     told = reply_prompt(site=demo_site, turns=[first, reply, now], facts=facts)
-    assert "name: Ana" not in told[2]  # its note is in the prompt: nothing new
+    assert 'name: "Ana"' not in told[2]  # its note is in the prompt: nothing new
     # History cut after the visitor message: the reply stays, its note has nowhere to go.
     cut = reply_prompt(site=demo_site, turns=[reply, now], facts=facts)
-    assert "name: Ana" in cut[2] and all(m.content != "Note. New: name: Ana." for m in cut[0])
+    assert 'name: "Ana"' in cut[2]
+    assert all(m.content != 'Note. New: name: "Ana".' for m in cut[0])
 
 
 def test_a_suggestion_after_a_reps_message_ends_with_the_note(demo_site):

@@ -48,7 +48,7 @@ def test_the_reply_prompt_lists_what_the_lead_knows_and_asks_for_the_next_field(
     assert (system.role, note.role, visitor.role) == ("system", "system", "user")
     # What changes from turn to turn is the note after the visitor's message, not the top.
     assert "ana@lumio.io" not in system.content
-    assert "email: ana@lumio.io" in note.content and "name: Ana Torres" in note.content
+    assert 'email: "ana@lumio.io"' in note.content and 'name: "Ana Torres"' in note.content
     # The default order asks for the name, then the company: the name is known.
     assert "Next: ask which company they are with." in note.content
     stored = Message.objects.get(id=reply.id)
@@ -65,7 +65,7 @@ def test_a_mistral_family_model_gets_the_system_prompt_and_note_folded_into_its_
     assert [m.role for m in prompt] == ["user"]
     rules, note, said = prompt[0].content.split("\n\n")
     assert "sales assistant" in rules and said == "What does it cost?"
-    assert "email: ana@lumio.io" in note
+    assert 'email: "ana@lumio.io"' in note
 
 
 def test_a_suggestion_makes_no_lead(conversation):

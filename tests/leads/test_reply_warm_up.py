@@ -13,7 +13,8 @@ import redis
 from leads.models import Site
 from leads.services import priority, slots
 from leads.services.conversations import conversation_resume_or_start
-from leads.services.replies import WarmUp, reply_prompt, reply_warm_up
+from leads.services.replies import WarmUp, reply_warm_up
+from leads.services.reply_prompts import reply_prompt
 from leads.services.slots import conversation_slot
 from llm.backends.fake import FakeLLM
 from llm.types import ChatMessage
