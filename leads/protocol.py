@@ -16,6 +16,7 @@ CLOSE_FORBIDDEN = 4403  # unknown site key or an Origin the site does not allow
 CLOSE_ERASED = 4410  # the conversation's data was erased: forget it, then start afresh
 CLOSE_IDLE = 4408  # nothing said either way for the Site's idle time; reconnect when needed
 CLOSE_TOO_MANY = 4429  # the address holds as many chat sockets as the Site allows
+CLOSE_UNAVAILABLE = 1013  # "try again later" (RFC 6455): the server lost Redis for a moment
 
 
 class ErrorCode(StrEnum):

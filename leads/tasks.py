@@ -19,6 +19,7 @@ from celery.signals import (
     worker_ready,
 )
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from prometheus_client import multiprocess
 
 import llm
@@ -126,9 +127,17 @@ def reply_warm_up_task(self: Task[Any, Any]) -> None:
         raise self.retry(countdown=WARM_UP_RETRY_SECONDS)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+# A reply whose database went away mid-way is left "generating" under its task's id, which no
+# other task may take over while its lease lasts (REPLY_LEASE_SECONDS; the sweep leaves it alone
+# too): so the task itself tries again, with the same id, until the database is back.
+DATABASE_RETRIES = 10
+DATABASE_RETRY_MAX_SECONDS = 60
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=DATABASE_RETRIES)
 def reply_generate_task(self: Task[Any, Any], message_id: int) -> None:
-    """Generate and stream the assistant's reply to one visitor message."""
+    """Generate and stream the assistant's reply to one visitor message; again, as the same
+    task, after the database could not be reached."""
     enqueued = self.request.get("enqueued")  # a header leads.dispatch sets
     if isinstance(enqueued, float):
         logger.info(
@@ -136,7 +145,17 @@ def reply_generate_task(self: Task[Any, Any], message_id: int) -> None:
             message_id,
             (time.time() - enqueued) * 1000,
         )
-    reply_generate(message_id=message_id, task_id=self.request.id or "")
+    try:
+        reply_generate(message_id=message_id, task_id=self.request.id or "")
+    except (OperationalError, InterfaceError) as exc:
+        delay = min(DATABASE_RETRY_MAX_SECONDS, 2**self.request.retries)
+        logger.warning(
+            "reply to message %s: the database failed (%s); trying again in %d s",
+            message_id,
+            exc,
+            delay,
+        )
+        raise self.retry(exc=exc, countdown=delay) from exc
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

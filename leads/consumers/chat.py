@@ -8,10 +8,12 @@ model tokens and the one reply in flight are the services' to enforce.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
 
+import redis
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from leads.consumers import calls
@@ -31,6 +33,7 @@ from leads.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_IDLE,
     CLOSE_TOO_MANY,
+    CLOSE_UNAVAILABLE,
     ChatMessageFrame,
     Consent,
     ErrorCode,
@@ -59,6 +62,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
     _active_at = 0.0
     _timer: asyncio.TimerHandle | None = None
     _chores: set[asyncio.Task[None]]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Run the socket. When the channel layer loses Redis, the socket is closed with 1013
+        (try again later), not dropped with a traceback: the widget reconnects with back-off
+        and sends again what was not acknowledged."""
+        try:
+            await super().__call__(scope, receive, send)
+        except redis.RedisError as exc:
+            logger.warning("a chat socket lost the channel layer (Redis): %s", exc)
+            if self._timer is not None:
+                self._timer.cancel()  # no lease to renew (it expires); disconnect() never runs
+            with contextlib.suppress(RuntimeError, OSError):  # the client may be gone too
+                await send({"type": "websocket.close", "code": CLOSE_UNAVAILABLE})
 
     async def connect(self) -> None:
         found = await calls.site_with_limits(self.scope["url_route"]["kwargs"]["site_key"])
@@ -102,10 +118,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         task.add_done_callback(self._chores.discard)
 
     async def disconnect(self, code: int) -> None:
-        if self.conversation is not None:
-            await self.channel_layer.group_discard(
-                conversation_group(self.conversation.id), self.channel_name
-            )
+        # The lease first, whatever the channel layer does after: a lease left behind counts
+        # against the address until it expires.
         if self.site is not None:
             if self._timer is not None:
                 self._timer.cancel()
@@ -113,6 +127,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
                 site_id=self.site.id, address=self.address, channel=self.channel_name
             )
             self.site = None
+        if self.conversation is not None:
+            await self.channel_layer.group_discard(
+                conversation_group(self.conversation.id), self.channel_name
+            )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.site is None:

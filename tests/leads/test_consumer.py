@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.db import transaction
 
@@ -16,6 +18,8 @@ from leads.services.qualification import lead_status_set
 from leads.services.replies import reply_generate
 from llm.backends.fake import FakeLLM
 from salesbot.asgi import application
+from salesbot.embedded_redis import EmbeddedRedis
+from salesbot.redis_urls import channel_layer_host
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("own_channel_layer")]
 ORIGIN = (b"origin", b"http://localhost:8000")
@@ -363,3 +367,21 @@ async def test_a_failed_consent_write_is_not_taken_for_consent(consenting_site, 
     monkeypatch.undo()
     assert (await _error(communicator, _message()))["code"] == "consent_required"
     await communicator.disconnect()
+
+
+async def test_a_socket_whose_channel_layer_loses_redis_is_closed_with_1013(
+    site, settings, tmp_path
+):
+    """Closed with "try again later", not dropped: the widget reconnects and resends."""
+    server = EmbeddedRedis(tmp_path / "layer.sock", persist=False).start()
+    layer = settings.CHANNEL_LAYERS["default"]
+    settings.CHANNEL_LAYERS = {
+        "default": layer | {"CONFIG": {"hosts": [channel_layer_host(server.url)]}}
+    }
+    channel_layers.backends.clear()
+    communicator, _ = await _ready()
+    await asyncio.to_thread(server.stop)
+    assert await communicator.receive_output(timeout=10) == {
+        "type": "websocket.close",
+        "code": 1013,
+    }
