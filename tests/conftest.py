@@ -31,12 +31,19 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
 
 
+def broker_url_set(url: str) -> None:
+    """Point this process's Celery app at another broker. Both keys: the app reads its
+    settings from Django's under the CELERY_ namespace, and celery 5.6 answers `broker_url`
+    from that key first, whatever was set on the other."""
+    celery_app.conf.update({"broker_url": url, "CELERY_BROKER_URL": url})
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _use_test_redis(redis_url: str) -> Iterator[None]:
     """Point the channel layer and Celery of this process at the test Redis."""
     layers = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": django_settings.CHANNEL_LAYERS["default"]["BACKEND"],
             "CONFIG": {
                 "hosts": [channel_layer_host(redis_url)],
                 "prefix": "salesbot-test",
@@ -46,7 +53,7 @@ def _use_test_redis(redis_url: str) -> Iterator[None]:
     }
     broker = celery_broker_url(redis_url)
     with override_settings(CHANNEL_LAYERS=layers, CELERY_BROKER_URL=broker, REDIS_URL=redis_url):
-        celery_app.conf.broker_url = broker
+        broker_url_set(broker)
         # Importing salesbot.asgi (at collection) warmed a producer pool up for the settings'
         # broker: drop it, or tasks are sent there.
         celery_app.close()

@@ -15,6 +15,7 @@ from leads.services.model_calls import model_call_record
 from salesbot.celery import app as celery_app
 from salesbot.embedded_redis import EmbeddedRedis
 from salesbot.redis_urls import celery_broker_url
+from tests.conftest import broker_url_set
 from tests.leads.factories import lead_create, staff_user
 
 
@@ -40,11 +41,11 @@ def broker(tmp_path: Path) -> Iterator[EmbeddedRedis]:
     """A broker of this test's own, which the test may stop; the app goes back afterwards."""
     previous = celery_app.conf.broker_url
     server = EmbeddedRedis(tmp_path / "broker.sock", persist=False).start()
-    celery_app.conf.broker_url = celery_broker_url(server.url)
+    broker_url_set(celery_broker_url(server.url))
     _forget_connections()
     yield server
     server.stop()
-    celery_app.conf.broker_url = previous
+    broker_url_set(previous)
     _forget_connections()
 
 
