@@ -25,5 +25,6 @@ ENV STATIC_ROOT=/app/staticfiles STATIC_USE_FINDERS=false LLM_MODELS_DIR=/app/mo
     SALESBOT_VAR_DIR=/app/var PYTHONUNBUFFERED=1
 EXPOSE 8000
 # --ws-max-size: 6 × CHAT_MAX_MESSAGE_CHARS + 4096 (leads/protocol.py); uvicorn's own default
-# reads 16 MiB frames. The app writes its own access log, without query strings.
-CMD ["uvicorn", "salesbot.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off", "--ws-max-size", "16096", "--no-access-log"]
+# reads 16 MiB frames. The app writes its own access log, without query strings. No per-message
+# deflate and no log line per connection: docs/benchmarks.md, "Many widgets on one web process".
+CMD ["uvicorn", "salesbot.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off", "--ws-max-size", "16096", "--ws-per-message-deflate", "false", "--no-access-log", "--log-level", "warning"]

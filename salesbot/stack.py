@@ -44,11 +44,14 @@ PYTHON = sys.executable
 def web_command(host: str, port: int, max_message_chars: int = 2000) -> list[str]:
     # Open chats do not hold a shutdown up for long: widgets reconnect to the next server.
     # --ws-max-size: uvicorn reads frames of up to 16 MiB otherwise, before the app's own cap.
+    # No per-message deflate (chat frames are short; its state cost memory and time on every
+    # socket) and no line per connection: docs/benchmarks.md, "Many widgets".
     return [
         PYTHON, "-m", "uvicorn", "salesbot.asgi:application",
         "--host", host, "--port", str(port), "--lifespan", "off", "--no-access-log",
-        "--timeout-graceful-shutdown", "5",
+        "--log-level", "warning", "--timeout-graceful-shutdown", "5",
         "--ws-max-size", str(frame_max_bytes(max_message_chars)),
+        "--ws-per-message-deflate", "false",
     ]  # fmt: skip
 
 

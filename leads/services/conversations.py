@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,12 +18,24 @@ def visitor_token_new() -> str:
     return secrets.token_urlsafe(24)
 
 
+# Visitor.last_seen is kept to the hour: a widget that reconnects (every deploy, every idle
+# time-out) would otherwise write a row each time it says hello.
+SEEN_EVERY = timedelta(hours=1)
+
+
+def _seen(visitor: Visitor) -> None:
+    now = timezone.now()
+    if visitor.last_seen < now - SEEN_EVERY:
+        Visitor.objects.filter(id=visitor.id).update(last_seen=now)
+        visitor.last_seen = now
+
+
 def _visitor_resume(*, site: Site, visitor_token: str | None) -> Visitor | None:
     if not visitor_token:
         return None
     visitor = Visitor.objects.filter(site=site, token=token_digest(visitor_token)).first()
     if visitor is not None:
-        visitor.save(update_fields=["last_seen"])
+        _seen(visitor)
     return visitor
 
 
@@ -59,11 +72,20 @@ def conversation_open(
     """`conversation_resume_or_start` for the chat socket, with the token the browser keeps: a
     new conversation counts against the address's hourly limit (`RateLimited`, nothing
     written), a resumed one does not."""
-    visitor = _visitor_resume(site=site, visitor_token=visitor_token)
-    latest = visitor.conversations.order_by("-created").first() if visitor else None
+    # A returning widget (every reconnect): its visitor and latest conversation in one query.
+    latest = (
+        Conversation.objects.filter(visitor__site=site, visitor__token=token_digest(visitor_token))
+        .select_related("visitor")
+        .order_by("-created")
+        .first()
+        if visitor_token
+        else None
+    )
     if latest is not None and visitor_token:
+        _seen(latest.visitor)
         latest.site = site  # the caller reads its name: no query for what is in hand
         return latest, visitor_token
+    visitor = _visitor_resume(site=site, visitor_token=visitor_token)
     conversation_allowed(site_id=site.id, limits=limits, address=address)
     return _conversation_of(site=site, visitor=visitor, visitor_token=visitor_token)
 

@@ -20,6 +20,7 @@ from django.conf import settings
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerHour, RateLimitItemPerMinute
 from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
+from redis.commands.core import Script
 
 from leads.errors import QuotaExceeded, RateLimited
 from leads.limits import ChatLimits
@@ -145,18 +146,19 @@ def _sockets_key(site_id: int, address: str) -> str:
     return f"{_prefix()}:sockets:{site_id}:{address}"
 
 
+@cache
+def _socket_open_script(url: str) -> Script:
+    """The lease script of the Redis at `url`, sent by its digest (EVALSHA) once Redis has it."""
+    return shared_redis().register_script(_SOCKET_OPEN)
+
+
 def socket_open(*, site_id: int, limits: ChatLimits, address: str, channel: str) -> bool:
     """Lease a socket for `address`; False when it holds the Site's limit already."""
     now = time.time()
     try:
-        taken = shared_redis().eval(
-            _SOCKET_OPEN,
-            1,
-            _sockets_key(site_id, address),
-            channel,
-            now,
-            now + SOCKET_LEASE_SECONDS,
-            limits.sockets_per_ip,
+        taken = _socket_open_script(settings.REDIS_URL)(
+            keys=[_sockets_key(site_id, address)],
+            args=[channel, now, now + SOCKET_LEASE_SECONDS, limits.sockets_per_ip],
         )
     except redis.RedisError as exc:
         logger.warning("socket not counted (Redis): %s", exc)
