@@ -2,7 +2,7 @@
 test): sockets held, a reconnect storm, and conversations active at once.
 
     .venv/bin/python bench/sockets.py [--sockets 19900] [--storm 10000] [--active 100]
-                                      [--clients 2] [--in-flight 256] [--json]
+                                      [--clients 2] [--in-flight 256] [--idle-seconds 0] [--json]
 
 It starts what `make run` starts (embedded Redis, llama-server with the bundled model, both
 Celery workers, one uvicorn process) on a fresh SQLite database with the demo Site and its
@@ -10,7 +10,8 @@ default limits, then, from `--clients` client processes (the websockets library,
 
 1. **hold**: `--sockets` widgets connect and say `hello` as new visitors, at most `--in-flight`
    per client at once, and stay open. Reported: hellos answered per second, errors by kind,
-   and the web process's resident memory per socket (its growth over the sockets held).
+   and the web process's resident memory per socket (its growth over the sockets held); with
+   `--idle-seconds N`, the CPU the web process spends holding them for N seconds of silence.
 2. **storm**: `--storm` of them drop and reconnect at once with their visitor token, as
    widgets do after a deploy. Reported: hellos per second from the first connect to the last
    `welcome`, the time each waited for its `welcome` (p50, p99, max), errors.
@@ -250,6 +251,11 @@ def run(args: argparse.Namespace) -> Row:
                 report["hold"]["web_rss_mib"] = round(web.memory_info().rss / 2**20, 1)
                 report["hold"]["kib_per_socket"] = round(grown / answered / 1024, 1)
                 report["hold"]["web_fds"] = web.num_fds()
+                if args.idle_seconds:  # what holding them costs the web process, unspoken
+                    used = sum(web.cpu_times()[:2])
+                    time.sleep(args.idle_seconds)
+                    used = sum(web.cpu_times()[:2]) - used
+                    report["hold"]["idle_cpu_ms_per_s"] = round(used / args.idle_seconds * 1000, 1)
                 print(json.dumps({"hold": report["hold"]}), flush=True)
                 leases = _leases(redis_socket)
                 report["hold"]["leases"] = leases
@@ -288,6 +294,7 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=19900)
     parser.add_argument("--storm", type=int, default=10000)
     parser.add_argument("--active", type=int, default=100)
+    parser.add_argument("--idle-seconds", type=float, default=0)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--in-flight", type=int, default=256)
     parser.add_argument("--json", action="store_true")

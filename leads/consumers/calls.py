@@ -83,7 +83,7 @@ def identify(conversation: Conversation, frame: Identify) -> None:
 # Redis alone, no ORM: off the ORM thread, so that a burst of connections does not queue
 # behind database work.
 socket_open = sync_to_async(throttle.socket_open, thread_sensitive=False)
-socket_renew = sync_to_async(throttle.socket_renew, thread_sensitive=False)
+sockets_renew = sync_to_async(throttle.sockets_renew, thread_sensitive=False)
 socket_close = sync_to_async(throttle.socket_close, thread_sensitive=False)
 
 

@@ -17,6 +17,7 @@ import redis
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from leads.consumers import calls
+from leads.consumers.leases import socket_leases
 from leads.errors import (
     ConversationBusy,
     ConversationErased,
@@ -47,7 +48,6 @@ from leads.protocol import (
 )
 from leads.services.broadcast import conversation_group
 from leads.services.messages import ReplyNotQueued
-from leads.services.throttle import SOCKET_LEASE_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         except redis.RedisError as exc:
             logger.warning("a chat socket lost the channel layer (Redis): %s", exc)
             if self._timer is not None:
-                self._timer.cancel()  # no lease to renew (it expires); disconnect() never runs
+                self._timer.cancel()  # disconnect() never runs: the lease lapses
+            socket_leases.release(self.channel_name)
             with contextlib.suppress(RuntimeError, OSError):  # the client may be gone too
                 await send({"type": "websocket.close", "code": CLOSE_UNAVAILABLE})
 
@@ -91,26 +92,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
             await self.close(code=CLOSE_TOO_MANY)
             return
         self.site, self._chores = site, set()
+        socket_leases.hold(channel=self.channel_name, site_id=site.id, address=self.address)
         self._active_at = time.monotonic()
-        self._timer = asyncio.get_running_loop().call_later(self._next_tick(), self._tick)
+        self._timer = asyncio.get_running_loop().call_later(self._idle_left(), self._tick)
 
-    def _next_tick(self) -> float:
-        idle_left = self._active_at + self.limits.idle_seconds - time.monotonic()
-        return max(0.0, min(idle_left, SOCKET_LEASE_SECONDS / 2))
+    def _idle_left(self) -> float:
+        return max(0.0, self._active_at + self.limits.idle_seconds - time.monotonic())
 
     def _tick(self) -> None:
-        """Close the socket once idle; until then, renew its lease in good time."""
-        assert self.site is not None
+        """Close the socket once idle (its lease is renewed meanwhile: leases.py)."""
         if time.monotonic() - self._active_at >= self.limits.idle_seconds:
             self._timer = None
             self._chore(self.close(code=CLOSE_IDLE))
             return
-        self._chore(
-            calls.socket_renew(
-                site_id=self.site.id, address=self.address, channel=self.channel_name
-            )
-        )
-        self._timer = asyncio.get_running_loop().call_later(self._next_tick(), self._tick)
+        self._timer = asyncio.get_running_loop().call_later(self._idle_left(), self._tick)
 
     def _chore(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
@@ -123,6 +118,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
         if self.site is not None:
             if self._timer is not None:
                 self._timer.cancel()
+            socket_leases.release(self.channel_name)
             await calls.socket_close(
                 site_id=self.site.id, address=self.address, channel=self.channel_name
             )

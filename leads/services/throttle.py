@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from functools import cache
 
 import redis
@@ -28,7 +29,8 @@ from leads.services.priority import shared_redis
 
 logger = logging.getLogger(__name__)
 
-# A socket's lease; each ping the widget sends (CHAT_HEARTBEAT_SECONDS) renews it.
+# A socket's lease; its web process renews it every half of it while the socket is open
+# (leads/consumers/leases.py), so a process that dies leaves its leases to lapse.
 SOCKET_LEASE_SECONDS = 120
 
 # KEYS: the address's sockets (sorted set: channel -> lease end). ARGV: channel, now, lease end,
@@ -166,16 +168,24 @@ def socket_open(*, site_id: int, limits: ChatLimits, address: str, channel: str)
     return bool(taken)
 
 
-def socket_renew(*, site_id: int, address: str, channel: str) -> None:
-    """Extend the socket's lease (the widget pings while it is open)."""
-    key = _sockets_key(site_id, address)
+def sockets_renew(*, leases: Sequence[tuple[int, str, str]]) -> None:
+    """Extend the leases of open sockets, (site id, address, channel) each, in one round trip:
+    a web process renews all of its sockets' together. A lease already given back stays so."""
+    if not leases:
+        return
+    until = time.time() + SOCKET_LEASE_SECONDS
     try:
-        pipe = shared_redis().pipeline(transaction=False)  # one round trip for both
-        pipe.zadd(key, {channel: time.time() + SOCKET_LEASE_SECONDS}, xx=True)
-        pipe.expire(key, SOCKET_LEASE_SECONDS + 1)
+        pipe = shared_redis().pipeline(transaction=False)
+        keys = set()
+        for site_id, address, channel in leases:
+            key = _sockets_key(site_id, address)
+            pipe.zadd(key, {channel: until}, xx=True)
+            keys.add(key)
+        for key in keys:
+            pipe.expire(key, SOCKET_LEASE_SECONDS + 1)
         pipe.execute()
     except redis.RedisError as exc:
-        logger.warning("socket lease not renewed (Redis): %s", exc)
+        logger.warning("%d socket leases not renewed (Redis): %s", len(leases), exc)
 
 
 def socket_close(*, site_id: int, address: str, channel: str) -> None:

@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.core.exceptions import ValidationError
 
+from leads.consumers import leases
 from leads.limits import ChatLimits
 from leads.models import Message, Site
 from leads.protocol import CLOSE_IDLE, CLOSE_TOO_MANY
@@ -158,6 +159,39 @@ def test_a_socket_lease_lapses_when_its_web_process_dies(site, monkeypatch):
     later = time.time() + throttle.SOCKET_LEASE_SECONDS + 1
     monkeypatch.setattr(throttle.time, "time", lambda: later)
     assert throttle.socket_open(**held, channel="b")
+
+
+def _lease_ends(site, address: str) -> dict[str, float]:
+    client = throttle.shared_redis()
+    key = throttle._sockets_key(site.id, address)
+    return {
+        channel.decode(): score for channel, score in client.zrange(key, 0, -1, withscores=True)
+    }
+
+
+def test_open_sockets_leases_are_renewed_together_and_a_returned_one_stays_returned(site):
+    limits = ChatLimits()
+    for channel in ("a", "b"):
+        assert throttle.socket_open(
+            site_id=site.id, limits=limits, address="203.0.113.9", channel=channel
+        )
+    before = _lease_ends(site, "203.0.113.9")
+    throttle.socket_close(site_id=site.id, address="203.0.113.9", channel="b")
+    time.sleep(0.01)
+    throttle.sockets_renew(leases=[(site.id, "203.0.113.9", "a"), (site.id, "203.0.113.9", "b")])
+    after = _lease_ends(site, "203.0.113.9")
+    assert set(after) == {"a"} and after["a"] > before["a"]
+
+
+async def test_a_web_process_keeps_renewing_the_leases_of_its_open_sockets(site, monkeypatch):
+    monkeypatch.setattr(leases, "SOCKET_LEASE_SECONDS", 0.4)  # renewed every 0.2 s
+    communicator = await _connect(address="203.0.113.10")
+    first = await database_sync_to_async(_lease_ends)(site, "203.0.113.10")
+    await asyncio.sleep(1)
+    renewed = await database_sync_to_async(_lease_ends)(site, "203.0.113.10")
+    assert list(renewed) == list(first) and max(renewed.values()) > max(first.values())
+    await communicator.disconnect(timeout=30)
+    assert await database_sync_to_async(_lease_ends)(site, "203.0.113.10") == {}
 
 
 async def test_an_address_may_start_only_so_many_conversations_an_hour(site):
