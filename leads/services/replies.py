@@ -158,6 +158,11 @@ def _dropped(*, reply: Message, conversation_id: int) -> None:
     Message.objects.filter(id=reply.id).update(text="", status=Message.Status.FAILED)
 
 
+# A reply that leaked before any of it was shown is written again this many times (a sampling
+# model rarely repeats itself) before the visitor gets the fallback.
+LEAK_RETRIES = 1
+
+
 def _reply_text(
     *, completion: llm.Completion | None, shown: GuardedStream, site: Site
 ) -> tuple[str, Leak | Literal[""]]:
@@ -254,19 +259,30 @@ def _reply_generate(
         ):
             erased = ErasedWatch(conversation_id)
             guard = reply_leak_guard(site=site, prompt=prompt)
-            shown = guard.stream()
-            for item in model.stream(prompt, **options, cache_slot=slot):
-                if isinstance(item, llm.Completion):
-                    completion = item
-                elif erased():
-                    break  # nothing more is written or shown of this conversation
-                else:
-                    if visible := shown.feed(item):
-                        first_token_at = first_token_at or timezone.now()
-                        deltas.add(visible)
-                    if shown.leak:
-                        break  # the model is stopped; what it wrote after is never shown
-                    mark.refresh()  # still generating: background work keeps waiting
+            for attempt in range(1 + LEAK_RETRIES):
+                shown, completion = guard.stream(), None
+                for item in model.stream(prompt, **options, cache_slot=slot):
+                    if isinstance(item, llm.Completion):
+                        completion = item
+                    elif erased():
+                        break  # nothing more is written or shown of this conversation
+                    else:
+                        if visible := shown.feed(item):
+                            first_token_at = first_token_at or timezone.now()
+                            deltas.add(visible)
+                        if shown.leak:
+                            break  # the model is stopped; what it wrote after is never shown
+                        mark.refresh()  # still generating: background work keeps waiting
+                if not shown.leak or shown.shown or attempt == LEAK_RETRIES:
+                    break
+                # Nothing of it was shown: the visitor gets another try, not the fallback.
+                REPLY_LEAKS.labels(kind=shown.leak).inc()
+                logger.warning(
+                    "reply %s repeated the system prompt (%s) before any of it was shown: "
+                    "written again",
+                    reply.id,
+                    shown.leak,
+                )
         if erased.seen:
             _dropped(reply=reply, conversation_id=conversation_id)
             return None
