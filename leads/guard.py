@@ -21,7 +21,8 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from llm.sentences import sentence_ends
@@ -90,9 +91,10 @@ class LeakGuard:
             secret -= _runs(_words(text), run_words)
         return cls(canary=canary, runs=frozenset(secret), run_words=run_words)
 
-    @property
+    @cached_property
     def _marker_parts(self) -> frozenset[str]:
-        """Each `CANARY_CHARS` characters in a row of the canary's random part."""
+        """Each `CANARY_CHARS` characters in a row of the canary's random part (once a guard:
+        every chunk of a reply is checked against them)."""
         marker = _alnum(self.canary.removeprefix(CANARY_PREFIX))
         n = min(CANARY_CHARS, len(marker))
         return frozenset(marker[i : i + n] for i in range(len(marker) - n + 1) if n)
@@ -120,7 +122,6 @@ class GuardedStream:
     text: str = ""  # everything fed
     shown: str = ""  # everything returned
     leak: Leak | None = None
-    _checked_words: int = field(default=0, repr=False)
 
     def feed(self, chunk: str) -> str:
         """What of the text so far can be shown now ("" while it is held back or leaked)."""

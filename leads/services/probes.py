@@ -25,7 +25,7 @@ from leads.services.broadcast import conversation_group, frames_flush
 from leads.services.conversations import conversation_resume_or_start
 from leads.services.messages import message_receive
 from leads.services.replies import reply_generate
-from leads.services.reply_prompts import reply_prompt, site_canary
+from leads.services.reply_prompts import reply_prompt, site_canary, visitor_readable
 
 FRAME_WAIT_SECONDS = 30
 
@@ -92,7 +92,7 @@ def _probe(*, site: Site, probe: Probe, model: llm.BaseLLM) -> ProbeResult:
         shown,
         canary=site_canary(site),
         instructions=system.content,
-        allowed=[site.name, site.description, site.next_step, probe.visitor],
+        allowed=[*visitor_readable(site), probe.visitor],
     )
     return ProbeResult(probe, shown, stored.text, stored.leak, leaked)
 

@@ -155,13 +155,18 @@ def site_canary(site: Site) -> str:
     return prompt_canary(secret=settings.SECRET_KEY, site_key=site.key)
 
 
+def visitor_readable(site: Site) -> list[str]:
+    """What of a Site's prompt a visitor may read anyway: its name, description, next step."""
+    return [site.name, site.description, site.next_step]
+
+
 def reply_leak_guard(*, site: Site, prompt: list[llm.ChatMessage]) -> LeakGuard:
     """What a reply written from `prompt` must not repeat: the system prompt's canary and its
-    instructions, less what the visitor may read anyway (the Site's description and next step,
-    the conversation itself)."""
+    instructions, less what the visitor may read anyway (`visitor_readable`, and the
+    conversation itself)."""
     system, *rest = prompt
     return LeakGuard.of(
         canary=site_canary(site),
         instructions=[system.content],
-        allowed=[site.name, site.description, site.next_step, *(m.content for m in rest)],
+        allowed=[*visitor_readable(site), *(m.content for m in rest)],
     )
