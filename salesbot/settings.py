@@ -233,6 +233,13 @@ CHAT_HEARTBEAT_SECONDS = env.int("CHAT_HEARTBEAT_SECONDS", default=25)
 # A reply's deltas after the first leave at most this often (milliseconds), each frame holding
 # the tokens made meanwhile: fewer frames for the web process and the widget; 0 sends each token.
 CHAT_DELTA_INTERVAL_MS = env.int("CHAT_DELTA_INTERVAL_MS", default=50)
+# The web process's garbage collector thresholds (gc.set_threshold): docs/benchmarks.md.
+WEB_GC_THRESHOLD = tuple(
+    int(n) for n in env.list("WEB_GC_THRESHOLD", default=["50000", "20", "100"])
+)
+# A web process keeps the Sites its sockets connect to for this long (seconds; 0 reads the Site
+# on every connect): a change to a Site's origins or limits made elsewhere reaches it this late.
+CHAT_SITE_CACHE_SECONDS = env.float("CHAT_SITE_CACHE_SECONDS", default=5.0)
 # The widget stops showing "typing" when a reply sends nothing for this long.
 CHAT_REPLY_TIMEOUT_SECONDS = env.int("CHAT_REPLY_TIMEOUT_SECONDS", default=90)
 # Browsers may reuse the widget's configuration for this long before asking again.

@@ -12,11 +12,7 @@ from leads.asyncdb import database_call
 from leads.limits import ChatLimits
 from leads.models import Conversation, Message, Site
 from leads.protocol import ChatMessageFrame, Identify
-from leads.selectors.conversations import (
-    conversation_agent,
-    conversation_history,
-    site_get_by_key,
-)
+from leads.selectors.conversations import Rep, conversation_shown, site_get_by_key
 from leads.selectors.widget import site_limits
 from leads.services import throttle
 from leads.services.conversations import conversation_consent_record, conversation_open
@@ -41,10 +37,11 @@ def conversation_resume(
 @database_call
 def history(conversation: Conversation) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
     """The stored messages the widget shows, and the rep in the conversation (None: the bot)."""
-    shown = conversation_history(conversation=conversation, limit=settings.CHAT_HISTORY_LIMIT)
-    agent = conversation_agent(conversation=conversation)
+    rows, agent = conversation_shown(
+        conversation_id=conversation.id, limit=settings.CHAT_HISTORY_LIMIT
+    )
     team = conversation.site.name
-    return [message_json(m, team=team) for m in shown], (
+    return [message_json(row, team=team) for row in rows], (
         {"name": agent_display_name(agent, team=team)} if agent is not None else None
     )
 
@@ -87,18 +84,19 @@ sockets_renew = sync_to_async(throttle.sockets_renew, thread_sensitive=False)
 socket_close = sync_to_async(throttle.socket_close, thread_sensitive=False)
 
 
-def message_json(message: Message, *, team: str) -> dict[str, Any]:
+def message_json(row: dict[str, Any], *, team: str) -> dict[str, Any]:
+    """A message as `welcome` lists it, from its row (selectors' SHOWN_FIELDS)."""
     out: dict[str, Any] = {
-        "id": message.id,
-        "role": message.role,
-        "text": message.text,
-        "created": message.created.isoformat(),
+        "id": row["id"],
+        "role": row["role"],
+        "text": row["text"],
+        "created": row["created"].isoformat(),
     }
-    if message.client_id is not None:
+    if row["client_id"] is not None:
         # Lets a client whose ack was lost match the stored message to the one it shows.
-        out["client_id"] = str(message.client_id)
-    if message.role == Message.Role.AGENT and message.author is not None:
-        out["name"] = agent_display_name(message.author, team=team)
+        out["client_id"] = str(row["client_id"])
+    if row["role"] == Message.Role.AGENT and row["author__first_name"] is not None:
+        out["name"] = agent_display_name(Rep(row["author__first_name"]), team=team)
     return out
 
 

@@ -14,10 +14,12 @@ import time
 from typing import Any
 
 import redis
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from leads.consumers import calls
 from leads.consumers.leases import socket_leases
+from leads.consumers.sites import site_cache
 from leads.errors import (
     ConversationBusy,
     ConversationErased,
@@ -77,8 +79,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]  # channel
             with contextlib.suppress(RuntimeError, OSError):  # the client may be gone too
                 await send({"type": "websocket.close", "code": CLOSE_UNAVAILABLE})
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """channels' dispatch without its hop into the ORM thread before every event (to close
+        stale connections): each database call here does that itself (leads/asyncdb.py), and
+        the hop queued every frame and every reply's delta behind the ORM work of all sockets."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self) -> None:
-        found = await calls.site_with_limits(self.scope["url_route"]["kwargs"]["site_key"])
+        found = await site_cache.get(self.scope["url_route"]["kwargs"]["site_key"])
         # Accept first: a close before accepting is an HTTP 403 that carries no close code.
         await self.accept()
         if found is None or not origin_allowed(calls.origin(self.scope), found[0].allowed_origins):

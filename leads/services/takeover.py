@@ -19,10 +19,12 @@ from leads.services.messages import ReplyNotQueued, reply_enqueue
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from leads.selectors.conversations import Rep
+
 logger = logging.getLogger(__name__)
 
 
-def agent_display_name(user: User, *, team: str) -> str:
+def agent_display_name(user: User | Rep, *, team: str) -> str:
     """How a visitor sees a rep: their first name, else `team` (the Site's name) — never the
     username, which is half of the rep's login."""
     return str(getattr(user, "first_name", "") or team)

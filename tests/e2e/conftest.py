@@ -52,6 +52,9 @@ def stack_env(django_db_setup, django_db_blocker) -> dict[str, str]:
         LLM_MAX_NEW_TOKENS="40",
         LLM_N_CTX="2048",
         CHANNELS_PREFIX="salesbot-test",
+        # Each test's Sites are new rows (the database is flushed between tests), under the
+        # same keys: the server must not keep the last test's.
+        CHAT_SITE_CACHE_SECONDS="0",
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY="e2e-tests",
     )

@@ -10,6 +10,7 @@ import redis
 from channels.layers import channel_layers
 
 import llm
+from leads.consumers.sites import site_cache
 from leads.models import Lead, Site
 from leads.services.model_calls import model_call_record
 from salesbot.celery import app as celery_app
@@ -34,6 +35,15 @@ def _limits_forgotten(settings):  # type: ignore[no-untyped-def]
     for key in client.scan_iter(f"{settings.CELERY_TASK_DEFAULT_QUEUE}:limits*", count=1000):
         client.delete(key)
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def _sites_forgotten() -> Iterator[None]:
+    """The chat consumer's Sites kept per process start empty: a test's Site is rolled back
+    with it, and the next test's may be another row under the same key."""
+    site_cache.clear()
+    yield
+    site_cache.clear()
 
 
 @pytest.fixture
