@@ -2,10 +2,12 @@
 test): sockets held, a reconnect storm, and conversations active at once.
 
     .venv/bin/python bench/sockets.py [--sockets 19900] [--storm 10000] [--active 100]
-                                      [--clients 2] [--in-flight 256] [--idle-seconds 0] [--json]
+                                      [--clients 2] [--in-flight 256] [--idle-seconds 0]
+                                      [--web-workers 1] [--json]
 
 It starts what `make run` starts (embedded Redis, llama-server with the bundled model, both
-Celery workers, one uvicorn process) on a fresh SQLite database with the demo Site and its
+Celery workers, one uvicorn process, or `--web-workers` of them behind one port: uvicorn's
+WEB_CONCURRENCY) on a fresh SQLite database with the demo Site and its
 default limits, then, from `--clients` client processes (the websockets library, asyncio):
 
 1. **hold**: `--sockets` widgets connect and say `hello` as new visitors, at most `--in-flight`
@@ -218,14 +220,36 @@ def _hellos(results: list[tuple[float, str | None]], seconds: float) -> Row:
     }
 
 
+class Web:
+    """The web server: one uvicorn process, or its workers (`--web-workers`) under it."""
+
+    def __init__(self, process: psutil.Process) -> None:
+        self.processes = [process, *process.children()]
+
+    def rss(self) -> int:
+        return sum(p.memory_info().rss for p in self.processes)
+
+    def fds(self) -> int:
+        return sum(p.num_fds() for p in self.processes)
+
+    def cpu(self) -> float:
+        return sum(sum(p.cpu_times()[:2]) for p in self.processes)
+
+
 def run(args: argparse.Namespace) -> Row:
     from salesbot.stack import Stack
 
     _descriptors_raise()  # inherited by the processes
-    report: Row = {"sockets": args.sockets, "clients": args.clients, "in_flight": args.in_flight}
+    report: Row = {
+        "sockets": args.sockets,
+        "clients": args.clients,
+        "in_flight": args.in_flight,
+        "web_workers": args.web_workers,
+    }
     with tempfile.TemporaryDirectory(prefix="salesbot-sockets-") as var:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env |= {"SALESBOT_VAR_DIR": var, "LLM_MODELS_DIR": str(ROOT / "models")}
+        env["WEB_CONCURRENCY"] = str(args.web_workers)  # uvicorn's own variable for --workers
         _manage(env, "migrate", "--noinput")
         _manage(env, "ensure_demo")
         redis_socket = Path(var) / "redis" / "redis.sock"
@@ -237,24 +261,24 @@ def run(args: argparse.Namespace) -> Row:
             embedded_socket=redis_socket,
         ).start(timeout=180)
         try:
-            web = psutil.Process(stack.processes["web"].pid)
+            web = Web(psutil.Process(stack.processes["web"].pid))
             url = stack.base_url.replace("http://", "ws://") + "/ws/chat/demo/"
             clients = Clients(args.clients, args.sockets, url, stack.demo_url, args.in_flight)
             try:
-                rss_before = web.memory_info().rss
+                rss_before = web.rss()
                 started = time.perf_counter()
                 held = clients.each("hello", args.sockets)
                 report["hold"] = _hellos(held, time.perf_counter() - started)
                 time.sleep(2)
-                grown = web.memory_info().rss - rss_before
+                grown = web.rss() - rss_before
                 answered = report["hold"]["answered"] or 1
-                report["hold"]["web_rss_mib"] = round(web.memory_info().rss / 2**20, 1)
+                report["hold"]["web_rss_mib"] = round(web.rss() / 2**20, 1)
                 report["hold"]["kib_per_socket"] = round(grown / answered / 1024, 1)
-                report["hold"]["web_fds"] = web.num_fds()
+                report["hold"]["web_fds"] = web.fds()
                 if args.idle_seconds:  # what holding them costs the web process, unspoken
-                    used = sum(web.cpu_times()[:2])
+                    used = web.cpu()
                     time.sleep(args.idle_seconds)
-                    used = sum(web.cpu_times()[:2]) - used
+                    used = web.cpu() - used
                     report["hold"]["idle_cpu_ms_per_s"] = round(used / args.idle_seconds * 1000, 1)
                 print(json.dumps({"hold": report["hold"]}), flush=True)
                 leases = _leases(redis_socket)
@@ -297,6 +321,7 @@ def main() -> None:
     parser.add_argument("--idle-seconds", type=float, default=0)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--in-flight", type=int, default=256)
+    parser.add_argument("--web-workers", type=int, default=1)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     report = run(args)
