@@ -227,7 +227,16 @@ class BaseLLM(ABC):
     ) -> Iterator[str | Completion]:
         """`_stream`, reported as one call (`llm.metrics`): what callers outside the model
         layer get; models that wrap others call each other's `_stream`."""
-        return observed(self.name, self.backend, self._stream(messages, opts, schema))
+
+        def stopped_usage(chunks: int, seconds: float) -> tuple[int, int, float]:
+            """A stream stopped early: its prompt counted (or estimated, as `fit` does), a
+            token a chunk (engines stream one token a chunk)."""
+            prompt = sum(self.count_tokens(m.content) + self.per_message_overhead for m in messages)
+            usage = Usage(prompt, chunks)
+            return prompt, chunks, self.price.cost(usage, seconds)
+
+        stream = self._stream(messages, opts, schema)
+        return observed(self.name, self.backend, stream, stopped_usage)
 
     def _stream(
         self, messages: Sequence[ChatMessage], opts: Options, schema: JsonSchema | None

@@ -59,7 +59,9 @@ class CallRecord:
     role: str
     model: str  # the model that answered, else the one called
     backend: str
-    outcome: str  # ok, error, or preempted (background work that gave way)
+    # ok; error; preempted (background work that gave way); stopped (the caller stopped
+    # reading: a reply withheld for a leak, an erased conversation), its tokens estimated
+    outcome: str
     total_s: float
     context: Mapping[str, Any] = field(default_factory=dict)  # the caller's (`call_context`)
     tier: str = ""
@@ -129,13 +131,25 @@ def _report(record: CallRecord) -> None:
             logger.exception("a model call's record could not be kept")
 
 
+# What a stream stopped early used, from the chunks it gave and its seconds: the prompt tokens
+# (counted or estimated), the completion tokens, and the cost.
+StoppedUsage = Callable[[int, float], tuple[int, int, float]]
+
+
 def observed(
-    name: str, backend: str, items: Iterator[str | Completion]
+    name: str,
+    backend: str,
+    items: Iterator[str | Completion],
+    stopped_usage: StoppedUsage | None = None,
 ) -> Iterator[str | Completion]:
-    """`items` (a model's stream) passed through, and its call reported when it ends."""
+    """`items` (a model's stream) passed through, and its call reported when it ends — also
+    when the caller stops reading early, with `stopped_usage`'s counts: the engine still read
+    the prompt and wrote what was shown, and a Site's day of tokens must count it."""
     context = dict(_context.get() or {})
     started = time.perf_counter()
     first: float | None = None
+    chunks = 0
+    stopped = False
     done: Completion | None = None
     # How it failed, as text: holding the exception would tie this frame to its traceback,
     # and keep the streams inside (a resident model's "in use") alive until a GC pass.
@@ -144,17 +158,20 @@ def observed(
         for item in items:
             if isinstance(item, Completion):
                 done = item
-            elif first is None:
-                first = time.perf_counter() - started
+            else:
+                chunks += 1
+                if first is None:
+                    first = time.perf_counter() - started
             yield item
     except GeneratorExit:
-        raise  # the caller stopped reading: not a call that ended
+        stopped = True
+        raise
     except BaseException as exc:
         failed = ("preempted" if isinstance(exc, Preempted) else "error", type(exc).__name__)
         raise
     finally:
         total = time.perf_counter() - started
-        record: CallRecord | None = None  # the caller stopped reading early: no call ended
+        record: CallRecord | None = None
         if done is not None:
             record = CallRecord(
                 role=str(context.get("role", "")),
@@ -181,6 +198,20 @@ def observed(
                 context=context,
                 error_type=failed[1],
                 first_token_s=first,
+            )
+        elif stopped and stopped_usage is not None:
+            prompt_tokens, completion_tokens, cost = stopped_usage(chunks, total)
+            record = CallRecord(
+                role=str(context.get("role", "")),
+                model=name,
+                backend=backend,
+                outcome="stopped",
+                total_s=total,
+                context=context,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                first_token_s=first,
+                cost=cost,
             )
         if record is not None:
             _report(record)

@@ -13,6 +13,7 @@ class ModelCall(models.Model):
         OK = "ok", "Answered"
         ERROR = "error", "Failed"
         PREEMPTED = "preempted", "Gave way"
+        STOPPED = "stopped", "Stopped early"  # tokens estimated (llm.metrics.observed)
 
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     role = models.CharField(max_length=32, blank=True)  # reply, extraction, suggestion, …

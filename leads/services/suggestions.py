@@ -9,12 +9,13 @@ from django.conf import settings
 import llm
 from leads import dispatch
 from leads.errors import QueueUnavailable
+from leads.guard import leak_safe
 from leads.models import Conversation
 from leads.selectors.conversations import conversation_history
 from leads.selectors.leads import reply_facts
 from leads.services.broadcast import staff_conversation_send
 from leads.services.priority import reply_generating
-from leads.services.reply_prompts import reply_options, reply_prompt
+from leads.services.reply_prompts import reply_leak_guard, reply_options, reply_prompt
 from leads.services.slots import conversation_slot
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,9 @@ logger = logging.getLogger(__name__)
 # A suggestion nobody waits for any more is not worth the model's time.
 SUGGESTION_EXPIRES_SECONDS = 120
 SUGGESTION_FAILED = "The model could not suggest a reply just now; write your own."
+SUGGESTION_LEAKED = (
+    "The suggestion began to repeat the assistant's instructions and was stopped; write your own."
+)
 
 
 def suggestion_request(*, conversation: Conversation, request_id: str) -> None:
@@ -66,6 +70,8 @@ def reply_suggest(
         )
         text = ""
         options = reply_options(model=model, site=conversation.site)
+        # Guarded as a reply is: a rep may send it on as it stands.
+        guarded = reply_leak_guard(site=conversation.site, prompt=prompt).stream()
         # A rep waits for it as a visitor would; it continues the conversation's own prompt.
         with (
             reply_generating() as mark,
@@ -75,13 +81,19 @@ def reply_suggest(
             for item in model.stream(prompt, **options, cache_slot=slot):
                 if isinstance(item, llm.Completion):
                     text = item.text
-                else:
-                    text += item
-                    send(text, False)
+                    break
+                if guarded.feed(item):
+                    send(guarded.shown, False)
                     mark.refresh()
+                if guarded.leak:
+                    break  # the model is stopped
     except Exception as exc:
         logger.error("suggestion for conversation %s failed: %s", conversation_id, exc)
         send("", True, SUGGESTION_FAILED)
         return None
+    if guarded.leak or guarded.guard.leak_in(text):
+        kept = leak_safe(guarded.shown, fallback="")
+        send(kept, True, SUGGESTION_LEAKED)
+        return kept or None
     send(text.strip(), True)
     return text.strip()

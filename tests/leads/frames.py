@@ -8,14 +8,16 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from leads.services.broadcast import conversation_group
+from leads.services.broadcast import conversation_group, staff_conversation_group
 
 
-def group_listen(conversation_id: int) -> tuple[Any, str]:
-    """A channel of the conversation's group, as a widget's consumer has."""
+def group_listen(conversation_id: int, *, staff: bool = False) -> tuple[Any, str]:
+    """A channel of the conversation's group, as a widget's consumer has (`staff`: of its
+    staff group, as a dashboard watching it has)."""
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(conversation_group(conversation_id), channel)
+    group = (staff_conversation_group if staff else conversation_group)(conversation_id)
+    async_to_sync(layer.group_add)(group, channel)
     return layer, channel
 
 
@@ -26,6 +28,14 @@ def frames_read(layer: Any, channel: str, count: int) -> list[dict[str, Any]]:
         return [(await asyncio.wait_for(layer.receive(channel), 10))["frame"] for _ in range(count)]
 
     return async_to_sync(read)()
+
+
+def suggestion_frames(layer: Any, channel: str) -> list[dict[str, Any]]:
+    """Every frame of one suggestion, up to the one marked done."""
+    frames = frames_read(layer, channel, 1)
+    while not frames[-1]["done"]:
+        frames += frames_read(layer, channel, 1)
+    return frames
 
 
 def reply_frames(layer: Any, channel: str) -> list[dict[str, Any]]:

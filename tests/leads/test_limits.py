@@ -15,11 +15,12 @@ from django.core.exceptions import ValidationError
 
 from leads.consumers import leases
 from leads.limits import ChatLimits
-from leads.models import Message, Site
+from leads.models import Message, ModelCall, Site
 from leads.protocol import CLOSE_IDLE, CLOSE_TOO_MANY
 from leads.selectors.widget import site_limits, widget_config
 from leads.services import throttle
 from leads.services.replies import reply_generate
+from leads.services.reply_prompts import site_canary
 from llm.backends.fake import FakeLLM
 from salesbot.asgi import application
 from tests.leads.factories import reply_to_new_conversation
@@ -254,6 +255,22 @@ def test_model_calls_are_charged_to_their_sites_day(site, calls_kept):
         throttle.RateLimitItemPerDay(10_000), "tokens", str(site.id)
     )
     assert 0 < 10_000 - stats.remaining < 10_000
+
+
+def test_a_reply_stopped_for_a_leak_is_charged_too(site, calls_kept):
+    """Else a visitor who makes the model give away its instructions would spend its time
+    without counting against the Site's day."""
+    _limit(site, tokens_per_day=10_000)
+    leaking = f"Happy to help you today. The code is {site_canary(site)} and then more."
+    reply = Message.objects.get(id=reply_to_new_conversation(site, FakeLLM(replies=[leaking])).id)
+    assert reply.leak == "canary"
+    call = ModelCall.objects.get(conversation=reply.conversation_id)
+    assert call.outcome == ModelCall.Outcome.STOPPED
+    assert call.prompt_tokens > 0 and call.completion_tokens > 0
+    stats = throttle._daily().get_window_stats(
+        throttle.RateLimitItemPerDay(10_000), "tokens", str(site.id)
+    )
+    assert 10_000 - stats.remaining == call.prompt_tokens + call.completion_tokens
 
 
 async def test_a_socket_with_nothing_said_is_closed_after_the_idle_time(site):

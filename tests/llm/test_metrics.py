@@ -70,6 +70,34 @@ def test_a_streamed_call_is_recorded_with_its_role_counts_and_times(records):
     )
 
 
+def test_a_stream_its_caller_stopped_is_recorded_with_what_it_used(records):
+    model = FakeLLM(name="m-stopped", replies=["One two three four five six seven."])
+    with call_context(role="reply", conversation_id=8):
+        stream = model.stream(CHAT)
+        read = [next(stream), next(stream)]
+        stream.close()  # as a reply withheld for a leak stops reading
+    assert all(isinstance(chunk, str) for chunk in read)
+    (record,) = records
+    assert (record.outcome, record.model, record.context["conversation_id"]) == (
+        "stopped",
+        "m-stopped",
+        8,
+    )
+    # The prompt as `fit` counts it; a token a chunk read.
+    expected_prompt = model.count_tokens("Hello") + model.per_message_overhead
+    assert (record.prompt_tokens, record.completion_tokens) == (expected_prompt, 2)
+    assert (
+        sample(
+            "salesbot_llm_requests_total",
+            role="reply",
+            model="m-stopped",
+            tier="",
+            outcome="stopped",
+        )
+        >= 1
+    )
+
+
 def test_complete_and_each_extract_attempt_are_calls_and_warming_is_not(records):
     model = FakeLLM(name="m-complete", replies=["Hi.", "not json", '{"name": "Ana"}'])
     model.complete(CHAT)
