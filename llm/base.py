@@ -229,11 +229,9 @@ class BaseLLM(ABC):
         layer get; models that wrap others call each other's `_stream`."""
 
         def stopped_usage(chunks: int, seconds: float) -> tuple[int, int, float]:
-            """A stream stopped early: its prompt counted (or estimated, as `fit` does), a
-            token a chunk (engines stream one token a chunk)."""
+            # Stopped early: the prompt counted as `fit` counts it, a token a chunk shown.
             prompt = sum(self.count_tokens(m.content) + self.per_message_overhead for m in messages)
-            usage = Usage(prompt, chunks)
-            return prompt, chunks, self.price.cost(usage, seconds)
+            return prompt, chunks, self.price.cost(Usage(prompt, chunks), seconds)
 
         stream = self._stream(messages, opts, schema)
         return observed(self.name, self.backend, stream, stopped_usage)
