@@ -109,6 +109,12 @@ class DatasetInvalid(InvalidInput):
     code = "invalid_dataset"
 
 
+class DocumentInvalid(InvalidInput):
+    """A knowledge document salesbot cannot read (kind, encoding, size, no text layer)."""
+
+    code = "invalid_document"
+
+
 class TextInvalid(InvalidInput):
     """A rep's note or message that is empty or too long."""
 

@@ -3,7 +3,7 @@ services as the dashboard, so the admin and the dashboard behave the same."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -15,12 +15,15 @@ from django.forms import ModelForm
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 
+from leads.admin.base import ReadOnlyAdmin, ReadOnlyInline, TeamScopedAdmin, request_staff
+from leads.admin.knowledge import FaqEntryInline, faq_saved
 from leads.exports import csv_response
 from leads.fields import FACT_NAMES
 from leads.models import (
     Conversation,
     DashboardVisit,
     Evidence,
+    FaqEntry,
     Lead,
     LeadEvent,
     Message,
@@ -29,9 +32,9 @@ from leads.models import (
     Site,
     Visitor,
 )
-from leads.selectors.access import sites_visible
 from leads.selectors.leads import leads_with_contact_times
 from leads.services.facts import lead_facts_correct
+from leads.services.knowledge import summary_passage_sync
 from leads.services.leads import lead_erase, leads_delete
 from leads.services.qualification import lead_status_set, lead_status_unlock
 from leads.services.teams import (
@@ -42,56 +45,6 @@ from leads.services.teams import (
 )
 
 
-def _staff(request: HttpRequest) -> User:
-    # The admin lets only signed-in staff in: its user is never anonymous here.
-    return cast(User, request.user)
-
-
-class ReadOnlyInline(admin.TabularInline[Any, Any]):
-    """Rows that are a record (what was said, what was read): shown, never edited here."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        # Every field shown is read-only; the inlines list plain field names.
-        return [str(name) for name in self.fields or ()]
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-M = TypeVar("M", bound=models.Model)
-
-
-class TeamScopedAdmin(admin.ModelAdmin[M]):
-    """Only the rows of the sites on the user's teams (a superuser: every site), as on the
-    dashboard: staff given admin permissions do not see other teams' visitors and leads."""
-
-    # The path from a row to its Site; None: superusers only.
-    site_path: ClassVar[str | None] = "site"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[M]:
-        rows = super().get_queryset(request)
-        user = request.user
-        if getattr(user, "is_superuser", False):
-            return rows
-        if self.site_path is None or not isinstance(user, get_user_model()):
-            return rows.none()
-        return rows.filter(**{f"{self.site_path}__in": sites_visible(user=user)})
-
-
-class ReadOnlyAdmin(TeamScopedAdmin[Any]):
-    """A record of what happened: listed and searchable, written only by salesbot."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Site)
 class SiteAdmin(TeamScopedAdmin[Site]):
     site_path = "id"
@@ -100,6 +53,7 @@ class SiteAdmin(TeamScopedAdmin[Site]):
     search_fields = ["name", "key", "description"]
     date_hierarchy = "created"
     filter_horizontal = ["team"]
+    inlines = [FaqEntryInline]
     # A URL typed without a scheme is https (Django 6's default, without its warning).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
@@ -110,6 +64,10 @@ class SiteAdmin(TeamScopedAdmin[Site]):
         before = set(site.team.values_list("id", flat=True)) if change else set()
         super().save_related(request, form, formsets, change)
         site_team_changed(site=site, before=before)
+        for formset in formsets:
+            if formset.model is FaqEntry:
+                faq_saved([f.instance for f in formset.forms if f.instance.pk])
+        summary_passage_sync(site=site)
 
 
 @admin.register(Visitor)
@@ -212,9 +170,9 @@ class LeadAdmin(TeamScopedAdmin[Lead]):
             setattr(obj, name, form.initial.get(name))
         super().save_model(request, obj, form, change)
         if facts:
-            lead_facts_correct(lead=obj, values=facts, by=_staff(request))
+            lead_facts_correct(lead=obj, values=facts, by=request_staff(request))
         if "status" in form.changed_data:
-            lead_status_set(lead=obj, status=status, by=_staff(request))
+            lead_status_set(lead=obj, status=status, by=request_staff(request))
 
     def delete_model(self, request: HttpRequest, obj: Lead) -> None:
         """A lead goes with its conversation: left behind, its next message made it again."""
@@ -232,13 +190,13 @@ class LeadAdmin(TeamScopedAdmin[Lead]):
     @admin.action(description="Mark selected leads qualified", permissions=["change"])
     def mark_qualified(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         for lead in queryset:
-            lead_status_set(lead=lead, status=Lead.Status.QUALIFIED, by=_staff(request))
+            lead_status_set(lead=lead, status=Lead.Status.QUALIFIED, by=request_staff(request))
         self.message_user(request, f"{queryset.count()} lead(s) marked qualified.")
 
     @admin.action(description="Mark selected leads disqualified", permissions=["change"])
     def mark_disqualified(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         for lead in queryset:
-            lead_status_set(lead=lead, status=Lead.Status.DISQUALIFIED, by=_staff(request))
+            lead_status_set(lead=lead, status=Lead.Status.DISQUALIFIED, by=request_staff(request))
         self.message_user(request, f"{queryset.count()} lead(s) marked disqualified.")
 
     @admin.action(description="Hand the status back to scoring", permissions=["change"])
@@ -250,7 +208,7 @@ class LeadAdmin(TeamScopedAdmin[Lead]):
     def erase(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         count = 0
         for lead in queryset.filter(erased_at__isnull=True):
-            lead_erase(lead=lead, by=_staff(request))
+            lead_erase(lead=lead, by=request_staff(request))
             count += 1
         self.message_user(
             request, f"Erased the personal data of {count} lead(s).", level=messages.WARNING

@@ -5,6 +5,7 @@ re-exports them, so `from leads.models import Lead` reads as Django's convention
 from leads.models.calls import ModelCall
 from leads.models.conversations import Conversation, Message
 from leads.models.dashboard import DashboardVisit
+from leads.models.knowledge import FaqEntry, KnowledgeDocument, Passage
 from leads.models.leads import Evidence, Lead, LeadEvent
 from leads.models.notifications import Notification
 from leads.models.sites import Site, Visitor, default_qualification_fields, default_score_weights
@@ -13,11 +14,14 @@ __all__ = [
     "Conversation",
     "DashboardVisit",
     "Evidence",
+    "FaqEntry",
+    "KnowledgeDocument",
     "Lead",
     "LeadEvent",
     "Message",
     "ModelCall",
     "Notification",
+    "Passage",
     "Site",
     "Visitor",
     "default_qualification_fields",
