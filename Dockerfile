@@ -19,6 +19,7 @@ COPY manage.py ./
 COPY templates ./templates
 COPY static ./static
 RUN python -m llm fetch-bundled --models-dir /app/models \
+ && python -m llm fetch-embedding --models-dir /app/models \
  && DJANGO_SECRET_KEY=build STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput
 
 ENV STATIC_ROOT=/app/staticfiles STATIC_USE_FINDERS=false LLM_MODELS_DIR=/app/models \

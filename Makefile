@@ -10,7 +10,7 @@ RUN_STAMP := $(VENV)/.installed-run-$(HASH)
 TEST_STAMP := $(VENV)/.installed-test-$(HASH)
 LLM_MODELS_DIR ?= models
 MODEL := $(LLM_MODELS_DIR)/SmolLM2-135M-Instruct.Q4_1.gguf
-# The ensemble's embedding model (tests; a deployment fetches it when it configures one).
+# The embedding model a Site's knowledge is retrieved with (and the ensemble's).
 MINILM := $(LLM_MODELS_DIR)/all-MiniLM-L6-v2/model.safetensors
 
 # llama.cpp is compiled from source by llama-cpp-python. On x86-64 it is built for AVX2, not
@@ -44,7 +44,7 @@ test: setup lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # llama.cpp's server holds the model for `make run` (LLM_SERVER=none: the workers load it).
-setup-run: $(RUN_STAMP) $(MODEL) $(if $(filter none,$(LLM_SERVER)),,$(LLAMA_SERVER))
+setup-run: $(RUN_STAMP) $(MODEL) $(MINILM) $(if $(filter none,$(LLM_SERVER)),,$(LLAMA_SERVER))
 setup: $(TEST_STAMP) $(MODEL) $(MINILM) $(LLAMA_SERVER)
 
 # A venv left half-made (python3-venv missing, an interrupted run) is made again.

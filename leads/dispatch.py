@@ -24,6 +24,7 @@ LEAD_EXTRACT = "leads.tasks.lead_extract_task"
 REPLY_SUGGEST = "leads.tasks.reply_suggest_task"
 NOTIFICATION_SEND = "leads.tasks.notification_send_task"
 REPLY_WARM_UP = "leads.tasks.reply_warm_up_task"
+KNOWLEDGE_EMBED = "leads.tasks.knowledge_embed_task"
 # Sent by Celery beat (CELERY_BEAT_SCHEDULE).
 PURGE_LEADS = "leads.tasks.purge_leads_task"
 SWEEP = "leads.tasks.sweep_task"
@@ -33,6 +34,7 @@ TASKS = (
     REPLY_SUGGEST,
     NOTIFICATION_SEND,
     REPLY_WARM_UP,
+    KNOWLEDGE_EMBED,
     PURGE_LEADS,
     SWEEP,
 )

@@ -25,6 +25,7 @@ from prometheus_client import multiprocess
 import llm
 from leads.errors import QueueUnavailable
 from leads.services.extraction import message_facts_extract
+from leads.services.knowledge import passages_embed
 from leads.services.messages import ReplyNotQueued, replies_requeue
 from leads.services.model_calls import model_call_record
 from leads.services.notifications import (
@@ -188,6 +189,14 @@ def notification_send_task(self: Task[Any, Any], notification_id: int) -> None:
             return  # recorded as failed and logged by the service
         delay = notification_retry_delay(attempts=exc.notification.attempts)
         raise self.retry(exc=exc, countdown=delay) from exc
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def knowledge_embed_task(site_id: int) -> None:
+    """Embed the Site's passages that have no vector yet (safe to run twice)."""
+    embedded = passages_embed(site_id=site_id)
+    if embedded:
+        logger.info("site %s: %d passage(s) embedded", site_id, embedded)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

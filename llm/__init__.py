@@ -2,6 +2,7 @@
 
 from llm.base import BaseLLM, background
 from llm.config import ModelConfig
+from llm.embeddings import Embedder
 from llm.errors import (
     BackendTimeout,
     BackendUnavailable,
@@ -23,7 +24,7 @@ from llm.errors import (
 )
 from llm.failover import FailoverLLM
 from llm.metrics import CallRecord, call_context
-from llm.registry import get_llm, preflight, preflight_role, register_backend
+from llm.registry import get_embedder, get_llm, preflight, preflight_role, register_backend
 from llm.router import RouterLLM
 from llm.types import ChatMessage, ChatRole, Completion, Finish, Options, Route, Timings, Usage
 
@@ -39,6 +40,7 @@ __all__ = [
     "ChatRole",
     "Completion",
     "ContextWindowExceeded",
+    "Embedder",
     "ExtractionFailed",
     "FailoverLLM",
     "Finish",
@@ -60,6 +62,7 @@ __all__ = [
     "Usage",
     "background",
     "call_context",
+    "get_embedder",
     "get_llm",
     "preflight",
     "preflight_role",

@@ -34,6 +34,7 @@ _BACKENDS: dict[str, str] = {
     "fake": "llm.backends.fake:FakeLLM",
 }
 _cache: dict[str, BaseLLM] = {}  # keyed by the configuration's JSON
+_embedders: dict[str, Embedder] = {}  # keyed by the embedding settings' JSON
 _settings: LLMSettings | None = None
 _stamp: tuple[str, int] | None = None  # the settings file read, and its mtime then
 _budget: MemoryBudget | None = None  # the models' memory, when `resources:` sets a budget
@@ -274,6 +275,20 @@ def preflight_role(role: ModelRole) -> list[tuple[str, LLMError]]:
     return list(failed.items())
 
 
+def get_embedder() -> Embedder:
+    """The embedder of `embedding:` in the settings (all-MiniLM-L6-v2 by default), built once
+    per process; `LLMError` when it cannot run here."""
+    config = settings().embedding
+    key = f"embedding:{config.model_dump_json()}"
+    with _lock:
+        found = _embedders.get(key)
+    if found is None:
+        built = embedder(config, bundled_model_path())
+        with _lock:
+            found = _embedders.setdefault(key, built)
+    return found
+
+
 def reset() -> None:
     """Forget the settings and every cached model, releasing what each holds."""
     global _settings, _stamp, _budget
@@ -281,4 +296,5 @@ def reset() -> None:
         for model in _cache.values():
             model.close()
         _cache.clear()
+        _embedders.clear()
         _settings, _stamp, _budget = None, None, None

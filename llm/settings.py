@@ -65,6 +65,10 @@ class LLMSettings(BaseModel):
     failover: FailoverSettings = Field(default_factory=FailoverSettings)
     router: RouterSettings | None = Field(None, description="Tiers of models by complexity.")
     ensemble: EnsembleSettings | None = Field(None, description="Models that answer together.")
+    embedding: EmbeddingSettings = Field(
+        default_factory=EmbeddingSettings,
+        description="The embedder a Site's knowledge is retrieved with (`get_embedder`).",
+    )
     resources: ResourceSettings = Field(default_factory=ResourceSettings)
 
     @model_validator(mode="after")

@@ -206,6 +206,7 @@ EXTRACTION_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.extraction"
 NOTIFICATIONS_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.notifications"
 CELERY_TASK_ROUTES = {
     "leads.tasks.lead_extract_task": {"queue": EXTRACTION_QUEUE},
+    "leads.tasks.knowledge_embed_task": {"queue": EXTRACTION_QUEUE},
     "leads.tasks.notification_send_task": {"queue": NOTIFICATIONS_QUEUE},
     "leads.tasks.purge_leads_task": {"queue": NOTIFICATIONS_QUEUE},
     "leads.tasks.sweep_task": {"queue": NOTIFICATIONS_QUEUE},

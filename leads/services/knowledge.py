@@ -4,13 +4,19 @@ passages too, so that retrieval searches one kind of thing."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import PurePath
 
+import numpy as np
 from django.db import transaction
 
+import llm
+from leads import dispatch
 from leads.documents import document_sections, kind_of, passages_of
-from leads.errors import TextInvalid
+from leads.errors import QueueUnavailable, TextInvalid
 from leads.models import FaqEntry, KnowledgeDocument, Passage, Site
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -33,6 +39,7 @@ def document_ingest(*, site: Site, name: str, data: bytes, title: str = "") -> K
         Passage(site=site, document=document, position=i, heading=p.heading[:500], text=p.text)
         for i, p in enumerate(passages)
     )
+    knowledge_changed(site_id=site.id)
     return document
 
 
@@ -64,8 +71,15 @@ def faq_passage_sync(*, entry: FaqEntry) -> None:
     Passage.objects.update_or_create(
         site_id=entry.site_id,
         faq=entry,
-        defaults={"heading": entry.question, "text": entry.answer, "position": 0},
+        defaults={
+            "heading": entry.question,
+            "text": entry.answer,
+            "position": 0,
+            "embedding": None,
+            "embedding_model": "",
+        },
     )
+    knowledge_changed(site_id=entry.site_id)
 
 
 def summary_passage_sync(*, site: Site) -> None:
@@ -78,3 +92,60 @@ def summary_passage_sync(*, site: Site) -> None:
     if not summary.filter(text=text, heading=site.name).exists():
         summary.delete()
         Passage.objects.create(site=site, heading=site.name[:500], text=text)
+        knowledge_changed(site_id=site.id)
+
+
+EMBED_BATCH = 16
+
+
+def passages_embed(*, site_id: int, embedder: llm.Embedder | None = None) -> int:
+    """Embed the Site's passages that have no vector of the current embedder (new, changed,
+    or made by another one); how many. Safe to run twice: what is done is skipped."""
+    embedder = embedder or llm.get_embedder()
+    done = 0
+    while True:
+        todo = list(
+            Passage.objects.filter(site_id=site_id)
+            .exclude(embedding_model=embedder.name)
+            .order_by("id")
+            .values_list("id", "heading", "text")[:EMBED_BATCH]
+        )
+        if not todo:
+            return done
+        vectors = embedder.embed([passage_text(heading, text) for _, heading, text in todo])
+        for (passage_id, _, text), vector in zip(todo, vectors, strict=True):
+            # Only if unchanged meanwhile: a passage edited since is embedded in the next round.
+            Passage.objects.filter(id=passage_id, text=text).update(
+                embedding=vector.astype(np.float32).tobytes(), embedding_model=embedder.name
+            )
+        done += len(todo)
+
+
+def passage_text(heading: str, text: str) -> str:
+    """What a passage is embedded as: its headings say what its text is about."""
+    return f"{heading}: {text}" if heading else text
+
+
+def knowledge_changed(*, site_id: int) -> None:
+    """Once committed, the Site's new passages are embedded by a worker (the sweep queues it
+    again if the broker was down)."""
+
+    def queue() -> None:
+        try:
+            dispatch.enqueue(dispatch.KNOWLEDGE_EMBED, site_id)
+        except QueueUnavailable:
+            logger.warning("site %s: passages not embedded yet (no task queue)", site_id)
+
+    transaction.on_commit(queue)
+
+
+def knowledge_embed_requeue() -> int:
+    """The sweep: queue the embedding of every Site with passages never embedded (their task
+    lost); how many Sites. Passages of another embedder are embedded again by the next task
+    of their Site, or at once by `manage.py knowledge_embed`."""
+    sites = set(
+        Passage.objects.filter(embedding__isnull=True).values_list("site_id", flat=True).distinct()
+    )
+    for site_id in sites:
+        dispatch.enqueue(dispatch.KNOWLEDGE_EMBED, site_id)
+    return len(sites)

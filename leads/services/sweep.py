@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 
 from leads.errors import QueueUnavailable
+from leads.services.knowledge import knowledge_embed_requeue
 from leads.services.messages import extractions_requeue, replies_requeue
 from leads.services.notifications import notifications_requeue
 
@@ -23,6 +24,7 @@ class Swept:
     replies: int
     extractions: int
     notifications: int
+    knowledge: int = 0  # Sites whose passages were not all embedded
 
 
 def lost_work_requeue() -> Swept:
@@ -35,6 +37,7 @@ def lost_work_requeue() -> Swept:
             replies=replies_requeue(older_than=after, within=timedelta(days=1)),
             extractions=extractions_requeue(older_than=after, within=timedelta(days=1)),
             notifications=notifications_requeue(older_than=after),
+            knowledge=knowledge_embed_requeue(),
         )
     except QueueUnavailable:
         logger.warning("the sweep could not reach the task queue; the next one tries again")

@@ -15,6 +15,7 @@ from leads import dispatch
 from leads.models import Conversation, Lead, Message, Notification, Site
 from leads.services.conversations import conversation_resume_or_start
 from leads.services.extraction import message_facts_extract
+from leads.services.knowledge import faq_entry_save
 from leads.services.leads import lead_erase
 from leads.services.notifications import notification_send
 from leads.services.sweep import lost_work_requeue
@@ -137,3 +138,15 @@ def test_the_sweep_runs_every_minute_under_beat_and_survives_a_broker_outage(sit
     broker.stop()
     sweep_task()  # logs and waits for the next one; nothing raised into Celery
     assert Conversation.objects.count() == 1
+
+
+def test_passages_are_queued_for_embedding_and_the_sweep_queues_them_again(
+    site, broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        faq_entry_save(site=site, question="Is there a free trial?", answer="Yes, 14 days.")
+    queued = lambda: _queued(broker, settings.EXTRACTION_QUEUE, dispatch.KNOWLEDGE_EMBED)  # noqa: E731
+    assert queued() == [site.id]  # once the write was committed
+    # That task lost: the passage is still without a vector.
+    assert lost_work_requeue().knowledge == 1
+    assert queued() == [site.id, site.id]

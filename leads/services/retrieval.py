@@ -1,0 +1,120 @@
+"""The passages of a Site's knowledge a visitor's message is about: found by meaning (the
+embedder's vectors, cosine) and by words (BM25, rank_bm25), the two rankings fused by
+reciprocal rank (Cormack et al., 2009), so that either one finding a passage is enough and both
+finding it ranks it first. Words carry what a small English embedder misses (names, numbers,
+other languages); meaning carries paraphrases.
+
+A Site's passages are read for each message: a few hundred rows of 1.5 KB vectors, compared in
+one matrix product. pgvector would serve Sites with many thousands; none needs it yet.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+import llm
+from leads.models import Passage
+from leads.services.knowledge import passage_text
+
+logger = logging.getLogger(__name__)
+
+FUSION_K = 60  # reciprocal rank fusion's constant, as its authors set it
+# Below this cosine a passage is not about the message (all-MiniLM-L6-v2: unrelated sentences
+# score about 0 to 0.2, one answering another 0.4 and up).
+MIN_SIMILARITY = 0.3
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    passage_id: int
+    heading: str
+    text: str
+    similarity: float | None  # cosine with the message (None: not embedded by this embedder)
+    words: float  # BM25 score (0: no word in common)
+    score: float  # the fused rank score: what they are ordered by
+
+
+def _folded(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+# Words every text has ("the", "de", "und", "est"), from spaCy's lists for the languages the
+# replies are evaluated in: a message sharing only those with a passage is not about it.
+_STOP = frozenset(
+    _folded(word)
+    for language in ("en", "es", "de", "fr")
+    for word in importlib.import_module(f"spacy.lang.{language}.stop_words").STOP_WORDS
+)
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-cased words without accents ("Español" and "espanol" are one word), without the
+    words every text has."""
+    return [
+        w for w in _WORD.findall(_folded(text)) if (len(w) > 1 or w.isdigit()) and w not in _STOP
+    ]
+
+
+def passages_retrieve(
+    *, site_id: int, query: str, limit: int = 3, embedder: llm.Embedder | None = None
+) -> list[Retrieved]:
+    """The Site's passages for `query`, best first, at most `limit`; none when nothing of
+    them shares a word or a meaning with it. Without an embedder (or vectors), by words."""
+    rows = list(
+        Passage.objects.filter(site_id=site_id)
+        .order_by("id")
+        .values_list("id", "heading", "text", "embedding", "embedding_model")
+    )
+    if not rows or not query.strip():
+        return []
+    documents = [words_of(passage_text(heading, text)) for _, heading, text, _, _ in rows]
+    lexical = BM25Okapi(documents).get_scores(words_of(query)) if any(documents) else None
+    words = np.zeros(len(rows)) if lexical is None else np.asarray(lexical, dtype=np.float64)
+    similarity = _similarities(rows, query, embedder)
+
+    fused = np.zeros(len(rows))
+    meant = np.nan_to_num(similarity, nan=-1.0) >= MIN_SIMILARITY
+    for scores, found in ((words, words > 0), (similarity, meant)):
+        ranked = [i for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf)) if found[i]]
+        for rank, i in enumerate(ranked):
+            fused[i] += 1.0 / (FUSION_K + rank + 1)
+    order = [i for i in np.argsort(-fused, kind="stable") if fused[i] > 0][:limit]
+    return [
+        Retrieved(
+            passage_id=rows[i][0],
+            heading=rows[i][1],
+            text=rows[i][2],
+            similarity=None if np.isnan(similarity[i]) else float(similarity[i]),
+            words=float(words[i]),
+            score=float(fused[i]),
+        )
+        for i in order
+    ]
+
+
+Row = tuple[int, str, str, bytes | memoryview | None, str]  # a passage as read here
+
+
+def _similarities(rows: list[Row], query: str, embedder: llm.Embedder | None) -> np.ndarray:
+    """Each passage's cosine with `query`, NaN where it has no vector of this embedder."""
+    out = np.full(len(rows), np.nan)
+    try:
+        embedder = embedder or llm.get_embedder()
+    except llm.LLMError as exc:
+        logger.warning("knowledge retrieved by words alone: %s", exc)
+        return out
+    have = [i for i, row in enumerate(rows) if row[3] is not None and row[4] == embedder.name]
+    if not have:
+        return out
+    matrix = np.stack([np.frombuffer(bytes(rows[i][3] or b""), dtype=np.float32) for i in have])
+    out[have] = matrix @ embedder.embed([query])[0]
+    return out
