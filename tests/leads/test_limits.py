@@ -227,7 +227,8 @@ async def test_a_new_message_waits_for_the_reply_to_the_one_before(site):
     await database_sync_to_async(reply_generate)(
         message_id=ack["message"], task_id="t", model=FakeLLM(replies=["It starts at $49."])
     )
-    while (await communicator.receive_json_from(timeout=5))["type"] != "reply":
+    # The reply's frames, up to its last: typing off, after the reply itself.
+    while (await communicator.receive_json_from(timeout=5)) != {"type": "typing", "on": False}:
         pass
     assert (await _say(communicator, "And for 20 seats?"))["type"] == "ack"
     await communicator.disconnect()
