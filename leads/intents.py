@@ -17,8 +17,9 @@ and accents folded, so "¿Cuánto cuesta?" and "cuanto cuesta" are one question.
 from __future__ import annotations
 
 import re
-import unicodedata
 from enum import StrEnum
+
+from leads.language import folded
 
 
 class Intent(StrEnum):
@@ -34,9 +35,7 @@ class Intent(StrEnum):
 
 def fold(text: str) -> str:
     """Lower case, accents off, one space between words."""
-    plain = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in plain if not unicodedata.combining(c))
-    return " ".join(re.findall(r"[\w'€$£%-]+|\?", plain))
+    return " ".join(re.findall(r"[\w'€$£%-]+|\?", folded(text)))
 
 
 def _words(*alternatives: str) -> re.Pattern[str]:

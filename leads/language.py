@@ -9,7 +9,9 @@ word it misread is worse than one staying in the visitor's.
 
 from __future__ import annotations
 
+import importlib
 import re
+import unicodedata
 from functools import cache
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -57,3 +59,18 @@ def language_of(text: str, *, previous: str | None = None) -> str:
         return _greeting_language(words) or fallback
     language, confidence = _identifier().classify(text)
     return str(language) if confidence >= MIN_CONFIDENCE else fallback
+
+
+def folded(text: str) -> str:
+    """`text` in lower case without accents: "Español" reads as "espanol"."""
+    plain = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in plain if not unicodedata.combining(c))
+
+
+# Words every text has ("the", "de", "und", "est"), folded, from spaCy's lists for the
+# languages replies are evaluated in: sharing only those says nothing of what two texts are about.
+STOP_WORDS = frozenset(
+    folded(word)
+    for language in ("en", "es", "de", "fr")
+    for word in importlib.import_module(f"spacy.lang.{language}.stop_words").STOP_WORDS
+)

@@ -10,16 +10,15 @@ one matrix product. pgvector would serve Sites with many thousands; none needs i
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 from rank_bm25 import BM25Okapi
 
 import llm
+from leads.language import STOP_WORDS, folded
 from leads.models import Passage
 from leads.services.knowledge import passage_text
 
@@ -42,25 +41,13 @@ class Retrieved:
     score: float  # the fused rank score: what they are ordered by
 
 
-def _folded(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in folded if not unicodedata.combining(c))
-
-
-# Words every text has ("the", "de", "und", "est"), from spaCy's lists for the languages the
-# replies are evaluated in: a message sharing only those with a passage is not about it.
-_STOP = frozenset(
-    _folded(word)
-    for language in ("en", "es", "de", "fr")
-    for word in importlib.import_module(f"spacy.lang.{language}.stop_words").STOP_WORDS
-)
-
-
 def words_of(text: str) -> list[str]:
     """Lower-cased words without accents ("Español" and "espanol" are one word), without the
     words every text has."""
     return [
-        w for w in _WORD.findall(_folded(text)) if (len(w) > 1 or w.isdigit()) and w not in _STOP
+        w
+        for w in _WORD.findall(folded(text))
+        if (len(w) > 1 or w.isdigit()) and w not in STOP_WORDS
     ]
 
 
