@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from leads.models import Site
+from leads.models import FaqEntry, KnowledgeDocument, Site
+from leads.services.knowledge import document_ingest, faq_entry_save, summary_passage_sync
 
 DEMO_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
 
@@ -29,6 +31,25 @@ def demo_site_ensure() -> Site:
         },
     )
     return site
+
+
+DEMO_KNOWLEDGE = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+
+@transaction.atomic
+def demo_knowledge_ensure(site: Site) -> None:
+    """The demo Site's knowledge (leads/data/demo: an invented product, its prices and
+    policies), so that `make run` shows grounded answers; what staff changed is left alone."""
+    summary_passage_sync(site=site)
+    if not KnowledgeDocument.objects.filter(site=site).exists():
+        guide = DEMO_KNOWLEDGE / "acme-analytics.md"
+        document_ingest(site=site, name=guide.name, data=guide.read_bytes())
+    if not FaqEntry.objects.filter(site=site).exists():
+        entries = json.loads((DEMO_KNOWLEDGE / "faq.json").read_text())
+        for position, entry in enumerate(entries, start=1):
+            faq_entry_save(
+                site=site, question=entry["question"], answer=entry["answer"], position=position
+            )
 
 
 @transaction.atomic

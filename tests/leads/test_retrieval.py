@@ -15,6 +15,7 @@ from leads.services.knowledge import (
     passages_embed,
 )
 from leads.services.retrieval import passages_retrieve, words_of
+from leads.services.setup import demo_knowledge_ensure
 from llm.embeddings import MiniLM, minilm_path
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +111,36 @@ def test_embedding_is_done_once_and_again_for_what_changed(demo_site, embedder):
 def test_words_are_compared_without_case_or_accents():
     assert words_of("¿Tienen SOPORTE en Español?") == ["soporte", "espanol"]
     assert words_of("What's the weather on Mars?") == ["weather", "mars"]
+
+
+@pytest.fixture
+def demo_knowledge(demo_site, embedder):
+    demo_knowledge_ensure(demo_site)
+    passages_embed(site_id=demo_site.id, embedder=embedder)
+    return demo_site
+
+
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [
+        ("How much is the Team plan?", "EUR 29 per seat"),
+        ("What does it cost for a team of 8?", "per seat per month"),
+        ("Do you have SSO?", "single sign-on"),
+        ("Can I cancel my subscription?", "cancelled at any time"),
+        ("Does it work with HubSpot?", "HubSpot"),
+        ("Is there an uptime guarantee?", "99.9% uptime"),
+        ("¿Dónde se guardan mis datos?", "Fráncfort"),
+        ("¿Hay una prueba gratuita?", "prueba gratuita de 14 días"),
+        ("Bieten Sie eine Schulung an?", "Online-Einführung"),
+        ("Wo liegen die Daten?", "Frankfurt"),
+        ("Signez-vous un DPA ?", "data processing agreement"),
+    ],
+)
+def test_the_demo_sites_knowledge_answers_a_visitors_first_questions(
+    demo_knowledge, embedder, question, found
+):
+    """What `make run` shows: the demo's passages found for questions in four languages. The
+    embedder reads English; the demo's FAQ answers the other languages' first questions in
+    theirs (docs/configuration.md, "Its knowledge")."""
+    retrieved = passages_retrieve(site_id=demo_knowledge.id, query=question, embedder=embedder)
+    assert any(found in r.text for r in retrieved[:2]), [r.text[:60] for r in retrieved]
