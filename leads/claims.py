@@ -53,7 +53,11 @@ _FIRST_PERSON = re.compile(
 @dataclass(frozen=True)
 class Checked:
     sentence: str
-    failure: Failure | None
+    failures: list[Failure]
+
+    @property
+    def failure(self) -> Failure | None:
+        return self.failures[0] if self.failures else None
 
 
 def values_in(text: str) -> set[str]:
@@ -82,24 +86,33 @@ def sentences_of(text: str) -> list[str]:
     return [s for s in out if s]
 
 
-def check_sentence(
+def sentence_failures(
     sentence: str, *, visitor: str, passages: Iterable[str], language: str | None = None
-) -> Failure | None:
-    """Why `sentence` may not be said, or None. `visitor`: what the visitor wrote in this
+) -> list[Failure]:
+    """Every reason `sentence` may not be said. `visitor`: what the visitor wrote in this
     conversation; `passages`: the Site's passages the reply was given; `language`: the
     visitor's (None: not checked)."""
     passages = list(passages)
+    failures = []
     grounded = values_in(visitor).union(*(values_in(p) for p in passages))
     if not values_in(sentence) <= grounded:
-        return Failure.AMOUNT
+        failures.append(Failure.AMOUNT)
     folded = fold(sentence)
     if _POLICY_TERMS.search(folded) and not _stated_in(folded, passages):
-        return Failure.POLICY
+        failures.append(Failure.POLICY)
     if _echoes(folded, fold(visitor)):
-        return Failure.ECHO
+        failures.append(Failure.ECHO)
     if language is not None and language_of(sentence, previous=language) != language:
-        return Failure.LANGUAGE
-    return None
+        failures.append(Failure.LANGUAGE)
+    return failures
+
+
+def check_sentence(
+    sentence: str, *, visitor: str, passages: Iterable[str], language: str | None = None
+) -> Failure | None:
+    """The first reason `sentence` may not be said (`sentence_failures`), or None."""
+    failures = sentence_failures(sentence, visitor=visitor, passages=passages, language=language)
+    return failures[0] if failures else None
 
 
 _NEGATION = re.compile(
@@ -141,9 +154,9 @@ def _echoes(folded: str, visitor: str) -> bool:
 def reply_checked(
     text: str, *, visitor: str, passages: Iterable[str], language: str | None = None
 ) -> list[Checked]:
-    """Each sentence of `text` with why it may not be said (None: it may)."""
+    """Each sentence of `text` with every reason it may not be said (none: it may)."""
     passages = list(passages)
     return [
-        Checked(s, check_sentence(s, visitor=visitor, passages=passages, language=language))
+        Checked(s, sentence_failures(s, visitor=visitor, passages=passages, language=language))
         for s in sentences_of(text)
     ]
