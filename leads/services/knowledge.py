@@ -127,10 +127,13 @@ def passage_text(heading: str, text: str) -> str:
 
 
 def knowledge_changed(*, site_id: int) -> None:
-    """Once committed, the Site's new passages are embedded by a worker (the sweep queues it
-    again if the broker was down)."""
+    """Once committed, the Site's passages not yet embedded are embedded by a worker (the
+    sweep queues it again if the broker was down). Several writes in one transaction may queue
+    several tasks: the first embeds what there is, the others find nothing left."""
 
     def queue() -> None:
+        if not Passage.objects.filter(site_id=site_id, embedding__isnull=True).exists():
+            return  # embedded already (manage.py ensure_demo does it in place)
         try:
             dispatch.enqueue(dispatch.KNOWLEDGE_EMBED, site_id)
         except QueueUnavailable:

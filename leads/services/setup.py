@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from pathlib import Path
@@ -10,8 +11,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+import llm
 from leads.models import FaqEntry, KnowledgeDocument, Site
-from leads.services.knowledge import document_ingest, faq_entry_save, summary_passage_sync
+from leads.services.knowledge import (
+    document_ingest,
+    faq_entry_save,
+    passages_embed,
+    summary_passage_sync,
+)
 
 DEMO_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
 
@@ -50,6 +57,9 @@ def demo_knowledge_ensure(site: Site) -> None:
             faq_entry_save(
                 site=site, question=entry["question"], answer=entry["answer"], position=position
             )
+    # Embedded here, before the workers run: the demo answers from its first message.
+    with contextlib.suppress(llm.LLMError):
+        passages_embed(site_id=site.id)
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -15,17 +16,19 @@ from leads import dispatch
 from leads.models import Conversation, Lead, Message, Notification, Site
 from leads.services.conversations import conversation_resume_or_start
 from leads.services.extraction import message_facts_extract
-from leads.services.knowledge import faq_entry_save
+from leads.services.knowledge import faq_entry_save, passages_embed
 from leads.services.leads import lead_erase
 from leads.services.notifications import notification_send
 from leads.services.sweep import lost_work_requeue
 from leads.tasks import sweep_task
 from llm.backends.fake import FakeLLM
+from llm.embeddings import MiniLM, minilm_path
 from salesbot.celery import app as celery_app
 from salesbot.embedded_redis import EmbeddedRedis
 from tests.leads.test_dispatch import _args, _messages
 
 pytestmark = pytest.mark.django_db
+MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
 @pytest.fixture
@@ -150,3 +153,14 @@ def test_passages_are_queued_for_embedding_and_the_sweep_queues_them_again(
     # That task lost: the passage is still without a vector.
     assert lost_work_requeue().knowledge == 1
     assert queued() == [site.id, site.id]
+
+
+def test_knowledge_embedded_before_its_commit_queues_no_task(
+    site, broker, django_capture_on_commit_callbacks
+):
+    """As `manage.py ensure_demo` does, before any worker or broker runs."""
+    with django_capture_on_commit_callbacks(execute=True):
+        faq_entry_save(site=site, question="Is there a free trial?", answer="Yes, 14 days.")
+        passages_embed(site_id=site.id, embedder=MiniLM(minilm_path(MODELS)))
+    assert _queued(broker, settings.EXTRACTION_QUEUE, dispatch.KNOWLEDGE_EMBED) == []
+    assert lost_work_requeue().knowledge == 0
