@@ -127,16 +127,18 @@ def _content(text: str) -> set[str]:
 
 
 def _stated_in(folded: str, passages: list[str]) -> bool:
-    """Whether a passage says what the sentence says: most of its content words, and a denial
-    only where the passage denies too ("no data is stored in the EU" is not in "all data is
-    stored in the EU")."""
+    """Whether a sentence of a passage says what the sentence says: most of its content words,
+    and a denial only where that passage sentence denies too ("no data is stored in the EU"
+    is not in "all data is stored in the EU"; "data is encrypted" is in a passage that also
+    says the data "never leaves" the EU)."""
     words = _content(folded)
     negated = bool(_NEGATION.search(folded))
     for passage in passages:
-        theirs = fold(passage)
-        shared = len(words & _content(theirs)) / len(words) if words else 1.0
-        if shared >= POLICY_OVERLAP and negated == bool(_NEGATION.search(theirs)):
-            return True
+        for sentence in sentences_of(passage):
+            theirs = fold(sentence)
+            shared = len(words & _content(theirs)) / len(words) if words else 1.0
+            if shared >= POLICY_OVERLAP and negated == bool(_NEGATION.search(theirs)):
+                return True
     return False
 
 

@@ -9,7 +9,8 @@ from leads.claims import Failure, check_sentence, reply_checked, sentences_of, v
 
 PASSAGES = [
     "The Team plan costs EUR 12 per seat per month, billed yearly.",
-    "All customer data is stored in Frankfurt, Germany, inside the European Union.",
+    "All customer data is stored in Frankfurt, Germany, inside the European Union, and never "
+    "leaves it. Data is encrypted in transit and at rest.",
     "Yes, 14 days, no credit card needed.",
 ]
 VISITOR = "I'm Ana Torres, head of sales at Initech. We need dashboards for 40 reps."
@@ -29,6 +30,8 @@ VISITOR = "I'm Ana Torres, head of sales at Initech. We need dashboards for 40 r
         # Policies: only as a passage says them.
         ("Your data is stored in Frankfurt, inside the European Union.", None),
         ("No, no data is stored in the EU.", Failure.POLICY),
+        # A passage's other sentence denying something does not make this one a denial.
+        ("Data is encrypted in transit and at rest.", None),
         ("You can cancel anytime and get a full refund.", Failure.POLICY),
         # The visitor's introduction is theirs.
         ("We need dashboards for 40 reps.", Failure.ECHO),
