@@ -126,18 +126,32 @@ def _content(text: str) -> set[str]:
     return {w for w in _WORD.findall(text) if w not in STOP_WORDS}
 
 
+NEGATED_WORDS = 3  # the content words after "no", "not", "never"… that it denies
+
+
+def _negated(folded: str) -> set[str]:
+    """The content words a denial in `folded` covers: those within NEGATED_WORDS words after
+    a negation ("no data is stored": data, stored)."""
+    words = _WORD.findall(folded)
+    out: set[str] = set()
+    for i, word in enumerate(words):
+        if _NEGATION.fullmatch(word):
+            out |= _content(" ".join(words[i + 1 : i + 1 + NEGATED_WORDS]))
+    return out
+
+
 def _stated_in(folded: str, passages: list[str]) -> bool:
     """Whether a sentence of a passage says what the sentence says: most of its content words,
-    and a denial only where that passage sentence denies too ("no data is stored in the EU"
-    is not in "all data is stored in the EU"; "data is encrypted" is in a passage that also
-    says the data "never leaves" the EU)."""
+    each denied in both or in neither ("no data is stored in the EU" is not in "all data is
+    stored in the EU, and never leaves it"; "your data is stored in the EU" is)."""
     words = _content(folded)
-    negated = bool(_NEGATION.search(folded))
+    denied = _negated(folded)
     for passage in passages:
         for sentence in sentences_of(passage):
             theirs = fold(sentence)
-            shared = len(words & _content(theirs)) / len(words) if words else 1.0
-            if shared >= POLICY_OVERLAP and negated == bool(_NEGATION.search(theirs)):
+            shared = words & _content(theirs)
+            enough = len(shared) / len(words) >= POLICY_OVERLAP if words else True
+            if enough and shared & denied == shared & _negated(theirs):
                 return True
     return False
 
