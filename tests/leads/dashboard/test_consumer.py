@@ -425,7 +425,22 @@ def _admin_client() -> Client:
 def _form_data(form) -> dict[str, object]:
     """What a browser posts back for `form` untouched: no unchecked boxes, no empty values."""
     data = {name: form[name].value() for name in form.fields}
-    return {name: value for name, value in data.items() if value not in (None, False)}
+    return {name: value for name, value in data.items() if value is not None and value is not False}
+
+
+def _page_data(page) -> dict[str, object]:
+    """What a browser posts back for an admin page untouched: its form, and each inline's
+    management form and rows (the Site page has its FAQ inline)."""
+    data = _form_data(page.context["adminform"].form)
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data |= {
+            f"{formset.prefix}-{name}": formset.management_form[name].value()
+            for name in formset.management_form.fields
+        }
+        for row in formset.forms:  # its rows, and the empty ones as shown (a position of 0)
+            data |= {row.add_prefix(name): value for name, value in _form_data(row).items()}
+    return data
 
 
 @database_sync_to_async
@@ -433,8 +448,7 @@ def _admin_site_team_set(site: Site, team: list[int]) -> int:
     """Save `site`'s change form in the admin with `team`, as a superuser; the status code."""
     client = _admin_client()
     url = reverse("admin:leads_site_change", args=[site.id])
-    form = client.get(url).context["adminform"].form
-    return client.post(url, _form_data(form) | {"team": team}).status_code
+    return client.post(url, _page_data(client.get(url)) | {"team": team}).status_code
 
 
 async def test_adding_a_rep_to_a_team_in_the_admin_tells_their_open_dashboard(loner, site):
@@ -473,8 +487,8 @@ async def test_adding_a_site_in_the_admin_tells_the_open_dashboards_of_its_team(
     @database_sync_to_async
     def admin_adds_site() -> int:
         client = _admin_client()
-        form = client.get(reverse("admin:leads_site_add")).context["adminform"].form
-        data = _form_data(form) | {"key": "new", "name": "New Co", "team": [loner.id]}
+        page = client.get(reverse("admin:leads_site_add"))
+        data = _page_data(page) | {"key": "new", "name": "New Co", "team": [loner.id]}
         return client.post(reverse("admin:leads_site_add"), data).status_code
 
     assert await admin_adds_site() == 302
