@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 import redis
+from asgiref.sync import SyncToAsync
 from django.conf import settings as django_settings
+from django.db import connections
 from django.test import override_settings
 
 from salesbot.celery import app as celery_app
@@ -59,6 +61,15 @@ def _use_test_redis(redis_url: str) -> Iterator[None]:
         celery_app.close()
         celery_app.amqp._producer_pool = None
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _orm_thread_connections_closed(django_db_setup: None) -> Iterator[None]:
+    """At the end, the connections of the one thread channels runs ORM work in (the chat
+    consumer's calls, kept open for DATABASE_CONN_MAX_AGE) are closed before the test database
+    is dropped: PostgreSQL refuses to drop a database someone is connected to."""
+    yield
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
 
 
 @pytest.fixture
