@@ -128,29 +128,43 @@ def _tidy(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+class _Outline:
+    """Sections as a document's headings and paragraphs come, one after the other: a heading
+    closes the text under the one before and stands under the higher ones still open."""
+
+    def __init__(self) -> None:
+        self.sections: list[Section] = []
+        self._headings: list[tuple[int, str]] = []
+        self._body: list[str] = []
+
+    def heading(self, level: int, text: str) -> None:
+        self.close()
+        self._headings = [(lv, h) for lv, h in self._headings if lv < level]
+        self._headings.append((level, text))
+
+    def paragraph(self, text: str) -> None:
+        if text:
+            self._body.append(text)
+
+    def close(self) -> list[Section]:
+        if self._body:
+            headings = tuple(h for _, h in self._headings)
+            self.sections.append(Section(headings, "\n\n".join(self._body)))
+            self._body = []
+        return self.sections
+
+
 def _markdown_sections(text: str) -> list[Section]:
     tokens = MarkdownIt("commonmark").enable("table").parse(text)
-    sections: list[Section] = []
-    headings: list[tuple[int, str]] = []
-    body: list[str] = []
-
-    def flush() -> None:
-        if body:
-            sections.append(Section(tuple(h for _, h in headings), "\n\n".join(body)))
-            body.clear()
-
+    outline = _Outline()
     for i, token in enumerate(tokens):
         if token.type == "heading_open":
-            flush()
-            level = int(token.tag[1])
-            headings = [(lv, h) for lv, h in headings if lv < level]
-            headings.append((level, tokens[i + 1].content.strip()))
+            outline.heading(int(token.tag[1]), tokens[i + 1].content.strip())
         elif token.type == "inline" and tokens[i - 1].type != "heading_open":
-            body.append(_markdown_inline_text(token.content))
+            outline.paragraph(_markdown_inline_text(token.content))
         elif token.type in ("fence", "code_block"):
-            body.append(token.content)
-    flush()
-    return sections
+            outline.paragraph(token.content)
+    return outline.close()
 
 
 def _markdown_inline_text(content: str) -> str:
@@ -167,25 +181,17 @@ def _html_sections(text: str) -> list[Section]:
     soup = BeautifulSoup(text, "html.parser")
     for hidden in soup(["script", "style", "noscript", "template", "nav", "footer", "header"]):
         hidden.decompose()
-    sections: list[Section] = []
-    headings: list[tuple[int, str]] = []
-    body: list[str] = []
+    outline = _Outline()
     for element in soup.find_all([*_HEADINGS, *_BLOCKS]):
         if element.find_parent(_BLOCKS):
             continue  # read with the block it is in
         # Inline elements split by spaces, then no space left before punctuation.
         words = re.sub(r"\s+([.,;:!?)])", r"\1", element.get_text(" ", strip=True))
         if element.name in _HEADINGS:
-            if body:
-                sections.append(Section(tuple(h for _, h in headings), "\n\n".join(body)))
-                body = []
-            level = int(element.name[1])
-            headings = [(lv, h) for lv, h in headings if lv < level]
-            headings.append((level, words))
-        elif words:
-            body.append(words)
-    if body:
-        sections.append(Section(tuple(h for _, h in headings), "\n\n".join(body)))
+            outline.heading(int(element.name[1]), words)
+        else:
+            outline.paragraph(words)
+    sections = outline.close()
     if not sections and soup.get_text(strip=True):  # text in no block at all
         sections.append(Section((), soup.get_text("\n\n", strip=True)))
     return sections

@@ -36,8 +36,19 @@ class StateResult:
         return all(self.checks.values())
 
 
+@dataclass(frozen=True)
+class EvaluationSite:
+    """The throwaway Site, and what every state's checks read of it (read once)."""
+
+    site: Site
+    knowledge: list[str]  # its passages, "heading: text"
+    canary: str
+    instructions: str  # its system prompt
+    readable: list[str]  # what a visitor may read of it anyway
+
+
 @contextmanager
-def evaluation_site(like: Site) -> Iterator[Site]:
+def evaluation_site(like: Site) -> Iterator[EvaluationSite]:
     """A copy of `like` with the demo's knowledge (embedded where an embedder can run), inside
     a transaction that is rolled back when the evaluation ends."""
     with transaction.atomic():
@@ -49,13 +60,25 @@ def evaluation_site(like: Site) -> Iterator[Site]:
             # Without an embedder, retrieval by words alone, as such a deployment has.
             with contextlib.suppress(llm.LLMError):
                 passages_embed(site_id=site.id)
-            yield site
+            passages = Passage.objects.filter(site=site).values_list("heading", "text")
+            (system, *_), _, _ = reply_prompt(site=site, turns=[])
+            yield EvaluationSite(
+                site=site,
+                knowledge=[f"{heading}: {text}" for heading, text in passages],
+                canary=site_canary(site),
+                instructions=system.content,
+                readable=visitor_readable(site),
+            )
         finally:
             transaction.set_rollback(True)
 
 
-def state_evaluate(*, site: Site, state: ReplyState, model: llm.BaseLLM) -> StateResult:
-    """`state`'s visitor message answered on `site` by `model`, and the reply's checks."""
+def state_evaluate(
+    *, evaluation: EvaluationSite, state: ReplyState, model: llm.BaseLLM
+) -> StateResult:
+    """`state`'s visitor message answered on the evaluation's Site by `model`, and the reply's
+    checks."""
+    site = evaluation.site
     with transaction.atomic():
         try:
             conversation = conversation_resume_or_start(site=site, visitor_token=None)

@@ -13,6 +13,7 @@ import llm
 from leads.consumers.sites import site_cache
 from leads.models import Lead, Site
 from leads.services.model_calls import model_call_record
+from llm.embeddings import MiniLM, minilm_path
 from salesbot.celery import app as celery_app
 from salesbot.embedded_redis import EmbeddedRedis
 from salesbot.redis_urls import celery_broker_url
@@ -35,6 +36,12 @@ def _limits_forgotten(settings):  # type: ignore[no-untyped-def]
     for key in client.scan_iter(f"{settings.CELERY_TASK_DEFAULT_QUEUE}:limits*", count=1000):
         client.delete(key)
     client.close()
+
+
+@pytest.fixture(scope="session")
+def embedder() -> MiniLM:
+    """all-MiniLM-L6-v2 (numpy), as the workers embed and retrieve with; loaded once."""
+    return MiniLM(minilm_path(Path(__file__).resolve().parents[2] / "models"))
 
 
 @pytest.fixture(autouse=True)

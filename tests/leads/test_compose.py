@@ -5,7 +5,6 @@ question; and which of a model's acknowledgements may be said."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -15,15 +14,8 @@ from leads.services.conversations import conversation_resume_or_start
 from leads.services.knowledge import passages_embed
 from leads.services.messages import message_receive
 from leads.services.setup import demo_knowledge_ensure
-from llm.embeddings import MiniLM, minilm_path
 
 pytestmark = pytest.mark.django_db
-MODELS = Path(__file__).resolve().parents[2] / "models"
-
-
-@pytest.fixture(scope="module")
-def embedder() -> MiniLM:
-    return MiniLM(minilm_path(MODELS))
 
 
 @pytest.fixture

@@ -118,9 +118,9 @@ def test_a_state_runs_through_the_reply_path_and_leaves_nothing(demo_site):
         replies=["The Team plan costs EUR 29 per seat per month, billed yearly. What's your name?"]
     )
     sites, messages = Site.objects.count(), Message.objects.count()
-    with evaluation_site(demo_site) as site:
-        result = state_evaluate(site=site, state=state, model=model)
-        assert site.passages.exists()  # type: ignore[attr-defined]
+    with evaluation_site(demo_site) as evaluation:
+        result = state_evaluate(evaluation=evaluation, state=state, model=model)
+        assert evaluation.knowledge
     assert result.passed, result.checks
     assert result.asked == "name"
     assert (Site.objects.count(), Message.objects.count()) == (sites, messages)

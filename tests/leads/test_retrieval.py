@@ -4,8 +4,6 @@ all-MiniLM-L6-v2 (numpy); nothing for a message no passage is about."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from leads.models import Passage
@@ -16,11 +14,9 @@ from leads.services.knowledge import (
 )
 from leads.services.retrieval import passages_retrieve, words_of
 from leads.services.setup import demo_knowledge_ensure
-from llm.embeddings import MiniLM, minilm_path
 
 pytestmark = pytest.mark.django_db
 
-MODELS = Path(__file__).resolve().parents[2] / "models"
 
 GUIDE = b"""# Lumio
 
@@ -47,11 +43,6 @@ FAQ = [
     ("Kann ich monatlich kündigen?", "Ja, der Team-Tarif ist monatlich kündbar."),
     ("Proposez-vous une formation ?", "Oui, une formation en ligne est incluse dans chaque offre."),
 ]
-
-
-@pytest.fixture(scope="module")
-def embedder() -> MiniLM:
-    return MiniLM(minilm_path(MODELS))
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -22,13 +21,11 @@ from leads.services.notifications import notification_send
 from leads.services.sweep import lost_work_requeue
 from leads.tasks import sweep_task
 from llm.backends.fake import FakeLLM
-from llm.embeddings import MiniLM, minilm_path
 from salesbot.celery import app as celery_app
 from salesbot.embedded_redis import EmbeddedRedis
 from tests.leads.test_dispatch import _args, _messages
 
 pytestmark = pytest.mark.django_db
-MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
 @pytest.fixture
@@ -156,11 +153,11 @@ def test_passages_are_queued_for_embedding_and_the_sweep_queues_them_again(
 
 
 def test_knowledge_embedded_before_its_commit_queues_no_task(
-    site, broker, django_capture_on_commit_callbacks
+    site, broker, embedder, django_capture_on_commit_callbacks
 ):
     """As `manage.py ensure_demo` does, before any worker or broker runs."""
     with django_capture_on_commit_callbacks(execute=True):
         faq_entry_save(site=site, question="Is there a free trial?", answer="Yes, 14 days.")
-        passages_embed(site_id=site.id, embedder=MiniLM(minilm_path(MODELS)))
+        passages_embed(site_id=site.id, embedder=embedder)
     assert _queued(broker, settings.EXTRACTION_QUEUE, dispatch.KNOWLEDGE_EMBED) == []
     assert lost_work_requeue().knowledge == 0

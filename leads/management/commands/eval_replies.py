@@ -53,8 +53,8 @@ class Command(BaseCommand):
         except llm.LLMError as exc:
             raise CommandError(f"the reply model cannot be used: {exc}") from exc
         started = time.perf_counter()
-        with evaluation_site(like) as site:
-            results = [state_evaluate(site=site, state=s, model=model) for s in states]
+        with evaluation_site(like) as evaluation:
+            results = [state_evaluate(evaluation=evaluation, state=s, model=model) for s in states]
         report = _report(results, model.name, time.perf_counter() - started)
         if options["json"]:
             self.stdout.write(json.dumps(report, ensure_ascii=False))
