@@ -64,13 +64,26 @@ def _words(text: str) -> list[str]:
 
 
 def longest_shared_run(text: str, instructions: str, *, allowed: Iterable[str] = ()) -> int:
-    """The most words in a row `text` shares with `instructions`, leaving out of them the
-    passages the visitor may read anyway (`allowed`)."""
-    secret = instructions
+    """The most words in a row `text` shares with `instructions`, leaving out of them what the
+    visitor may read anyway (`allowed`: the Site's description, the visitor's own message):
+    wherever the instructions hold a run of `RUN_WORDS` words of an allowed text (or the whole
+    of a shorter one), those words are a gap that no shared run crosses. A reply that says back
+    the words a visitor quoted from the prompt gives away only what it says beyond them."""
+    said, told = _words(text), _words(instructions)
+    known: set[tuple[str, ...]] = set()
     for passage in allowed:
-        if passage.strip():
-            secret = secret.replace(passage.strip(), " | ")
-    said, told = _words(text), _words(secret)
+        words = _words(passage)
+        n = min(RUN_WORDS, len(words))
+        known |= {tuple(words[i : i + n]) for i in range(len(words) - n + 1) if n}
+    gap = [False] * len(told)
+    for n in {len(run) for run in known}:
+        for i in range(len(told) - n + 1):
+            if tuple(told[i : i + n]) in known:
+                gap[i : i + n] = [True] * n
+    # A gap word matches nothing the reply says.
+    told = [
+        f"\0{i}" if hidden else word for i, (word, hidden) in enumerate(zip(told, gap, strict=True))
+    ]
     matcher = difflib.SequenceMatcher(None, said, told, autojunk=False)
     return matcher.find_longest_match(0, len(said), 0, len(told)).size
 
