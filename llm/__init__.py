@@ -26,7 +26,17 @@ from llm.failover import FailoverLLM
 from llm.metrics import CallRecord, call_context
 from llm.registry import get_embedder, get_llm, preflight, preflight_role, register_backend
 from llm.router import RouterLLM
-from llm.types import ChatMessage, ChatRole, Completion, Finish, Options, Route, Timings, Usage
+from llm.types import (
+    Capability,
+    ChatMessage,
+    ChatRole,
+    Completion,
+    Finish,
+    Options,
+    Route,
+    Timings,
+    Usage,
+)
 
 __all__ = [
     "BackendTimeout",
@@ -34,6 +44,7 @@ __all__ = [
     "BaseLLM",
     "CallRecord",
     "CannotContinue",
+    "Capability",
     "ChainFailed",
     "ChainUnavailable",
     "ChatMessage",

@@ -26,6 +26,7 @@ from llm.errors import (
 from llm.metrics import observed
 from llm.sentences import SentenceCut
 from llm.types import (
+    Capability,
     ChatMessage,
     Completion,
     Finish,
@@ -133,15 +134,16 @@ class BaseLLM(ABC):
         context_window: int | None = None,
         template_family: str | None = None,
         price: Price | None = None,
+        capability: Capability = "acknowledge",
     ) -> None:
         self.name = name
         self.price = price or Price()  # what a call costs (tokens, the machine's time)
         self.defaults = defaults or Options()
         self.context_window = context_window
-        # The prompt family (ModelConfig.template_family): picks per-family prompt files, and
-        # "mistral" folds system prompts into the first user turn, because Mistral's chat
-        # template rejects a system role.
+        # ModelConfig's: the prompt family ("mistral" folds system prompts into the first user
+        # turn: its chat template rejects a system role); how much of a reply it may write.
         self.template_family = template_family
+        self.capability: Capability = capability
 
     @classmethod
     def from_config(cls, config: ModelConfig) -> BaseLLM:
@@ -156,6 +158,7 @@ class BaseLLM(ABC):
             "defaults": config.defaults,
             "template_family": config.template_family,
             "price": config.price,
+            "capability": config.capability,
         }
 
     @classmethod

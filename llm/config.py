@@ -12,7 +12,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from llm import bundled
 from llm.errors import InvalidOptions
-from llm.types import Options, Usage
+from llm.types import Capability, Options, Usage
 
 
 class Price(BaseModel):
@@ -81,6 +81,13 @@ class ModelConfig(BaseModel):
         description="Prompt family: picks per-family prompt files, and for mistral folds the "
         "system prompt into the first user turn (Mistral's template has no system role).",
     )
+    capability: Capability = Field(
+        "acknowledge",
+        description="How much of a visitor's reply the model writes: 'acknowledge' (one short "
+        "sentence; the product states the answers and asks the questions, for small models such "
+        "as the bundled one) or 'compose' (the whole reply, sentence by sentence under the reply "
+        "guard, for 7B-class models and up).",
+    )
     price: Price = Field(default_factory=lambda: Price(), description="What its calls cost.")
     defaults: Options = Field(default_factory=Options, description="Default generation options.")
 
@@ -110,6 +117,7 @@ ENV_FIELDS = {
     "LLM_DEVICE": "device",
     "LLM_LORA_PATH": "lora_path",
     "LLM_TEMPLATE_FAMILY": "template_family",
+    "LLM_CAPABILITY": "capability",
 }
 ENV_OPTIONS = {
     "LLM_MAX_NEW_TOKENS": "max_tokens",

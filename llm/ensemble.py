@@ -32,7 +32,15 @@ from llm.base import BaseLLM, constrained
 from llm.embeddings import Embedder
 from llm.errors import LLMError, Preempted
 from llm.failover import chain_error
-from llm.types import ChatMessage, Completion, Finish, JsonSchema, Options, Timings
+from llm.types import (
+    ChatMessage,
+    Completion,
+    Finish,
+    JsonSchema,
+    Options,
+    Timings,
+    least_capability,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +67,7 @@ class EnsembleLLM(BaseLLM):
             defaults=head.defaults,
             context_window=head.context_window,
             template_family=head.template_family,
+            capability=least_capability(m.capability for m in members),
         )
         self.members = list(members)
         self.embedder = embedder

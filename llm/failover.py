@@ -40,7 +40,15 @@ from llm.errors import (
     TransientError,
 )
 from llm.settings import FailoverSettings
-from llm.types import ChatMessage, Completion, Finish, JsonSchema, Options, Timings
+from llm.types import (
+    ChatMessage,
+    Completion,
+    Finish,
+    JsonSchema,
+    Options,
+    Timings,
+    least_capability,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +109,7 @@ class FailoverLLM(BaseLLM):
             defaults=head.defaults,
             context_window=head.n_ctx,
             template_family=head.template_family,
+            capability=least_capability(c.capability for c in configs),
             **kwargs,
         )
         self.members = [_Member(config, build) for config in configs]

@@ -22,7 +22,15 @@ from typing import Any
 from llm.base import BaseLLM, constrained
 from llm.metrics import current
 from llm.routing import TIERS, RouterSettings, route
-from llm.types import ChatMessage, Completion, Finish, JsonSchema, Options, Route
+from llm.types import (
+    ChatMessage,
+    Completion,
+    Finish,
+    JsonSchema,
+    Options,
+    Route,
+    least_capability,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +51,7 @@ class RouterLLM(BaseLLM):
             defaults=default.defaults,
             context_window=default.context_window,
             template_family=default.template_family,
+            capability=least_capability(m.capability for m in tiers.values()),
         )
         self.tiers = dict(tiers)
         self.settings = settings

@@ -88,12 +88,6 @@ def sentence_ends(text: str, *, final: bool = False) -> list[int]:
     return sorted(set(e for e in ends if e <= len(text)))
 
 
-def trim_to_sentence(text: str) -> str:
-    """`text` up to the end of its last finished sentence; all of it when none has finished."""
-    ends = sentence_ends(text.rstrip(), final=True)
-    return text[: ends[-1]] if ends else text
-
-
 class SentenceCut:
     """Follows a stream of text and cuts it right after its `limit`-th sentence.
 

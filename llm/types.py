@@ -6,6 +6,7 @@ Frozen dataclasses and one pydantic model, with no behaviour beyond cheap proper
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -15,6 +16,17 @@ from pydantic import BaseModel, ConfigDict, Field
 ChatRole = Literal["system", "user", "assistant"]
 # The jobs a model does for salesbot; config/llm.yaml maps each to a model under `roles:`.
 ModelRole = Literal["reply", "extraction", "summary"]
+# How much of a visitor's reply a model may write (ModelConfig.capability), least first.
+Capability = Literal["acknowledge", "compose"]
+CAPABILITIES: tuple[Capability, ...] = ("acknowledge", "compose")
+
+
+def least_capability(capabilities: Iterable[Capability]) -> Capability:
+    """What a group of models (a chain, a router, an ensemble) may all be trusted with: any
+    of them may be the one that answers."""
+    return min(capabilities, key=CAPABILITIES.index, default="acknowledge")
+
+
 JsonSchema = dict[str, Any]
 
 

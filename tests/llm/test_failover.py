@@ -31,9 +31,12 @@ from llm import (
 )
 from llm.backends.fake import FakeLLM
 from llm.base import BaseLLM
+from llm.ensemble import EnsembleLLM
 from llm.errors import InvalidOptions, LLMError
+from llm.router import RouterLLM
+from llm.routing import RouterSettings
 from llm.settings import FailoverSettings, load_settings
-from llm.types import Finish, JsonSchema, Options, Usage
+from llm.types import Finish, JsonSchema, Options, Usage, least_capability
 
 CHAT = [ChatMessage("user", "Hello")]
 
@@ -84,7 +87,9 @@ class Clock:
         self.now += seconds
 
 
-def chain(*models: Scripted, clock: Clock | None = None, **policy: Any) -> FailoverLLM:
+def chain(
+    *models: Scripted, clock: Clock | None = None, capability: str = "acknowledge", **policy: Any
+) -> FailoverLLM:
     by_name = {m.name: m for m in models}
     clock = clock or Clock()
 
@@ -95,7 +100,7 @@ def chain(*models: Scripted, clock: Clock | None = None, **policy: Any) -> Failo
 
     names = policy.pop("unbuildable", []) + [m.name for m in models]
     return FailoverLLM(
-        [ModelConfig(name=n, backend="fake") for n in names],
+        [ModelConfig(name=n, backend="fake", capability=capability) for n in names],
         build=build,
         policy=FailoverSettings(**({"retries": 0} | policy)),
         clock=clock,
@@ -363,3 +368,21 @@ def test_a_worker_starts_when_one_model_of_its_chain_can_run_and_names_the_other
     )
     with pytest.raises(ChainFailed, match=r"reply role.*gpu: .*absent.gguf.*remote: .*model"):
         registry.preflight_role("reply")  # none can: each one's reason
+
+
+def test_a_chain_router_or_ensemble_may_write_only_what_its_least_capable_model_may():
+    composing = FakeLLM(name="big", capability="compose")
+    small = FakeLLM(name="small")
+    assert least_capability(["compose", "acknowledge"]) == "acknowledge"
+    assert chain(Scripted("a"), capability="compose").capability == "compose"
+    mixed = FailoverLLM(
+        [
+            ModelConfig(name="big", backend="fake", capability="compose"),
+            ModelConfig(name="small", backend="fake"),
+        ],
+        build=lambda config: composing if config.name == "big" else small,
+    )
+    assert mixed.capability == "acknowledge"
+    tiers = {"simple": small, "medium": composing, "complex": composing}
+    assert RouterLLM(tiers, RouterSettings()).capability == "acknowledge"
+    assert EnsembleLLM([composing, composing], embedder=None).capability == "compose"

@@ -6,7 +6,7 @@ import pytest
 
 from llm import ChatMessage
 from llm.backends.fake import FakeLLM
-from llm.sentences import SentenceCut, sentence_ends, trim_to_sentence
+from llm.sentences import SentenceCut, sentence_ends
 
 
 @pytest.mark.parametrize(
@@ -50,11 +50,6 @@ def test_a_cut_counts_the_sentences_of_the_text_before_the_stream():
 def test_no_limit_passes_everything_through():
     cut = SentenceCut(None)
     assert [cut.feed(c) for c in ["A. ", "B. ", "C."]] == ["A. ", "B. ", "C."] and not cut.done
-
-
-def test_text_cut_by_its_budget_keeps_its_finished_sentences():
-    assert trim_to_sentence("One. Two is cut mid") == "One."
-    assert trim_to_sentence("No sentence has ended") == "No sentence has ended"
 
 
 def test_a_stream_stops_after_max_sentences_on_any_backend():
