@@ -19,10 +19,12 @@ answer itself within the same guard (the composer's business, not the plan's).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from leads.claims import sentences_of
 from leads.intents import Intent
+from leads.language import STOP_WORDS, folded
 from leads.phrases import ask, say
 
 QUOTE_SENTENCES = 2  # of the best passage: the answer stays within the reply's four sentences
@@ -43,20 +45,47 @@ class Plan:
     ack_fallback: str = ""
     passage_ids: list[int] = field(default_factory=list)
     staff_note: str = ""  # for the team: a question the knowledge does not cover, a request
+    handed: str = ""  # the lead is the team's now: the line that says so, closing the reply
 
     @property
     def model_ack(self) -> bool:
         return bool(self.ack_fallback)
 
-    def text(self, ack: str = "") -> str:
-        """The reply, with the model's acknowledgement (already checked) where one fits."""
+    @property
+    def rest(self) -> list[str]:
+        """What the reply says after the model's acknowledgement (or its fallback)."""
+        return [p for p in [*self.said, self.closing] if p]
+
+    @property
+    def closing(self) -> str:
+        """The reply's last part: the next question, or the line that hands the lead over."""
+        return self.asked or self.handed
+
+    def parts(self, ack: str = "") -> list[str]:
+        """The reply in parts, with the model's acknowledgement (already checked) where one
+        fits, the fallback line where it was not written or did not pass."""
         first = (ack.strip() or self.ack_fallback) if self.model_ack else ""
-        return " ".join(p for p in [first, *self.said, self.asked] if p)
+        return [first, *self.rest] if first else self.rest
+
+    def text(self, ack: str = "") -> str:
+        return " ".join(self.parts(ack))
 
 
-def quote_of(text: str, *, sentences: int = QUOTE_SENTENCES) -> str:
-    """The first `sentences` sentences of a passage, as the reply quotes it."""
-    return " ".join(sentences_of(text)[:sentences])
+def _content(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", folded(text)) if len(w) > 1 and w not in STOP_WORDS}
+
+
+def quote_of(text: str, *, question: str = "", sentences: int = QUOTE_SENTENCES) -> str:
+    """What the reply quotes of a passage: of its sentences, the (at most `sentences`) that
+    share most words with `question`, in the passage's order; its first ones when none do
+    ("Do you sign a DPA?" quotes the passage's sentence on the DPA, not the two before)."""
+    parts = sentences_of(text)
+    asked = _content(question)
+    shared = [len(asked & _content(part)) for part in parts]
+    if len(parts) <= sentences or not any(shared):
+        return " ".join(parts[:sentences])
+    best = sorted(range(len(parts)), key=lambda i: (-shared[i], i))[:sentences]
+    return " ".join(parts[i] for i in sorted(best) if shared[i])
 
 
 def reply_plan(
@@ -69,11 +98,13 @@ def reply_plan(
     qualified: bool = False,
     first: bool = False,
     email_known: bool = False,
+    question: str = "",
 ) -> Plan:
     """What the reply to a message of `intent` states and asks. `passages`: (id, text) of the
     Site's knowledge retrieved for it, best first; `next_topic`: the policy's next question
     (None: nothing left to ask); `qualified`: the lead is handed to the team; `first`: the
-    conversation's first message; `email_known`: the team can write back already."""
+    conversation's first message; `email_known`: the team can write back already; `question`:
+    the message, whose words pick what of the passage is quoted."""
     lines: list[str] = []
     note, topic, ack = "", next_topic, ""
     used: list[int] = []
@@ -86,7 +117,8 @@ def reply_plan(
     elif intent in (Intent.PRICING, Intent.POLICY, Intent.QUESTION):
         if passages:
             best_id, best = passages[0]
-            lines.append(say("passage", language=language, site=site, quote=quote_of(best)))
+            quote = quote_of(best, question=question)
+            lines.append(say("passage", language=language, site=site, quote=quote))
             used.append(best_id)
         else:
             lines.append(say("colleague", language=language, site=site))
@@ -99,8 +131,8 @@ def reply_plan(
         lines.append(say(key, language=language, site=site))
     else:  # a detail given: the model may acknowledge it in its own words
         ack = say("thanks", language=language, site=site)
+    handed = ""
     if qualified:
-        lines.append(say("qualified", language=language, site=site))
-        topic = None
+        handed, topic = say("qualified", language=language, site=site), None
     asked = ask(topic, language=language) if topic else ""
-    return Plan(intent, language, lines, asked, topic, ack, used, note)
+    return Plan(intent, language, lines, asked, topic, ack, used, note, handed)

@@ -17,10 +17,21 @@ from functools import cache
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 LANGUAGES = ("en", "es", "de", "fr", "pt", "it", "nl")
+# As a prompt names them ("Reply in Spanish.").
+NAMES = {
+    "en": "English",
+    "es": "Spanish",
+    "de": "German",
+    "fr": "French",
+    "pt": "Portuguese",
+    "it": "Italian",
+    "nl": "Dutch",
+}
 DEFAULT = "en"
 MIN_CONFIDENCE = 0.7
 MIN_WORDS = 3
 _WORD = re.compile(r"[^\W\d_]+")
+_INVERTED = re.compile("[¿¡]")
 # Greetings and thanks that name their language however short the message.
 _SAID = {
     "en": ("hi", "hello", "hey", "thanks", "thank you", "good morning", "good afternoon"),
@@ -57,6 +68,8 @@ def language_of(text: str, *, previous: str | None = None) -> str:
         return fallback
     if len(words) < MIN_WORDS:
         return _greeting_language(words) or fallback
+    if _INVERTED.search(text):  # "¿" and "¡" are Spanish alone
+        return "es"
     language, confidence = _identifier().classify(text)
     return str(language) if confidence >= MIN_CONFIDENCE else fallback
 

@@ -107,6 +107,15 @@ class Message(models.Model):
     # What the leak guard (leads/guard.py) stopped the reply for repeating: the system prompt's
     # "canary" or a run of its instructions ("prompt"); blank when the reply passed.
     leak = models.CharField(max_length=16, blank=True)
+    # How the reply was composed (leads/services/compose.py), for staff reading the transcript:
+    # what the visitor's message asked (an Intent), their language, the passages of the Site's
+    # knowledge it was given ({"id", "heading", "text"} as they stood: a passage edited since
+    # still shows what the reply rested on), and the model's sentences the reply guard kept
+    # from the visitor ({"sentence", "failures"}). Blank for replies before composition.
+    intent = models.CharField(max_length=16, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    sources = models.JSONField(default=list, blank=True)
+    withheld = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -121,3 +130,8 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} message {self.pk}"
+
+    @property
+    def intent_label(self) -> str:
+        """What the visitor's message asked, as staff read it ("small talk")."""
+        return self.intent.replace("_", " ")

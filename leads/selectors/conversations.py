@@ -137,6 +137,15 @@ def visitor_messages_unanswered(
     )
 
 
+def visitor_words(*, message: Message) -> str:
+    """What the visitor wrote in `message`'s conversation up to it: what a reply to it may say
+    back (numbers they gave) and must not take as the agent's own (leads/claims.py)."""
+    texts = Message.objects.filter(
+        conversation_id=message.conversation_id, role=Message.Role.VISITOR, id__lte=message.id
+    ).values_list("text", flat=True)
+    return "\n".join(texts)
+
+
 class ErasedWatch:
     """Whether a conversation was erased, asked as often as a reply streams but read from the
     database at most once a second; `seen` once it was."""

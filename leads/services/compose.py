@@ -1,43 +1,61 @@
 """The reply to a visitor message as the product composes it: its language, what it asks of
 the agent, the Site's passages about it, and the plan of what the reply states and asks
-(leads/composition.py); and the check a model's acknowledgement must pass to be said.
-
-Not yet the reply path's: `replies.py` still has the model write the whole reply. This is
-what it will call, tested on its own first (issue 17).
+(leads/composition.py); what is kept of it for staff.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import llm
 from leads import policy
-from leads.claims import reply_checked, sentences_of
 from leads.composition import Plan, reply_plan
 from leads.intents import classify
 from leads.language import language_of
-from leads.models import Evidence, Message
+from leads.models import Evidence, LeadEvent, Message
 from leads.selectors.leads import reply_facts
+from leads.services.leads import lead_ensure
 from leads.services.retrieval import Retrieved, passages_retrieve
+
+logger = logging.getLogger(__name__)
 
 # How much of the conversation tells its language when a message is too short to.
 LANGUAGE_CONTEXT = 3
-ACK_MAX_WORDS = 20
+# The passages a composing model is given, best first (and stored with the reply), of the
+# CANDIDATES retrieved: enough for one in the visitor's language to be among them.
+GIVEN_PASSAGES = 3
+CANDIDATES = 8
+STAFF_QUOTE_CHARS = 300
 # When a retrieved passage is taken to answer the message, not merely to be near it: meaning
 # and a shared word, or strong meaning alone. all-MiniLM-L6-v2 rates any two texts of one
 # language other than English as close (a Spanish question about an app and the Spanish
 # support hours: 0.54), so meaning alone must be strong; words alone (BM25's scale depends on
 # the Site's corpus) never suffice. In doubt, a colleague confirms (measured on the demo).
+# Words alone answer when the passage holds most of what the message asks with: the measure
+# that still holds in languages the embedder reads poorly, and without an embedder at all.
 ANSWER_SIMILARITY = 0.3
 STRONG_SIMILARITY = 0.6
+ANSWER_COVERAGE = 0.5
 
 
 def answers(passage: Retrieved) -> bool:
     """Whether `passage` answers the message it was retrieved for (see ANSWER_SIMILARITY)."""
     similarity = passage.similarity or 0.0
-    return (passage.words > 0 and similarity >= ANSWER_SIMILARITY) or (
-        similarity >= STRONG_SIMILARITY
+    return (
+        (passage.words > 0 and similarity >= ANSWER_SIMILARITY)
+        or similarity >= STRONG_SIMILARITY
+        or passage.coverage >= ANSWER_COVERAGE
     )
+
+
+def in_language(passages: list[Retrieved], language: str) -> list[Retrieved]:
+    """`passages` in the visitor's language, when any is (a reply quotes the Site's words in
+    the language it speaks; else all of them: a Site that wrote only in English), the one that
+    holds most of the message's words first."""
+    own = [p for p in passages if language_of(p.text) == language]
+    # The passage that holds most of the message's words first, then by the fused rank.
+    return sorted(own or passages, key=lambda p: -p.coverage)
 
 
 @dataclass(frozen=True)
@@ -60,11 +78,16 @@ def composition_for(*, message: Message, embedder: llm.Embedder | None = None) -
     )
     previous = language_of(" ".join(reversed(earlier))) if earlier else None
     language = language_of(message.text, previous=previous)
-    retrieved = [
-        r
-        for r in passages_retrieve(site_id=site.id, query=message.text, embedder=embedder)
-        if answers(r)
-    ]
+    retrieved = in_language(
+        [
+            r
+            for r in passages_retrieve(
+                site_id=site.id, query=message.text, limit=CANDIDATES, embedder=embedder
+            )
+            if answers(r)
+        ],
+        language,
+    )
     known = reply_facts(conversation_id=conversation.id)
     intent = classify(
         message.text,
@@ -87,23 +110,29 @@ def composition_for(*, message: Message, embedder: llm.Embedder | None = None) -
         qualified=known.qualified,
         first=not earlier,
         email_known="email" in policy.known(known.facts),
+        question=message.text,
     )
     return Composition(plan, retrieved, language)
 
 
-def ack_checked(text: str, *, composition: Composition, visitor: str) -> str:
-    """A model's acknowledgement if it may be said: one sentence of at most ACK_MAX_WORDS words,
-    asking nothing (the plan asks), passing every check of the reply guard; else ""."""
-    sentences = sentences_of(text.strip())
-    if len(sentences) != 1:
-        return ""
-    ack = sentences[0]
-    if ack.endswith("?") or len(ack.split()) > ACK_MAX_WORDS or ack[-1] not in ".!":
-        return ""
-    checked = reply_checked(
-        ack,
-        visitor=visitor,
-        passages=[r.text for r in composition.retrieved],
-        language=composition.language,
-    )
-    return ack if all(not c.failures for c in checked) else ""
+def composition_sources(composition: Composition) -> list[dict[str, object]]:
+    """The passages a reply was given, as it stores them for staff: what a composing model read,
+    the first of them what the plan quotes."""
+    return [
+        {"id": r.passage_id, "heading": r.heading, "text": r.text}
+        for r in composition.retrieved[:GIVEN_PASSAGES]
+    ]
+
+
+def staff_note_add(*, message: Message, plan: Plan) -> None:
+    """Tell the team what the reply could not do itself (a question the Site's knowledge does
+    not answer, a request for a person): a note on the lead, quoting the message, once however
+    often the reply is written."""
+    if not plan.staff_note:
+        return
+    lead = lead_ensure(conversation=message.conversation)
+    said = " ".join(message.text.split())[:STAFF_QUOTE_CHARS]
+    text = f'{plan.staff_note} They wrote: "{said}"'
+    if not LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.NOTE, text=text).exists():
+        LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.NOTE, text=text)
+        logger.info("lead %s: a note for the team (%s)", lead.id, plan.intent)

@@ -118,8 +118,9 @@ def lead_erase(*, lead: Lead, by: User | None) -> Lead:
         current.save()
         current.evidence.all().delete()
         current.events.filter(kind__in=[LeadEvent.Kind.FIELD, LeadEvent.Kind.NOTE]).delete()
+        # The turn notes quote the visitor's facts; withheld sentences may say their words.
         Message.objects.filter(conversation_id=current.conversation_id).update(
-            text="", client_id=None
+            text="", client_id=None, turn_note="", withheld=[]
         )
         # The conversation is closed: no rep stays in it (and none can join it again).
         Conversation.objects.filter(id=current.conversation_id).update(

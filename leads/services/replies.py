@@ -12,16 +12,17 @@ from django.db import transaction
 from django.utils import timezone
 
 import llm
-from leads.guard import GuardedStream, Leak, leak_safe
 from leads.metrics import REPLY_LEAKS
 from leads.models import Message, Site
 from leads.selectors.conversations import (
     ErasedWatch,
     message_answered_by_agent,
     sites_visited_last,
+    visitor_words,
 )
 from leads.selectors.costs import budgets_spent
 from leads.services.broadcast import DeltaSender, frame_send
+from leads.services.compose import composition_for, composition_sources, staff_note_add
 from leads.services.priority import ReplyMark, ReplyWaiting, reply_generating, reply_mark
 from leads.services.reply_prompts import (
     reply_leak_guard,
@@ -29,8 +30,8 @@ from leads.services.reply_prompts import (
     reply_prompt,
     reply_prompt_for,
 )
+from leads.services.reply_writing import Writing, model_part, reply_write, writing_guidance
 from leads.services.slots import conversation_slot, slot_hold
-from llm.sentences import trim_to_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -158,39 +159,13 @@ def _dropped(*, reply: Message, conversation_id: int) -> None:
     Message.objects.filter(id=reply.id).update(text="", status=Message.Status.FAILED)
 
 
-# A reply that leaked before any of it was shown is written again this many times (a sampling
-# model rarely repeats itself) before the visitor gets the fallback.
-LEAK_RETRIES = 1
-
-
-def _reply_text(
-    *, completion: llm.Completion | None, shown: GuardedStream, site: Site
-) -> tuple[str, Leak | Literal[""]]:
-    """The reply to store and show in place of what was streamed, and the leak it was
-    withheld for ("" when none)."""
-    if shown.leak:
-        return leak_safe(shown.shown, fallback=leak_fallback(site)), shown.leak
-    if completion is None:
-        raise llm.GenerationFailed("the model stream ended without a completion")
-    # Out of budget mid-sentence: the reply keeps its finished sentences (the widget shows
-    # the stored text in place of what was streamed).
-    text = completion.text.strip()
-    if completion.finish_reason == "length":
-        text = trim_to_sentence(text)
-    # A chain's final answer may not be the text streamed (an ensemble's choice): checked too.
-    if leak := shown.guard.leak_in(text):
-        return leak_fallback(site), leak
-    return text, ""
-
-
-def leak_fallback(site: Site) -> str:
-    """What a reply that gave away its instructions says instead, when nothing shown before
-    the leak was a whole sentence."""
-    return f"Sorry, I can't help with that. What would you like to know about {site.name}?"
-
-
-def _made_by(completion: llm.Completion | None, *, model: llm.BaseLLM) -> dict[str, Any]:
-    """What a reply records of the model call that wrote it (little, when it was stopped)."""
+def _made_by(
+    completion: llm.Completion | None, *, model: llm.BaseLLM, called: bool
+) -> dict[str, Any]:
+    """What a reply records of the model call that wrote part of it (little, when it was
+    stopped; nothing when the product wrote it all)."""
+    if not called:
+        return {}
     if completion is None:
         return {"model_name": model.name[:200]}
     return {
@@ -243,65 +218,67 @@ def _reply_generate(
     try:
         model = model or llm.get_llm(role="reply")
         site = message.conversation.site
-        prompt, asked, note = reply_prompt_for(message=message, model=model)
-        Message.objects.filter(id=reply.id).update(asked_field=asked or "", turn_note=note)
+        composition = composition_for(message=message)
+        plan = composition.plan
+        part = model_part(plan, model.capability)
+        prompt, _, note = reply_prompt_for(
+            message=message, model=model, guidance=writing_guidance(composition, part)
+        )
+        Message.objects.filter(id=reply.id).update(
+            asked_field=plan.asked_topic or "",
+            turn_note=note if part else "",
+            intent=plan.intent,
+            language=composition.language,
+            sources=composition_sources(composition),
+        )
+        staff_note_add(message=message, plan=plan)
         frame_send(conversation_id=conversation_id, frame={"type": "typing", "on": True})
-        completion, first_token_at = None, None
         deltas = DeltaSender(
             conversation_id=conversation_id,
             message_id=reply.id,
             interval=settings.CHAT_DELTA_INTERVAL_MS / 1000,
         )
-        options = reply_options(model=model, site=site)
         with (
             conversation_slot(conversation_id) as slot,
             llm.call_context(role="reply", conversation_id=conversation_id, **_budget_cap(site)),
         ):
+            writing = Writing(
+                model=model,
+                prompt=prompt,
+                options=reply_options(model=model, site=site),
+                guard=reply_leak_guard(site=site, prompt=prompt),
+                visitor=visitor_words(message=message),
+                summary=site.description,
+                slot=slot,
+            )
             erased = ErasedWatch(conversation_id)
-            guard = reply_leak_guard(site=site, prompt=prompt)
-            for attempt in range(1 + LEAK_RETRIES):
-                shown, completion = guard.stream(), None
-                for item in model.stream(prompt, **options, cache_slot=slot):
-                    if isinstance(item, llm.Completion):
-                        completion = item
-                    elif erased():
-                        break  # nothing more is written or shown of this conversation
-                    else:
-                        if visible := shown.feed(item):
-                            first_token_at = first_token_at or timezone.now()
-                            deltas.add(visible)
-                        if shown.leak:
-                            break  # the model is stopped; what it wrote after is never shown
-                        mark.refresh()  # still generating: background work keeps waiting
-                if not shown.leak or shown.shown or attempt == LEAK_RETRIES:
-                    break
-                # Nothing of it was shown: the visitor gets another try, not the fallback.
-                REPLY_LEAKS.labels(kind=shown.leak).inc()
-                logger.warning(
-                    "reply %s repeated the system prompt (%s) before any of it was shown: "
-                    "written again",
-                    reply.id,
-                    shown.leak,
-                )
-        if erased.seen:
+            written = reply_write(
+                composition=composition,
+                part=part,
+                writing=writing,
+                deltas=deltas,
+                mark=mark,
+                erased=erased,
+            )
+        if written.erased:
             _dropped(reply=reply, conversation_id=conversation_id)
             return None
-        if rest := shown.finish():
-            first_token_at = first_token_at or timezone.now()
-            deltas.add(rest)
         deltas.flush()
-        text, leak = _reply_text(completion=completion, shown=shown, site=site)
-        if leak:
-            REPLY_LEAKS.labels(kind=leak).inc()
-            logger.warning("reply %s repeated the system prompt (%s): withheld", reply.id, leak)
+        text, completion = written.text, written.completion
+        if written.leak:
+            REPLY_LEAKS.labels(kind=written.leak).inc()
+            logger.warning(
+                "reply %s repeated the system prompt (%s): stopped", reply.id, written.leak
+            )
         # What the visitor waited, from their message being stored (queueing included).
-        waited = (first_token_at or timezone.now()) - message.created
+        waited = (written.first_shown or timezone.now()) - message.created
         if not Message.objects.filter(id=reply.id, conversation__erased_at__isnull=True).update(
             text=text,
             status=Message.Status.COMPLETE,
-            leak=leak,
+            leak=written.leak,
+            withheld=written.withheld,
             first_token_ms=max(0, round(waited.total_seconds() * 1000)),
-            **_made_by(completion, model=model),
+            **_made_by(completion, model=model, called=bool(part)),
         ):
             _dropped(reply=reply, conversation_id=conversation_id)
             return None
@@ -311,6 +288,15 @@ def _reply_generate(
         _failed(conversation_id=conversation_id, reply=reply, in_reply_to=message_id)
         raise
     reply.text, reply.status = text, Message.Status.COMPLETE
+    logger.info(
+        "reply %s: %s in %s, %d passage(s), the model wrote %s, %d sentence(s) withheld",
+        reply.id,
+        plan.intent,
+        composition.language,
+        len(plan.passage_ids),
+        {"": "nothing", "ack": "the acknowledgement", "reply": "the answer"}[part],
+        len(written.withheld),
+    )
     if completion is not None:
         logger.info(
             "reply %s: %d tokens in %.2fs, %.1f tok/s (first token after %.2fs; "

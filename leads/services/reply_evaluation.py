@@ -101,21 +101,14 @@ def state_evaluate(
             reply = reply_generate(message_id=message.id, task_id=f"eval-{state.id}", model=model)
             stored = Message.objects.get(id=reply.id) if reply is not None else None
             text, asked = (stored.text, stored.asked_field) if stored else ("", "")
-            (system, *_), _, _ = reply_prompt(site=site, turns=[])
-            knowledge = [
-                f"{heading}: {text}"
-                for heading, text in Passage.objects.filter(site=site).values_list(
-                    "heading", "text"
-                )
-            ]
             checks = reply_checks(
                 state,
                 text,
-                knowledge=knowledge,
+                knowledge=evaluation.knowledge,
                 next_topic=asked or None,
-                canary=site_canary(site),
-                instructions=system.content,
-                readable=visitor_readable(site),
+                canary=evaluation.canary,
+                instructions=evaluation.instructions,
+                readable=evaluation.readable,
             )
             return StateResult(state, text, asked, checks)
         finally:

@@ -61,10 +61,13 @@ def reply_prompt(
     declined: Iterable[str] = (),
     qualified: bool = False,
     summary: str = "",
+    guidance: str = "",
 ) -> tuple[list[llm.ChatMessage], str | None, str]:
     """The chat the model continues, the qualification field it is told to ask for next, and
     the turn's note that tells it so. `summary` stands for the turns before `turns` (a long
-    conversation's, leads/services/summaries.py).
+    conversation's, leads/services/summaries.py); `guidance`, when given, is what the note
+    tells the model to write in place of the next question (leads/services/reply_writing.py:
+    the product composes the reply and asks the question itself).
 
     What stays the same comes first, so the engine reuses what it evaluated before: the Site's
     system prompt (shared by all its conversations), then the turns, each visitor message after
@@ -103,7 +106,7 @@ def reply_prompt(
         family=family,
         override=site.prompt_overrides.get("reply_turn"),
         company_name=site.name,
-        ask=ask,
+        ask=guidance or ask,
         # What the earlier notes in the prompt did not say.
         known=policy.known_summary(facts, told="\n".join(notes.values())),
     )
@@ -127,7 +130,7 @@ def reply_prompt(
 
 
 def reply_prompt_for(
-    *, message: Message, model: llm.BaseLLM
+    *, message: Message, model: llm.BaseLLM, guidance: str = ""
 ) -> tuple[list[llm.ChatMessage], str | None, str]:
     """`reply_prompt` for the reply to visitor `message` as it would be written now: the
     conversation before it, and the lead's facts as they stand."""
@@ -147,6 +150,7 @@ def reply_prompt_for(
         declined=known.declined,
         qualified=known.qualified,
         summary=summary,
+        guidance=guidance,
     )
 
 

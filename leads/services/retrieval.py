@@ -39,6 +39,7 @@ class Retrieved:
     similarity: float | None  # cosine with the message (None: not embedded by this embedder)
     words: float  # BM25 score (0: no word in common)
     score: float  # the fused rank score: what they are ordered by
+    coverage: float = 0.0  # the share of the message's words (less stop words) it contains
 
 
 def words_of(text: str) -> list[str]:
@@ -64,7 +65,8 @@ def passages_retrieve(
     if not rows or not query.strip():
         return []
     documents = [words_of(passage_text(heading, text)) for _, heading, text, _, _ in rows]
-    lexical = BM25Okapi(documents).get_scores(words_of(query)) if any(documents) else None
+    asked = set(words_of(query))
+    lexical = BM25Okapi(documents).get_scores(list(asked)) if any(documents) else None
     words = np.zeros(len(rows)) if lexical is None else np.asarray(lexical, dtype=np.float64)
     similarity = _similarities(rows, query, embedder)
 
@@ -83,6 +85,7 @@ def passages_retrieve(
             similarity=None if np.isnan(similarity[i]) else float(similarity[i]),
             words=float(words[i]),
             score=float(fused[i]),
+            coverage=len(asked & set(documents[i])) / len(asked) if asked else 0.0,
         )
         for i in order
     ]

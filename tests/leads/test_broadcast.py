@@ -38,8 +38,11 @@ def test_a_replys_deltas_arrive_in_order_and_join_to_the_stored_reply(demo_site)
     conversation = conversation_resume_or_start(site=demo_site, visitor_token=None)
     layer, channel = group_listen(conversation.id)
     message = message_receive(conversation=conversation, text="Hello", client_id=uuid.uuid4())
-    text = "Acme sells dashboards for sales teams, priced per seat. " * 8
-    reply = reply_generate(message_id=message.id, task_id="t", model=FakeLLM(replies=[text]))
+    points = ("one", "two", "three", "four", "five", "six", "seven")
+    text = "".join(f"Acme sells dashboards for sales teams, point {n}. " for n in points)
+    reply = reply_generate(
+        message_id=message.id, task_id="t", model=FakeLLM(capability="compose", replies=[text])
+    )
     assert reply is not None
     frames = reply_frames(layer, channel)
     deltas = [f["text"] for f in frames if f["type"] == "delta"]
@@ -47,7 +50,9 @@ def test_a_replys_deltas_arrive_in_order_and_join_to_the_stored_reply(demo_site)
     assert frames[0] == {"type": "typing", "on": True}
     assert frames.index(final) > max(i for i, f in enumerate(frames) if f["type"] == "delta")
     stored = Message.objects.get(id=reply.id)
-    assert "".join(deltas).strip() == final["text"] == stored.text == text.strip()
+    assert "".join(deltas) == final["text"] == stored.text
+    # The model's seven sentences (the eighth is the product's question), each once, in order.
+    assert stored.text.startswith(text.strip() + " ") and stored.text.endswith("?")
 
 
 def test_a_sender_is_not_held_up_by_an_unreachable_redis(caplog):

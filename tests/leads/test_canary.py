@@ -34,13 +34,23 @@ READ = json.dumps(
 )
 
 
+GREETING = "Nice to meet you, Ana, and welcome."
+
+
 @pytest.fixture
 def recorded(demo_site):
-    """A conversation whose reply came from the serving model (an echo), and whose lead's
-    facts the rules settled."""
+    """A conversation whose reply came from the serving model (GREETING), and whose lead's
+    facts the rules settled. The Site asks nothing, so that the reply is the model's text
+    alone (the canary replays the model, not the product's composition)."""
+    demo_site.qualification_fields = []
+    demo_site.save(update_fields=["qualification_fields"])
     conversation = conversation_resume_or_start(site=demo_site, visitor_token=None)
     message = message_receive(conversation=conversation, text=SAID, client_id=uuid.uuid4())
-    reply_generate(message_id=message.id, task_id="t", model=FakeLLM(name="serving"))
+    reply_generate(
+        message_id=message.id,
+        task_id="t",
+        model=FakeLLM(capability="compose", name="serving", replies=[GREETING]),
+    )
     message_facts_extract(message_id=message.id, extractor="rules")
     lead = Lead.objects.get(conversation=conversation)
     assert (lead.name, lead.company, lead.seats) == ("Ana Torres", "Globex", 12)
@@ -48,12 +58,14 @@ def recorded(demo_site):
 
 
 def test_the_candidate_is_measured_side_by_side_with_the_serving_model(recorded):
-    serving = FakeLLM(name="serving")  # answers as it did: the same echo
-    candidate = FakeLLM(name="candidate", replies=["Our office dog is called Biscuit."])
+    serving = FakeLLM(capability="compose", name="serving", replies=[GREETING])  # as it did
+    candidate = FakeLLM(
+        capability="compose", name="candidate", replies=["Our office dog is called Biscuit."]
+    )
     report = canary_run(
         candidate=candidate,
         serving=serving,
-        serving_extraction=FakeLLM(name="reader", replies=[READ]),
+        serving_extraction=FakeLLM(capability="compose", name="reader", replies=[READ]),
         conversations=5,
         embedder=MiniLM(minilm_path(MODELS)),
     )
@@ -67,10 +79,13 @@ def test_the_candidate_is_measured_side_by_side_with_the_serving_model(recorded)
 
 
 def test_errors_are_counted_not_fatal(recorded):
-    candidate = FakeLLM(name="candidate", replies=[RuntimeError("out of memory")])
+    candidate = FakeLLM(
+        capability="compose", name="candidate", replies=[RuntimeError("out of memory")]
+    )
     report = canary_run(
-        candidate=candidate, serving=FakeLLM(name="serving"),
-        serving_extraction=FakeLLM(name="reader"), embedder=None,
+        candidate=candidate,
+        serving=FakeLLM(capability="compose", name="serving", replies=[GREETING]),
+        serving_extraction=FakeLLM(capability="compose", name="reader"), embedder=None,
     )  # fmt: skip
     assert report.candidate.errors and "GenerationFailed" in report.candidate.errors[0]
     assert report.measure.startswith("character ratio") and report.serving.similarity == [1.0]

@@ -1,6 +1,6 @@
 """Composing the reply to a stored visitor message (leads/services/compose.py) against the demo
 Site's knowledge, with the real embedder: the language, the intent, the passage used, the next
-question; and which of a model's acknowledgements may be said."""
+question."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from leads.intents import Intent
-from leads.services.compose import ack_checked, composition_for
+from leads.services.compose import composition_for
 from leads.services.conversations import conversation_resume_or_start
 from leads.services.knowledge import passages_embed
 from leads.services.messages import message_receive
@@ -60,8 +60,8 @@ def test_a_short_answer_keeps_the_conversations_language(site, embedder):
         ("Is my data stored in the EU?", True),
         ("¿Hay una prueba gratuita?", True),
         ("Bieten Sie eine Schulung an?", True),
-        # The English passage shares only "DPA" with it: too little to quote as an answer.
-        ("Signez-vous un DPA ?", False),
+        # The French guide's passage holds half its words ("DPA"; "signe", not "signez").
+        ("Signez-vous un DPA ?", True),
         ("Does it connect to HubSpot?", True),
         ("Do you have a public API?", False),
         ("Gibt es eine App für das Handy?", False),
@@ -74,19 +74,3 @@ def test_a_passage_answers_only_when_it_is_about_the_question(site, embedder, qu
     about an app, and must not be quoted as its answer."""
     plan = _compose(site, embedder, question).plan
     assert bool(plan.passage_ids) is answered, plan.text()
-
-
-@pytest.mark.parametrize(
-    ("ack", "said"),
-    [
-        ("Nice to meet you, Ana.", True),
-        ("Great to hear about Initech!", True),
-        ("Nice to meet you. We have 30 days free.", False),  # two sentences
-        ("What is your company?", False),  # the plan asks
-        ("We offer a 30-day refund, Ana.", False),  # a claim nobody made
-        ("Encantado de conocerte, Ana.", False),  # not the visitor's language
-    ],
-)
-def test_a_models_acknowledgement_is_said_only_when_it_passes_the_guard(site, embedder, ack, said):
-    composed = _compose(site, embedder, "I'm Ana from Initech.")
-    assert (ack_checked(ack, composition=composed, visitor="I'm Ana from Initech.") == ack) is said

@@ -34,9 +34,9 @@ def test_a_price_is_per_thousand_tokens_and_per_hour_of_the_machine():
 
 
 def test_a_calls_cost_comes_with_its_completion():
-    done = FakeLLM(name="paid", price=PAID, replies=["one two three four"]).complete(
-        [ChatMessage("user", "a b c d e f")]
-    )
+    done = FakeLLM(
+        capability="compose", name="paid", price=PAID, replies=["one two three four"]
+    ).complete([ChatMessage("user", "a b c d e f")])
     usage = done.usage
     assert done.cost == pytest.approx(
         usage.prompt_tokens * 0.0005 + usage.completion_tokens * 0.0015
@@ -54,9 +54,11 @@ def _spend(site, cost: float, *, days_ago: int = 0) -> None:
 
 def _router() -> tuple[RouterLLM, dict[str, FakeLLM]]:
     tiers = {
-        "simple": FakeLLM(name="small", replies=["Let me ask."]),
-        "medium": FakeLLM(name="local"),
-        "complex": FakeLLM(name="big", price=PAID, replies=["Let me see what we can do."]),
+        "simple": FakeLLM(capability="compose", name="small", replies=["Let me ask."]),
+        "medium": FakeLLM(capability="compose", name="local"),
+        "complex": FakeLLM(
+            capability="compose", name="big", price=PAID, replies=["Let me see what we can do."]
+        ),
     }
     return RouterLLM(tiers, RouterSettings()), tiers
 

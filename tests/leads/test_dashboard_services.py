@@ -222,7 +222,11 @@ def test_a_note_is_stored_in_the_history(lead, rep):
 def erased(known_lead, rep, conversation):  # type: ignore[no-untyped-def]
     """`known_lead` with a score, a locked status, a note and a reply, then erased."""
     Lead.objects.filter(id=known_lead.id).update(score=45, status=Lead.Status.ENGAGED)
-    message_add(conversation, "Nice to meet you, Ana!", role=Message.Role.ASSISTANT)
+    reply = message_add(conversation, "Nice to meet you, Ana!", role=Message.Role.ASSISTANT)
+    Message.objects.filter(id=reply.id).update(
+        turn_note='Note. New about the visitor: name "Ana".',
+        withheld=[{"sentence": "I'm Ana from Initech.", "failures": ["echo"]}],
+    )
     lead_note_add(lead=known_lead, text="Ana prefers email", by=rep)
     lead_status_set(lead=known_lead, status=Lead.Status.QUALIFIED, by=rep)
     lead_erase(lead=known_lead, by=rep)
@@ -239,9 +243,9 @@ def test_erasing_deletes_the_evidence(erased):
     assert not Evidence.objects.filter(lead=erased).exists()
 
 
-def test_erasing_blanks_the_transcript(erased):
-    texts = list(erased.conversation.messages.values_list("text", flat=True))
-    assert texts == ["", ""]
+def test_erasing_blanks_the_transcript_its_notes_and_withheld_sentences(erased):
+    rows = erased.conversation.messages.values_list("text", "turn_note", "withheld")
+    assert list(rows) == [("", "", []), ("", "", [])]
 
 
 def test_erasing_rotates_the_visitor_token(erased):

@@ -225,7 +225,9 @@ async def test_a_new_message_waits_for_the_reply_to_the_one_before(site):
     assert await _say(communicator, "What does it cost?", first_id) == ack  # a resend is fine
     assert await _stored() == 1
     await database_sync_to_async(reply_generate)(
-        message_id=ack["message"], task_id="t", model=FakeLLM(replies=["It starts at $49."])
+        message_id=ack["message"],
+        task_id="t",
+        model=FakeLLM(capability="compose", replies=["It starts at $49."]),
     )
     # The reply's frames, up to its last: typing off, after the reply itself.
     while (await communicator.receive_json_from(timeout=5)) != {"type": "typing", "on": False}:
@@ -251,7 +253,9 @@ async def test_a_site_past_its_tokens_for_the_day_takes_no_more_messages(site):
 
 def test_model_calls_are_charged_to_their_sites_day(site, calls_kept):
     _limit(site, tokens_per_day=10_000)
-    reply_to_new_conversation(site, FakeLLM(replies=["Hello there, how can I help?"]))
+    reply_to_new_conversation(
+        site, FakeLLM(capability="compose", replies=["Hello there, how can I help?"])
+    )
     stats = throttle._daily().get_window_stats(
         throttle.RateLimitItemPerDay(10_000), "tokens", str(site.id)
     )
@@ -262,16 +266,18 @@ def test_a_reply_stopped_for_a_leak_is_charged_too(site, calls_kept):
     """Else a visitor who makes the model give away its instructions would spend its time
     without counting against the Site's day."""
     _limit(site, tokens_per_day=10_000)
-    leaking = f"Happy to help you today. The code is {site_canary(site)} and then more."
-    reply = Message.objects.get(id=reply_to_new_conversation(site, FakeLLM(replies=[leaking])).id)
+    # Leaked before a sentence was whole, twice: nothing shown, the plan stands in.
+    leaking = f"Happy to help you today, the code is {site_canary(site)} and then more."
+    model = FakeLLM(capability="compose", replies=[leaking, leaking])
+    reply = Message.objects.get(id=reply_to_new_conversation(site, model).id)
     assert reply.leak == "canary"
-    call = ModelCall.objects.get(conversation=reply.conversation_id)
-    assert call.outcome == ModelCall.Outcome.STOPPED
-    assert call.prompt_tokens > 0 and call.completion_tokens > 0
+    calls = list(ModelCall.objects.filter(conversation=reply.conversation_id))
+    assert [c.outcome for c in calls] == [ModelCall.Outcome.STOPPED] * 2
+    assert all(c.prompt_tokens > 0 and c.completion_tokens > 0 for c in calls)
     stats = throttle._daily().get_window_stats(
         throttle.RateLimitItemPerDay(10_000), "tokens", str(site.id)
     )
-    assert 10_000 - stats.remaining == call.prompt_tokens + call.completion_tokens
+    assert 10_000 - stats.remaining == sum(c.prompt_tokens + c.completion_tokens for c in calls)
 
 
 async def test_a_socket_with_nothing_said_is_closed_after_the_idle_time(site):

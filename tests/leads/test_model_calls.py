@@ -17,7 +17,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 def test_a_reply_is_on_record_as_a_call_of_its_conversation(demo_site):
     reply = reply_to_new_conversation(
-        demo_site, chain(Scripted("gpu", ServerUnreachable("down")), Scripted("cpu"))
+        demo_site,
+        chain(Scripted("gpu", ServerUnreachable("down")), Scripted("cpu"), capability="compose"),
     )
     call = ModelCall.objects.get(conversation=reply.conversation)
     assert (call.role, call.model, call.backend, call.outcome) == ("reply", "cpu", "failover", "ok")
@@ -26,12 +27,14 @@ def test_a_reply_is_on_record_as_a_call_of_its_conversation(demo_site):
 
 def test_the_metrics_page_gives_each_models_percentiles_errors_and_failovers(client, demo_site):
     reply_to_new_conversation(
-        demo_site, chain(Scripted("gpu", ServerUnreachable("down")), Scripted("cpu"))
+        demo_site,
+        chain(Scripted("gpu", ServerUnreachable("down")), Scripted("cpu"), capability="compose"),
     )
-    reply_to_new_conversation(demo_site, FakeLLM(name="cpu"))
+    reply_to_new_conversation(demo_site, FakeLLM(capability="compose", name="cpu"))
     with pytest.raises(GenerationFailed):
         reply_to_new_conversation(
-            demo_site, FakeLLM(name="cpu", replies=[RuntimeError("out of memory")])
+            demo_site,
+            FakeLLM(capability="compose", name="cpu", replies=[RuntimeError("out of memory")]),
         )
     client.force_login(staff_user("rita", site=demo_site))
     html = client.get(reverse("dashboard:metrics")).content.decode()

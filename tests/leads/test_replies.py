@@ -1,4 +1,8 @@
-"""The reply service around a scripted model: idempotency and failure handling."""
+"""The reply service around a scripted model: idempotency and failure handling.
+
+The model writes the whole reply here (`capability="compose"`) on a Site that asks nothing,
+so that the reply is the model's text as the guard passed it (tests/leads/test_reply_writing.py
+has the product's own parts)."""
 
 from __future__ import annotations
 
@@ -26,13 +30,20 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
+def demo_site(demo_site):
+    demo_site.qualification_fields = []
+    demo_site.save(update_fields=["qualification_fields"])
+    return demo_site
+
+
+@pytest.fixture
 def visitor_message(demo_site):
     conversation = conversation_resume_or_start(site=demo_site, visitor_token=None)
     return message_receive(conversation=conversation, text="Hello", client_id=uuid.uuid4())
 
 
 def test_running_the_reply_twice_stores_one_reply(visitor_message):
-    model = FakeLLM(replies=["First answer.", "Second answer."])
+    model = FakeLLM(capability="compose", replies=["First answer.", "Second answer."])
     first = reply_generate(message_id=visitor_message.id, task_id="a", model=model)
     second = reply_generate(message_id=visitor_message.id, task_id="b", model=model)
     assert first is not None and first.text == "First answer."
@@ -48,16 +59,19 @@ def test_a_routed_reply_records_its_tier_score_and_reasons(demo_site):
         conversation=conversation, text="Can I get a discount?", client_id=uuid.uuid4()
     )
     tiers = {
-        "simple": FakeLLM(name="small"),
-        "medium": FakeLLM(name="local"),
-        "complex": FakeLLM(name="big", replies=["Let me see what we can do."]),
+        "simple": FakeLLM(capability="compose", name="small"),
+        "medium": FakeLLM(capability="compose", name="local"),
+        "complex": FakeLLM(
+            capability="compose", name="big", replies=["Let me see what we can do."]
+        ),
     }
     reply = reply_generate(
         message_id=message.id, task_id="t", model=RouterLLM(tiers, RouterSettings())
     )
     stored = Message.objects.get(id=reply.id)
-    assert (stored.text, stored.model_name, stored.route_tier) == (
-        "Let me see what we can do.",
+    # Nothing in the knowledge prices a discount: the product asks where a colleague can write.
+    assert stored.text.startswith("Let me see what we can do. ") and stored.asked_field == "email"
+    assert (stored.model_name, stored.route_tier) == (
         "big",
         "complex",
     )
@@ -67,9 +81,9 @@ def test_a_routed_reply_records_its_tier_score_and_reasons(demo_site):
 def test_an_ensembles_reply_records_its_agreement(visitor_message):
     models = Path(__file__).resolve().parents[2] / "models"
     members = [
-        FakeLLM(name="odd", replies=["Our office dog is called Biscuit."]),
-        FakeLLM(name="a", replies=["Hello! How can I help you today?"]),
-        FakeLLM(name="b", replies=["Hi! How may I help you today?"]),
+        FakeLLM(capability="compose", name="odd", replies=["Our office dog is called Biscuit."]),
+        FakeLLM(capability="compose", name="a", replies=["Hello! How can I help you today?"]),
+        FakeLLM(capability="compose", name="b", replies=["Hi! How may I help you today?"]),
     ]
     ensemble = EnsembleLLM(members, MiniLM(minilm_path(models)))
     reply = reply_generate(message_id=visitor_message.id, task_id="t", model=ensemble)
@@ -93,10 +107,18 @@ def _half_written(visitor_message, *, task_id="same-task", age=timedelta(0), att
 
 def test_a_redelivered_task_takes_over_a_reply_its_dead_worker_left(visitor_message):
     _half_written(visitor_message)
-    other = reply_generate(message_id=visitor_message.id, task_id="other", model=FakeLLM())
+    other = reply_generate(
+        message_id=visitor_message.id,
+        task_id="other",
+        model=FakeLLM(
+            capability="compose",
+        ),
+    )
     assert other is None  # someone else's task is still on it
     reply = reply_generate(
-        message_id=visitor_message.id, task_id="same-task", model=FakeLLM(replies=["Done."])
+        message_id=visitor_message.id,
+        task_id="same-task",
+        model=FakeLLM(capability="compose", replies=["Done."]),
     )
     assert (reply.text, reply.status, reply.attempts) == ("Done.", Message.Status.COMPLETE, 2)
 
@@ -104,7 +126,13 @@ def test_a_redelivered_task_takes_over_a_reply_its_dead_worker_left(visitor_mess
 def test_a_reply_abandoned_past_its_lease_is_taken_over(visitor_message, settings):
     settings.REPLY_LEASE_SECONDS = 60
     _half_written(visitor_message, age=timedelta(seconds=61))
-    reply = reply_generate(message_id=visitor_message.id, task_id="new", model=FakeLLM())
+    reply = reply_generate(
+        message_id=visitor_message.id,
+        task_id="new",
+        model=FakeLLM(
+            capability="compose",
+        ),
+    )
     assert reply.status == Message.Status.COMPLETE
 
 
@@ -126,7 +154,9 @@ class BrokenModel(FakeLLM):
 
 def test_any_failure_marks_the_reply_failed_so_that_it_can_be_retried(visitor_message):
     with pytest.raises(KeyError):
-        reply_generate(message_id=visitor_message.id, task_id="a", model=BrokenModel())
+        reply_generate(
+            message_id=visitor_message.id, task_id="a", model=BrokenModel(capability="compose")
+        )
     reply = Message.objects.get(in_reply_to=visitor_message)
     assert reply.status == Message.Status.FAILED
     assert (
@@ -140,17 +170,27 @@ def test_any_failure_marks_the_reply_failed_so_that_it_can_be_retried(visitor_me
 def test_a_failed_generation_is_marked_and_can_be_retried(visitor_message):
     with pytest.raises(GenerationFailed):
         reply_generate(
-            message_id=visitor_message.id, task_id="a", model=FakeLLM(replies=[RuntimeError("x")])
+            message_id=visitor_message.id,
+            task_id="a",
+            model=FakeLLM(capability="compose", replies=[RuntimeError("x")]),
         )
     assert Message.objects.get(in_reply_to=visitor_message).status == Message.Status.FAILED
-    reply = reply_generate(message_id=visitor_message.id, task_id="b", model=FakeLLM())
+    reply = reply_generate(
+        message_id=visitor_message.id,
+        task_id="b",
+        model=FakeLLM(
+            capability="compose",
+        ),
+    )
     assert reply.text == "You said: Hello"
 
 
 def test_history_in_the_prompt_excludes_later_and_unfinished_messages(visitor_message):
     conversation = visitor_message.conversation
     later = message_receive(conversation=conversation, text="Later", client_id=uuid.uuid4())
-    model = FakeLLM()
+    model = FakeLLM(
+        capability="compose",
+    )
     reply_generate(message_id=visitor_message.id, task_id="a", model=model)
     reply_generate(message_id=later.id, task_id="b", model=model)
     first, second = model.prompts
@@ -176,7 +216,9 @@ def test_a_failed_reply_tells_the_widget_which_message_to_resend_and_whether_it_
         "leads.services.replies.frame_send", lambda **kwargs: sent.append(kwargs["frame"])
     )
     with pytest.raises(KeyError):
-        reply_generate(message_id=visitor_message.id, task_id="a", model=BrokenModel())
+        reply_generate(
+            message_id=visitor_message.id, task_id="a", model=BrokenModel(capability="compose")
+        )
     failed = next(f for f in sent if f["type"] == "error")
     reply = Message.objects.get(in_reply_to=visitor_message)
     assert failed == {
@@ -197,7 +239,7 @@ def test_a_reply_stops_after_the_sites_number_of_sentences(visitor_message):
     site = visitor_message.conversation.site
     site.reply_sentences = 2
     site.save(update_fields=["reply_sentences"])
-    model = FakeLLM(replies=[LONG])
+    model = FakeLLM(capability="compose", replies=[LONG])
     reply = reply_generate(message_id=visitor_message.id, task_id="a", model=model)
     assert reply is not None and reply.text == "We move freight. We have ten depots."
     # The budget leaves room for the sentences, so they, not the budget, end the reply.
@@ -206,14 +248,18 @@ def test_a_reply_stops_after_the_sites_number_of_sentences(visitor_message):
 
 
 def test_a_reply_cut_by_its_budget_keeps_only_its_finished_sentences(visitor_message):
-    model = FakeLLM(replies=["We move freight. We have ten depots across the whole of"])
+    model = FakeLLM(
+        capability="compose", replies=["We move freight. We have ten depots across the whole of"]
+    )
     model.defaults = model.options(max_tokens=10)  # ten words: the budget runs out
     reply = reply_generate(message_id=visitor_message.id, task_id="a", model=model)
     assert reply is not None and reply.text == "We move freight."
 
 
 def test_the_prompt_asks_for_the_sites_reply_length(visitor_message):
-    model = FakeLLM()
+    model = FakeLLM(
+        capability="compose",
+    )
     reply_generate(message_id=visitor_message.id, task_id="a", model=model)
     assert "two to four sentences" in model.prompts[0][0].content
 

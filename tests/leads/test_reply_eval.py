@@ -4,7 +4,11 @@ through the real reply path on a throwaway Site, leaving nothing behind."""
 
 from __future__ import annotations
 
+import json
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 
 from leads.errors import DatasetInvalid
 from leads.models import Message, Site
@@ -124,3 +128,22 @@ def test_a_state_runs_through_the_reply_path_and_leaves_nothing(demo_site):
     assert result.passed, result.checks
     assert result.asked == "name"
     assert (Site.objects.count(), Message.objects.count()) == (sites, messages)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("own_channel_layer")
+@pytest.mark.django_db(transaction=True)
+def test_the_bundled_model_passes_nine_states_in_ten_and_states_nothing_unsupported(demo_site):
+    """Issue 17's bar, through the real reply path with the bundled model (which, at its
+    capability, only acknowledges): at least 90% of the states pass every check, and no reply
+    states a price, amount or policy that is not in the knowledge or the visitor's words."""
+    out = StringIO()
+    call_command("eval_replies", "--json", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["states"] >= 60 and len(set(report["languages"])) >= 4
+    assert report["checks"]["grounded"] == 1.0, [
+        r for r in report["results"] if not r["checks"]["grounded"]
+    ]
+    assert report["pass_rate"] >= 0.9, [
+        r for r in report["results"] if not all(r["checks"].values())
+    ]

@@ -124,7 +124,7 @@ def demo_knowledge(demo_site, embedder):
         ("¿Hay una prueba gratuita?", "prueba gratuita de 14 días"),
         ("Bieten Sie eine Schulung an?", "Online-Einführung"),
         ("Wo liegen die Daten?", "Frankfurt"),
-        ("Signez-vous un DPA ?", "data processing agreement"),
+        ("Signez-vous un DPA ?", "DPA"),
     ],
 )
 def test_the_demo_sites_knowledge_answers_a_visitors_first_questions(

@@ -334,6 +334,21 @@ def test_the_lead_page_shows_the_transcript(rep_client, known_lead):
     assert "Thanks Ana! What does Globex need?" in html
 
 
+def test_the_transcript_shows_how_a_reply_was_composed_escaped(rep_client, known_lead):
+    known_lead.conversation.messages.filter(role=Message.Role.ASSISTANT).update(
+        intent="small_talk",
+        language="es",
+        sources=[{"id": 1, "heading": "Plans <b>", "text": "Team: EUR 29 per seat."}],
+        withheld=[{"sentence": "It costs <i>$35</i>.", "failures": ["amount"]}],
+    )
+    html = rep_client.get(_detail(known_lead)).content.decode()
+    assert ">small talk · es</span>" in html
+    assert "Given 1 passage of the knowledge" in html
+    assert "<strong>Plans &lt;b&gt;</strong>: Team: EUR 29 per seat." in html
+    assert "1 sentence of the model withheld by the reply guard" in html
+    assert 'It costs &lt;i&gt;$35&lt;/i&gt;. <span class="sub">(amount)</span>' in html
+
+
 def test_the_transcript_shows_which_tier_answered_and_why(rep_client, known_lead):
     known_lead.conversation.messages.filter(role=Message.Role.ASSISTANT).update(
         route_tier="complex",
