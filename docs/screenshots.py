@@ -5,7 +5,8 @@
 
 Writes docs/widget-desktop.png and docs/widget-mobile.png (the open widget on the demo host page
 after a real exchange with the configured model), then chats as a few visitors and writes
-docs/dashboard-list.png, docs/dashboard-detail.png and docs/dashboard-metrics.png, logged in as
+docs/dashboard-list.png, docs/dashboard-detail.png, docs/dashboard-metrics.png and
+docs/dashboard-knowledge.png (a question tried against the demo's knowledge), logged in as
 the development superuser of var/dev-superuser.txt.
 """
 
@@ -24,6 +25,7 @@ VISITORS = [
     "around $20,000, starting next month. Reach me at ana@initech.example",
     "Hello, Marc Dubois from Globex here. Just looking at prices for a team of 8.",
     "Do you integrate with Salesforce? I'm Priya, ops at Umbrella, priya@umbrella.example",
+    "Do you have a public API? We'd feed it from our own warehouse.",
 ]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 REPLIED = """n => {
@@ -61,6 +63,8 @@ def dashboard(browser: Browser, demo: str, app: str) -> None:
     page.screenshot(path=DOCS / "dashboard-detail.png", full_page=True)
     page.goto(f"{app}/dashboard/metrics/")
     page.screenshot(path=DOCS / "dashboard-metrics.png", full_page=True)
+    page.goto(f"{app}/dashboard/knowledge/?ask=Is+my+data+stored+in+the+EU%3F")
+    page.screenshot(path=DOCS / "dashboard-knowledge.png")
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from leads.dashboard.views import actions, detail, lists, metrics, takeover
+from leads.dashboard.views import actions, detail, knowledge, lists, metrics, takeover
 
 app_name = "dashboard"
 
@@ -22,4 +22,26 @@ urlpatterns = [
     path("leads/<int:lead_id>/handback/", takeover.handback, name="handback"),
     path("leads/<int:lead_id>/messages/", takeover.agent_message, name="agent-message"),
     path("leads/<int:lead_id>/suggest/", takeover.suggest, name="suggest"),
+    path("knowledge/", knowledge.knowledge, name="knowledge"),
+    path("sites/<int:site_id>/knowledge/", knowledge.knowledge_site, name="knowledge-site"),
+    path(
+        "sites/<int:site_id>/knowledge/summary/", knowledge.summary_save, name="knowledge-summary"
+    ),
+    path("sites/<int:site_id>/knowledge/faq/", knowledge.faq_save, name="faq-add"),
+    path("sites/<int:site_id>/knowledge/faq/<int:entry_id>/", knowledge.faq_save, name="faq-save"),
+    path(
+        "sites/<int:site_id>/knowledge/faq/<int:entry_id>/delete/",
+        knowledge.faq_delete,
+        name="faq-delete",
+    ),
+    path(
+        "sites/<int:site_id>/knowledge/documents/",
+        knowledge.document_upload,
+        name="document-upload",
+    ),
+    path(
+        "sites/<int:site_id>/knowledge/documents/<int:document_id>/delete/",
+        knowledge.document_remove,
+        name="document-delete",
+    ),
 ]

@@ -143,6 +143,9 @@ class LeadEvent(models.Model):
         STATUS = "status"
         OWNER = "owner"
         NOTE = "note"
+        # A visitor's question the Site's knowledge did not answer (a colleague will): for
+        # staff to answer, and to add to the knowledge.
+        UNANSWERED = "unanswered"
         TAKEOVER = "takeover"
         HANDBACK = "handback"
         ERASED = "erased"

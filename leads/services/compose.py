@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import llm
 from leads import policy
 from leads.composition import Plan, reply_plan
-from leads.intents import classify
+from leads.intents import Intent, classify
 from leads.language import language_of
-from leads.models import Evidence, LeadEvent, Message
-from leads.selectors.leads import reply_facts
+from leads.models import Evidence, LeadEvent, Message, Site
+from leads.selectors.leads import ReplyFacts, reply_facts
+from leads.services.history import event_record
 from leads.services.leads import lead_ensure
 from leads.services.retrieval import Retrieved, passages_retrieve
 
@@ -68,7 +69,6 @@ class Composition:
 def composition_for(*, message: Message, embedder: llm.Embedder | None = None) -> Composition:
     """How the reply to visitor `message` is composed, from the conversation as it stands."""
     conversation = message.conversation
-    site = conversation.site
     earlier = list(
         Message.objects.filter(
             conversation=conversation, role=Message.Role.VISITOR, id__lt=message.id
@@ -76,24 +76,43 @@ def composition_for(*, message: Message, embedder: llm.Embedder | None = None) -
         .order_by("-id")
         .values_list("text", flat=True)[:LANGUAGE_CONTEXT]
     )
-    previous = language_of(" ".join(reversed(earlier))) if earlier else None
-    language = language_of(message.text, previous=previous)
+    return composition_of(
+        site=conversation.site,
+        text=message.text,
+        earlier=list(reversed(earlier)),
+        known=reply_facts(conversation_id=conversation.id),
+        new_facts=Evidence.objects.filter(message=message).exists(),
+        embedder=embedder,
+    )
+
+
+def composition_of(
+    *,
+    site: Site,
+    text: str,
+    earlier: list[str] | None = None,
+    known: ReplyFacts | None = None,
+    new_facts: bool = False,
+    embedder: llm.Embedder | None = None,
+) -> Composition:
+    """How a reply to `text` on `site` is composed: after the visitor's `earlier` messages
+    (oldest first), with the lead's facts `known` (none: a new visitor); `new_facts`: the
+    message gave the lead facts. Reads only: the knowledge page's "try a question" too."""
+    earlier = earlier or []
+    known = known or ReplyFacts(facts={}, declined=[], qualified=False)
+    previous = language_of(" ".join(earlier)) if earlier else None
+    language = language_of(text, previous=previous)
     retrieved = in_language(
         [
             r
             for r in passages_retrieve(
-                site_id=site.id, query=message.text, limit=CANDIDATES, embedder=embedder
+                site_id=site.id, query=text, limit=CANDIDATES, embedder=embedder
             )
             if answers(r)
         ],
         language,
     )
-    known = reply_facts(conversation_id=conversation.id)
-    intent = classify(
-        message.text,
-        new_facts=Evidence.objects.filter(message=message).exists(),
-        retrieved=bool(retrieved),
-    )
+    intent = classify(text, new_facts=new_facts, retrieved=bool(retrieved))
     next_topic = (
         None
         if known.qualified
@@ -110,7 +129,7 @@ def composition_for(*, message: Message, embedder: llm.Embedder | None = None) -
         qualified=known.qualified,
         first=not earlier,
         email_known="email" in policy.known(known.facts),
-        question=message.text,
+        question=text,
     )
     return Composition(plan, retrieved, language)
 
@@ -133,6 +152,8 @@ def staff_note_add(*, message: Message, plan: Plan) -> None:
     lead = lead_ensure(conversation=message.conversation)
     said = " ".join(message.text.split())[:STAFF_QUOTE_CHARS]
     text = f'{plan.staff_note} They wrote: "{said}"'
-    if not LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.NOTE, text=text).exists():
-        LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.NOTE, text=text)
+    asked = plan.intent in (Intent.PRICING, Intent.POLICY, Intent.QUESTION)
+    kind = LeadEvent.Kind.UNANSWERED if asked else LeadEvent.Kind.NOTE
+    if not LeadEvent.objects.filter(lead=lead, kind=kind, text=text).exists():
+        event_record(lead=lead, kind=kind, text=text)
         logger.info("lead %s: a note for the team (%s)", lead.id, plan.intent)

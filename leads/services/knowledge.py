@@ -66,6 +66,24 @@ def faq_entry_save(
     return entry
 
 
+def faq_entry_delete(*, entry: FaqEntry) -> None:
+    """Remove an FAQ entry and its passage: replies no longer say it."""
+    entry.delete()
+
+
+def document_delete(*, document: KnowledgeDocument) -> None:
+    """Remove a document and its passages: replies no longer quote it."""
+    document.delete()
+
+
+def site_summary_set(*, site: Site, text: str) -> Site:
+    """Change the Site's product summary (`description`), which the agent may say and quote."""
+    site.description = text.strip()
+    site.save(update_fields=["description"])
+    summary_passage_sync(site=site)
+    return site
+
+
 def faq_passage_sync(*, entry: FaqEntry) -> None:
     """The entry's passage, as it reads now: the question as its heading, the answer its text."""
     Passage.objects.update_or_create(

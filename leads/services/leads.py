@@ -117,7 +117,9 @@ def lead_erase(*, lead: Lead, by: User | None) -> Lead:
         current.erased_at = timezone.now()
         current.save()
         current.evidence.all().delete()
-        current.events.filter(kind__in=[LeadEvent.Kind.FIELD, LeadEvent.Kind.NOTE]).delete()
+        current.events.filter(
+            kind__in=[LeadEvent.Kind.FIELD, LeadEvent.Kind.NOTE, LeadEvent.Kind.UNANSWERED]
+        ).delete()
         # The turn notes quote the visitor's facts; withheld sentences may say their words.
         Message.objects.filter(conversation_id=current.conversation_id).update(
             text="", client_id=None, turn_note="", withheld=[]

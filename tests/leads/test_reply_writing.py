@@ -115,12 +115,12 @@ def test_a_question_nothing_covers_goes_to_a_colleague_and_the_team_gets_a_note(
     stored, _, message = _reply(site, model, "Do you have a public API?")
     assert stored.text.startswith("I'd rather not guess") or "colleague" in stored.text
     assert stored.asked_field == "email" and model.prompts == []
-    (note,) = LeadEvent.objects.filter(kind=LeadEvent.Kind.NOTE)
+    (note,) = LeadEvent.objects.filter(kind=LeadEvent.Kind.UNANSWERED)
     assert "Do you have a public API?" in note.text and note.actor is None
     # Written again (a redelivered task), the note is not repeated.
     Message.objects.filter(id=stored.id).update(status=Message.Status.FAILED)
     reply_generate(message_id=message.id, task_id="again", model=model)
-    assert LeadEvent.objects.filter(kind=LeadEvent.Kind.NOTE).count() == 1
+    assert LeadEvent.objects.filter(kind=LeadEvent.Kind.UNANSWERED).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -131,6 +131,9 @@ def test_no_model_writes_to_a_request_for_a_person_or_to_abuse(site, text, inten
     model = FakeLLM(replies=["Sure, call me at 555-0199."], capability="compose")
     stored, _, _ = _reply(site, model, text)
     assert model.prompts == [] and stored.intent == intent and "555" not in stored.text
+    if intent is Intent.PERSON:  # the team is told
+        (note,) = LeadEvent.objects.filter(kind=LeadEvent.Kind.NOTE)
+        assert "talk to a person" in note.text and text in note.text
 
 
 def test_a_spanish_visitor_is_answered_in_spanish(site):
