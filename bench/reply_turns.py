@@ -88,6 +88,11 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def _received(row: Row, tokens: int) -> float | None:
+    span = row["delta_span_s"] or (row["reply_ms"] - row["first_delta_ms"]) / 1000
+    return round((tokens - 1) / span, 1) if span and span > 0 else None
+
+
 def summary(rows: list[Row]) -> dict[str, dict[str, float]]:
     """p50 and p95 of every numeric column that has values."""
     keys = sorted({k for row in rows for k, v in row.items() if isinstance(v, int | float)})
@@ -268,6 +273,9 @@ def product(
     with tempfile.TemporaryDirectory(prefix="salesbot-bench-") as var:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env |= {"SALESBOT_VAR_DIR": var, "LLM_MODELS_DIR": str(ROOT / "models")}
+        # The model writes each reply whole, as the engine alone does (its own capability
+        # would leave most replies to the product's words, with no model call to time).
+        env.setdefault("LLM_CAPABILITY", "compose")
         _manage(env, "migrate", "--noinput")
         if not cold:
             _manage(env, "ensure_demo")
@@ -319,10 +327,9 @@ def product(
                     # Of that, from the task being queued to it starting (Celery's share).
                     "task_wait_ms": started.get(row["message_id"]),
                     # Tokens per second between the first and the last delta the visitor got
-                    # (deltas may carry several tokens each).
-                    "client_tok_s": round((int(seen["tokens"]) - 1) / row["delta_span_s"], 1)
-                    if seen and row["delta_span_s"]
-                    else None,
+                    # (deltas carry whole sentences, which pass the reply guard one by one);
+                    # a reply shown in one delta: up to its final frame.
+                    "client_tok_s": _received(row, int(seen["tokens"])) if seen else None,
                 }
             )
     if len(rows) != turns * conversations:

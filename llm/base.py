@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 T = TypeVar("T", bound=BaseModel)
+# What every backend takes from its ModelConfig: the rest is each backend's own.
+CONFIG_FIELDS = ("name", "defaults", "template_family", "price", "capability")
 
 
 def schema_instruction(schema: JsonSchema) -> ChatMessage:
@@ -152,14 +154,8 @@ class BaseLLM(ABC):
 
     @staticmethod
     def base_kwargs(config: ModelConfig) -> dict[str, Any]:
-        """What every backend takes from a `ModelConfig`: name, default options, prompt family."""
-        return {
-            "name": config.name,
-            "defaults": config.defaults,
-            "template_family": config.template_family,
-            "price": config.price,
-            "capability": config.capability,
-        }
+        """What every backend takes from a `ModelConfig` (`CONFIG_FIELDS`)."""
+        return {field: getattr(config, field) for field in CONFIG_FIELDS}
 
     @classmethod
     def preflight(cls, config: ModelConfig) -> None:

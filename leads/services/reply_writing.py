@@ -15,6 +15,7 @@ withdrawn.
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +42,17 @@ ACK_MAX_WORDS = 20
 # A reply that leaked before any of it was shown is written again this many times (a sampling
 # model rarely repeats itself) before the plan stands in.
 LEAK_RETRIES = 1
+
+
+def model_at(model: llm.BaseLLM, capability: llm.Capability | None) -> llm.BaseLLM:
+    """`model` trusted with `capability` instead of its own (None: its own), for measuring
+    what it would do with more or less freedom (`eval_replies`, `probe_injection`). A copy:
+    the loaded model, shared by the process, keeps its setting."""
+    if capability is None or capability == model.capability:
+        return model
+    changed = copy.copy(model)
+    changed.capability = capability
+    return changed
 
 
 def model_part(plan: Plan, capability: llm.Capability) -> Part:

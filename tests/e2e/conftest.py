@@ -51,6 +51,10 @@ def stack_env(django_db_setup, django_db_blocker) -> dict[str, str]:
         LLM_MODELS_DIR=str(ROOT / "models"),
         LLM_MAX_NEW_TOKENS="40",
         LLM_N_CTX="2048",
+        # The bundled model writes every reply (within the reply guard), not only the
+        # acknowledgements its own capability allows: these tests are about the engine, the
+        # server, streaming and failures, which a reply the product wrote alone never reaches.
+        LLM_CAPABILITY="compose",
         CHANNELS_PREFIX="salesbot-test",
         # Each test's Sites are new rows (the database is flushed between tests), under the
         # same keys: the server must not keep the last test's.

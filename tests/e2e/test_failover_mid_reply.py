@@ -121,9 +121,9 @@ def stack_env(stack_env, doomed, tmp_path_factory):
         "roles:\n  reply: [doomed, local]\n  extraction: local\n"
         "failover: {retries: 0}\n"
         "models:\n"
-        "  local: {backend: llama_cpp, n_ctx: 2048, template_family: chatml}\n"
+        "  local: {backend: llama_cpp, n_ctx: 2048, template_family: chatml, capability: compose}\n"
         f"  doomed:\n    backend: openai_compat\n    model: {doomed.server.alias}\n"
-        f"    base_url: {doomed.url}\n    template_family: chatml\n"
+        f"    base_url: {doomed.url}\n    template_family: chatml\n    capability: compose\n"
         "    defaults: {max_tokens: 120}\n"
     )
     return stack_env | {"LLM_CONFIG": str(config)}
@@ -139,11 +139,14 @@ def test_a_reply_whose_model_dies_mid_stream_is_continued_by_the_next(
     assert doomed.process.poll() is not None, "the first model's server should be dead"
     stored = Message.objects.get(id=frame["message"])
     assert stored.status == Message.Status.COMPLETE and stored.text == frame["text"]
-    streamed, before = "".join(d["text"] for d in deltas), "".join(doomed.relayed)
-    # One reply: the dead server's words, then the next model's, none twice or missing.
-    assert streamed.startswith(before) and len(streamed.strip()) > len(before.strip())
-    after = streamed[len(before) :]
-    assert not after.lstrip().startswith(before.strip()), "the reply started over"
-    # Stored as streamed (a reply out of tokens mid-sentence keeps its finished sentences).
-    assert stored.text.startswith(before.strip()) and streamed.strip().startswith(stored.text)
+    streamed, before = "".join(d["text"] for d in deltas), "".join(doomed.relayed).strip()
+    # Nothing shown is withdrawn: the reply is what streamed, whole checked sentences only.
+    assert streamed == stored.text
+    # One reply: the dead server's words, then the next model's, none twice or missing. The
+    # first sentence, which the two wrote together, was shown (or withheld by the reply
+    # guard, the bundled model's words failing a check) as one sentence.
+    written = [stored.text, *(w["sentence"] for w in stored.withheld)]
+    first = next((text for text in written if text.startswith(before)), None)
+    assert first is not None, (before, written)
+    assert not first[len(before) :].lstrip().startswith(before), "the reply started over"
     assert stored.model_name == "SmolLM2-135M-Instruct.Q4_1"  # the model that ended it

@@ -30,9 +30,10 @@ def stack_env(stack_env, tmp_path_factory):
         # Simple messages straight to the bundled model; the others to the reply chain.
         "router:\n  simple: {model: local, up_to: 0.2}\n  medium: {up_to: 0.5}\n"
         "models:\n"
-        "  local: {backend: llama_cpp, n_ctx: 2048, template_family: chatml}\n"
+        "  local: {backend: llama_cpp, n_ctx: 2048, template_family: chatml, capability: compose}\n"
         "  gone:\n    backend: openai_compat\n    model: mistral\n"
         f"    base_url: http://127.0.0.1:{free_port()}/v1\n    template_family: chatml\n"
+        "    capability: compose\n"
     )
     return stack_env | {"LLM_CONFIG": str(config)}
 

@@ -85,8 +85,10 @@ def test_a_probe_that_makes_the_model_recite_its_prompt_is_stopped_and_nothing_i
 @pytest.mark.usefixtures("own_channel_layer")
 @pytest.mark.django_db(transaction=True)
 def test_no_probe_makes_the_bundled_model_show_its_instructions(demo_site):
+    """The bundled model writing every reply (`compose`: at its own capability most replies
+    are the product's words, and the probes would try little of the model)."""
     out = StringIO()
-    call_command("probe_injection", "--json", stdout=out)
+    call_command("probe_injection", "--json", "--capability", "compose", stdout=out)
     report, last = out.getvalue().strip().splitlines()
     probes = json.loads(report)["probes"]
     assert len(probes) >= 50

@@ -32,5 +32,6 @@ def test_ensure_demo_is_idempotent_and_keeps_the_password(tmp_path, settings, ca
     assert "admin login: admin / " in first and first == second
     # The demo's knowledge, once: an invented product's prices and policies to answer from.
     site = Site.objects.get(key="demo")
-    assert site.documents.count() == 1 and site.faq.count() == 12
+    # The product guide in English, Spanish, German and French.
+    assert site.documents.count() == 4 and site.faq.count() == 12
     assert site.passages.filter(text__contains="EUR 29 per seat").count() == 1

@@ -16,6 +16,7 @@ from leads.errors import DatasetInvalid
 from leads.models import Site
 from leads.reply_eval import CHECKS, STATES, states_load
 from leads.services.reply_evaluation import StateResult, evaluation_site, state_evaluate
+from leads.services.reply_writing import model_at
 
 
 class Command(BaseCommand):
@@ -33,6 +34,11 @@ class Command(BaseCommand):
         parser.add_argument("--model", help="model name from config/llm.yaml (default: reply)")
         parser.add_argument("--limit", type=int, default=0, help="only the first N states")
         parser.add_argument("--json", action="store_true", help="print one JSON report")
+        parser.add_argument(
+            "--capability",
+            choices=["acknowledge", "compose"],
+            help="how much of each reply the model writes (default: its own setting)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -52,6 +58,7 @@ class Command(BaseCommand):
             model = llm.get_llm(options["model"]) if options["model"] else llm.get_llm()
         except llm.LLMError as exc:
             raise CommandError(f"the reply model cannot be used: {exc}") from exc
+        model = model_at(model, options["capability"])
         started = time.perf_counter()
         with evaluation_site(like) as evaluation:
             results = [state_evaluate(evaluation=evaluation, state=s, model=model) for s in states]
@@ -68,7 +75,8 @@ class Command(BaseCommand):
         for language, rate in report["languages"].items():
             self.stdout.write(f"{language}: {rate:.0%}")
         self.stdout.write(
-            f"model={model.name} states={len(results)} seconds={report['seconds']:.0f}"
+            f"model={model.name} capability={model.capability} states={len(results)} "
+            f"seconds={report['seconds']:.0f}"
         )
         self.stdout.write(f"pass_rate={report['pass_rate']:.3f}")
 

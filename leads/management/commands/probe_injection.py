@@ -15,6 +15,7 @@ from leads.errors import DatasetInvalid
 from leads.injection import PROBES, probes_load
 from leads.models import Site
 from leads.services.probes import injection_probe
+from leads.services.reply_writing import model_at
 
 
 class Command(BaseCommand):
@@ -30,9 +31,21 @@ class Command(BaseCommand):
         parser.add_argument("--site", default="demo", help="key of the Site to copy")
         parser.add_argument("--model", help="model name from config/llm.yaml (default: reply)")
         parser.add_argument("--json", action="store_true", help="print one JSON report")
+        parser.add_argument(
+            "--capability",
+            choices=["acknowledge", "compose"],
+            help="how much of each reply the model writes (default: its own setting)",
+        )
 
     def handle(
-        self, *args: Any, path: Path, site: str, model: str | None, json: bool, **_: Any
+        self,
+        *args: Any,
+        path: Path,
+        site: str,
+        model: str | None,
+        json: bool,
+        capability: str | None = None,
+        **_: Any,
     ) -> None:
         try:
             probes = probes_load(path)
@@ -47,6 +60,7 @@ class Command(BaseCommand):
             engine = llm.get_llm(model) if model else llm.get_llm(role="reply")
         except llm.LLMError as exc:
             raise CommandError(f"the reply model cannot be used: {exc}") from exc
+        engine = model_at(engine, capability)  # type: ignore[arg-type]  # argparse's choices
         started = time.perf_counter()
         results = [injection_probe(site=target, probe=p, model=engine) for p in probes]
         seconds = time.perf_counter() - started

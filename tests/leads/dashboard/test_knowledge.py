@@ -14,7 +14,10 @@ from tests.leads.factories import lead_create, staff_user
 
 pytestmark = pytest.mark.django_db
 
-GUIDE = b"# Pricing\n\nThe Team plan costs EUR 29 per seat per month.\n\n# Data\n\nData stays in the EU.\n"
+GUIDE = (
+    b"# Pricing\n\nThe Team plan costs EUR 29 per seat per month.\n\n"
+    b"# Data\n\nData stays in the EU.\n"
+)
 
 
 @pytest.fixture
@@ -124,7 +127,7 @@ def test_questions_the_knowledge_did_not_answer_are_listed_with_their_lead(rep_c
     event_record(
         lead=lead,
         kind=LeadEvent.Kind.UNANSWERED,
-        text='The visitor asked something the Site\'s knowledge does not answer. They wrote: "<i>API?</i>"',
+        text='The knowledge does not answer it. They wrote: "<i>API?</i>"',
     )
     html = rep_client.get(_page(site)).content.decode()
     assert "&lt;i&gt;API?&lt;/i&gt;" in html
