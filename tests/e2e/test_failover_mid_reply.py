@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from leads.claims import sentences_of
 from leads.models import Message
 from llm.llama_server import LlamaServer
 from salesbot.stack import wait_http_ok
@@ -142,11 +143,13 @@ def test_a_reply_whose_model_dies_mid_stream_is_continued_by_the_next(
     streamed, before = "".join(d["text"] for d in deltas), "".join(doomed.relayed).strip()
     # Nothing shown is withdrawn: the reply is what streamed, whole checked sentences only.
     assert streamed == stored.text
-    # One reply: the dead server's words, then the next model's, none twice or missing. The
-    # first sentence, which the two wrote together, was shown (or withheld by the reply
-    # guard, the bundled model's words failing a check) as one sentence.
+    # One reply: the dead server's words, then the next model's, none twice or missing. Each
+    # sentence of what the dead server relayed stands in what was shown or withheld by the
+    # reply guard (the bundled model's words may fail a check), the last one continued.
     written = [stored.text, *(w["sentence"] for w in stored.withheld)]
-    first = next((text for text in written if text.startswith(before)), None)
-    assert first is not None, (before, written)
-    assert not first[len(before) :].lstrip().startswith(before), "the reply started over"
+    *whole, last = sentences_of(before)
+    assert all(any(s in text for text in written) for s in whole), (before, written)
+    continued = [text[text.index(last) + len(last) :] for text in written if last in text]
+    assert continued, (before, written)
+    assert not any(rest.lstrip().startswith(last) for rest in continued), "it started over"
     assert stored.model_name == "SmolLM2-135M-Instruct.Q4_1"  # the model that ended it
