@@ -12,7 +12,8 @@ Two checks, pure Python, run on the reply as it streams and on its final text:
 
 While streaming, the last words and characters that could still begin a leak are held back
 (`GuardedStream`): what is shown is never withdrawn for a leak, and a reply that leaks is
-stopped at once and ends with what was shown before it (`leak_safe`).
+stopped at once and ends with what was shown before it (a reply, in whole sentences past the
+sentence gate, leads/services/reply_writing.py; a rep's suggestion, `leak_safe`).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.db import transaction
+
 import llm
 from leads import policy
 from leads.composition import Plan, reply_plan
@@ -44,7 +46,7 @@ def answers(passage: Retrieved) -> bool:
     """Whether `passage` answers the message it was retrieved for (see ANSWER_SIMILARITY)."""
     similarity = passage.similarity or 0.0
     return (
-        (passage.words > 0 and similarity >= ANSWER_SIMILARITY)
+        (passage.coverage > 0 and similarity >= ANSWER_SIMILARITY)
         or similarity >= STRONG_SIMILARITY
         or passage.coverage >= ANSWER_COVERAGE
     )
@@ -80,10 +82,19 @@ def composition_for(*, message: Message, embedder: llm.Embedder | None = None) -
         site=conversation.site,
         text=message.text,
         earlier=list(reversed(earlier)),
-        known=reply_facts(conversation_id=conversation.id),
+        known=_facts_or_none(conversation.id),
         new_facts=Evidence.objects.filter(message=message).exists(),
         embedder=embedder,
     )
+
+
+def _facts_or_none(conversation_id: int) -> ReplyFacts | None:
+    try:
+        return reply_facts(conversation_id=conversation_id)
+    except Exception:
+        # A bug in reading facts must not cost the visitor their answer: composed without.
+        logger.exception("could not read the lead facts of conversation %s", conversation_id)
+        return None
 
 
 def composition_of(
@@ -145,15 +156,18 @@ def composition_sources(composition: Composition) -> list[dict[str, object]]:
 
 def staff_note_add(*, message: Message, plan: Plan) -> None:
     """Tell the team what the reply could not do itself (a question the Site's knowledge does
-    not answer, a request for a person): a note on the lead, quoting the message, once however
-    often the reply is written."""
+    not answer, a request for a person): an event on the lead quoting the message, once per
+    message however often its reply is written. `ConversationErased` once it was erased: the
+    conversation stays locked until the note is written, so an erasure never leaves one."""
     if not plan.staff_note:
         return
-    lead = lead_ensure(conversation=message.conversation)
     said = " ".join(message.text.split())[:STAFF_QUOTE_CHARS]
-    text = f'{plan.staff_note} They wrote: "{said}"'
     asked = plan.intent in (Intent.PRICING, Intent.POLICY, Intent.QUESTION)
     kind = LeadEvent.Kind.UNANSWERED if asked else LeadEvent.Kind.NOTE
-    if not LeadEvent.objects.filter(lead=lead, kind=kind, text=text).exists():
-        event_record(lead=lead, kind=kind, text=text)
-        logger.info("lead %s: a note for the team (%s)", lead.id, plan.intent)
+    about = f"message:{message.id}"  # the event's `field`: the message it is about
+    with transaction.atomic():
+        lead = lead_ensure(conversation=message.conversation)
+        if not LeadEvent.objects.filter(lead=lead, kind=kind, field=about).exists():
+            text = f'{plan.staff_note} They wrote: "{said}"'
+            event_record(lead=lead, kind=kind, field=about, text=text)
+            logger.info("lead %s: a note for the team (%s)", lead.id, plan.intent)

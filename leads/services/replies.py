@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import timedelta
 from itertools import cycle
 from typing import Any, Literal, NamedTuple
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import llm
+from leads.errors import ConversationErased
 from leads.metrics import REPLY_LEAKS
 from leads.models import Message, Site
 from leads.selectors.conversations import (
@@ -156,7 +158,9 @@ def _failed(*, conversation_id: int, reply: Message, in_reply_to: int) -> None:
 def _dropped(*, reply: Message, conversation_id: int) -> None:
     """The conversation was erased while its reply was written: nothing of it is kept."""
     logger.warning("conversation %s was erased while replying", conversation_id)
-    Message.objects.filter(id=reply.id).update(text="", status=Message.Status.FAILED)
+    Message.objects.filter(id=reply.id).update(
+        text="", turn_note="", withheld=[], status=Message.Status.FAILED
+    )
 
 
 def _made_by(
@@ -224,7 +228,8 @@ def _reply_generate(
         prompt, _, note = reply_prompt_for(
             message=message, model=model, guidance=writing_guidance(composition, part)
         )
-        Message.objects.filter(id=reply.id).update(
+        # The note quotes the lead's facts: never written onto an erased conversation.
+        Message.objects.filter(id=reply.id, conversation__erased_at__isnull=True).update(
             asked_field=plan.asked_topic or "",
             turn_note=note if part else "",
             intent=plan.intent,
@@ -238,9 +243,12 @@ def _reply_generate(
             message_id=reply.id,
             interval=settings.CHAT_DELTA_INTERVAL_MS / 1000,
         )
+        # A reply the product writes alone needs no model slot and spends no budget.
         with (
-            conversation_slot(conversation_id) as slot,
-            llm.call_context(role="reply", conversation_id=conversation_id, **_budget_cap(site)),
+            conversation_slot(conversation_id) if part else nullcontext() as slot,
+            llm.call_context(role="reply", conversation_id=conversation_id, **_budget_cap(site))
+            if part
+            else nullcontext(),
         ):
             writing = Writing(
                 model=model,
@@ -282,6 +290,9 @@ def _reply_generate(
         ):
             _dropped(reply=reply, conversation_id=conversation_id)
             return None
+    except ConversationErased:
+        _dropped(reply=reply, conversation_id=conversation_id)
+        return None
     except Exception as exc:
         Message.objects.filter(id=reply.id).update(status=Message.Status.FAILED)
         logger.error("reply to message %s failed: %s", message_id, exc)

@@ -37,7 +37,7 @@ class Retrieved:
     heading: str
     text: str
     similarity: float | None  # cosine with the message (None: not embedded by this embedder)
-    words: float  # BM25 score (0: no word in common)
+    words: float  # BM25 score (0 or below for words most passages share, or none)
     score: float  # the fused rank score: what they are ordered by
     coverage: float = 0.0  # the share of the message's words (less stop words) it contains
 
@@ -66,14 +66,19 @@ def passages_retrieve(
         return []
     documents = [words_of(passage_text(heading, text)) for _, heading, text, _, _ in rows]
     asked = set(words_of(query))
+    coverage = np.array([len(asked & set(d)) / len(asked) if asked else 0.0 for d in documents])
     lexical = BM25Okapi(documents).get_scores(list(asked)) if any(documents) else None
     words = np.zeros(len(rows)) if lexical is None else np.asarray(lexical, dtype=np.float64)
     similarity = _similarities(rows, query, embedder)
 
     fused = np.zeros(len(rows))
     meant = np.nan_to_num(similarity, nan=-1.0) >= MIN_SIMILARITY
-    for scores, found in ((words, words > 0), (similarity, meant)):
-        ranked = [i for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf)) if found[i]]
+    # By words: the passages that share one, by BM25 (whose IDF is zero or below for a word
+    # in half a small Site's passages or more: then by how many of the words they hold).
+    by_words = np.lexsort((-coverage, -words))
+    by_meaning = np.argsort(-np.nan_to_num(similarity, nan=-np.inf))
+    for ranking, found in ((by_words, coverage > 0), (by_meaning, meant)):
+        ranked = [i for i in ranking if found[i]]
         for rank, i in enumerate(ranked):
             fused[i] += 1.0 / (FUSION_K + rank + 1)
     order = [i for i in np.argsort(-fused, kind="stable") if fused[i] > 0][:limit]
@@ -85,7 +90,7 @@ def passages_retrieve(
             similarity=None if np.isnan(similarity[i]) else float(similarity[i]),
             words=float(words[i]),
             score=float(fused[i]),
-            coverage=len(asked & set(documents[i])) / len(asked) if asked else 0.0,
+            coverage=float(coverage[i]),
         )
         for i in order
     ]
@@ -106,5 +111,8 @@ def _similarities(rows: list[Row], query: str, embedder: llm.Embedder | None) ->
     if not have:
         return out
     matrix = np.stack([np.frombuffer(bytes(rows[i][3] or b""), dtype=np.float32) for i in have])
-    out[have] = matrix @ embedder.embed([query])[0]
+    try:
+        out[have] = matrix @ embedder.embed([query])[0]
+    except llm.LLMError as exc:  # a reply by words beats no reply
+        logger.warning("knowledge retrieved by words alone: %s", exc)
     return out

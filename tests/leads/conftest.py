@@ -122,3 +122,16 @@ def calls_kept() -> Iterator[None]:
     llm.metrics.listen(model_call_record)
     yield
     llm.metrics.unlisten(model_call_record)
+
+
+@pytest.fixture
+def discount_faq(demo_site: Site) -> None:
+    """The demo Site's knowledge answers "Can I get a discount?" (by its words): a model may
+    write that reply, rather than the product handing it to a colleague."""
+    from leads.services.knowledge import faq_entry_save
+
+    faq_entry_save(
+        site=demo_site,
+        question="Is there a discount?",
+        answer="A discount on yearly plans is agreed with the sales team.",
+    )

@@ -23,7 +23,11 @@ from llm.routing import RouterSettings
 from tests.leads.conftest import staff_user
 from tests.leads.factories import reply_to_new_conversation
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("calls_kept")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # The knowledge answers the discount question, so a model writes its reply.
+    pytest.mark.usefixtures("calls_kept", "discount_faq"),
+]
 
 PAID = Price(per_1k_prompt=0.5, per_1k_completion=1.5)
 

@@ -43,8 +43,8 @@ def test_a_reply_writes_nothing_but_itself(conversation):
 def test_the_reply_prompt_lists_what_the_lead_knows_and_asks_for_the_next_field(lead: Lead):
     lead.name, lead.email = "Ana Torres", "ana@lumio.io"
     lead.save(update_fields=["name", "email"])
-    message = message_add(lead.conversation, "What does it cost?")
-    model = FakeLLM(replies=["It depends on the seats."], capability="compose")
+    message = message_add(lead.conversation, "We are a team of twelve.")
+    model = FakeLLM(replies=["Good to know, thank you."], capability="compose")
     reply = reply_generate(message_id=message.id, task_id="t", model=model)
     system, note, visitor = model.prompts[0]
     assert (system.role, note.role, visitor.role) == ("system", "system", "user")
@@ -56,19 +56,19 @@ def test_the_reply_prompt_lists_what_the_lead_knows_and_asks_for_the_next_field(
     assert "Ask nothing: the next question is added after your reply." in note.content
     stored = Message.objects.get(id=reply.id)
     assert stored.asked_field == "company" and stored.turn_note == note.content
-    assert stored.text.startswith("It depends on the seats. ") and "company" in stored.text
+    assert stored.text.startswith("Good to know, thank you. ") and "company" in stored.text
 
 
 def test_a_mistral_family_model_gets_the_system_prompt_and_note_folded_into_its_turn(lead: Lead):
     lead.email = "ana@lumio.io"
     lead.save(update_fields=["email"])
-    message = message_add(lead.conversation, "What does it cost?")
-    model = FakeLLM(replies=["It depends."], template_family="mistral", capability="compose")
+    message = message_add(lead.conversation, "We are a team of twelve.")
+    model = FakeLLM(replies=["Noted."], template_family="mistral", capability="compose")
     reply_generate(message_id=message.id, task_id="t", model=model)
     [prompt] = model.prompts
     assert [m.role for m in prompt] == ["user"]
     rules, note, said = prompt[0].content.split("\n\n")
-    assert "sales assistant" in rules and said == "What does it cost?"
+    assert "sales assistant" in rules and said == "We are a team of twelve."
     assert 'email: "ana@lumio.io"' in note
 
 

@@ -140,3 +140,27 @@ def test_a_spanish_visitor_is_answered_in_spanish(site):
     stored, _, _ = _reply(site, FakeLLM(), "Hola", "¿Cuánto cuesta el plan Team?")
     assert stored.language == "es" and stored.text.endswith("?")
     assert "El plan Team cuesta 29 EUR" in stored.text  # the Spanish guide's words
+
+
+def test_a_conversation_erased_while_its_reply_is_composed_keeps_no_note_and_no_reply(
+    site, monkeypatch
+):
+    from leads.services import replies
+    from leads.services.leads import lead_ensure, lead_erase
+
+    composed = replies.composition_for
+
+    def erased_meanwhile(*, message, **kwargs):
+        composition = composed(message=message, **kwargs)
+        lead_erase(lead=lead_ensure(conversation=message.conversation), by=None)
+        return composition
+
+    monkeypatch.setattr(replies, "composition_for", erased_meanwhile)
+    conversation = conversation_resume_or_start(site=site, visitor_token=None)
+    message = message_receive(
+        conversation=conversation, text="Do you have a public API?", client_id=uuid.uuid4()
+    )
+    assert reply_generate(message_id=message.id, task_id="t", model=FakeLLM()) is None
+    reply = Message.objects.get(in_reply_to=message)
+    assert (reply.text, reply.turn_note, reply.status) == ("", "", Message.Status.FAILED)
+    assert not LeadEvent.objects.filter(kind=LeadEvent.Kind.UNANSWERED).exists()

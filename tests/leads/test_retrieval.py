@@ -135,3 +135,18 @@ def test_the_demo_sites_knowledge_answers_a_visitors_first_questions(
     theirs (docs/configuration.md, "Its knowledge")."""
     retrieved = passages_retrieve(site_id=demo_knowledge.id, query=question, embedder=embedder)
     assert any(found in r.text for r in retrieved[:2]), [r.text[:60] for r in retrieved]
+
+
+def test_a_small_sites_only_passages_are_found_by_their_words(other_site):
+    """BM25 gives a word in half the passages or more an IDF of zero or below: a Site of one
+    or two passages would find nothing by words. Sharing a word finds the passage."""
+    faq_entry_save(
+        site=other_site,
+        question="Is there a discount?",
+        answer="A discount on yearly plans is agreed with the sales team.",
+    )
+    (found,) = passages_retrieve(site_id=other_site.id, query="Can I get a discount?")
+    assert found.words <= 0 < found.coverage and "yearly plans" in found.text
+    faq_entry_save(site=other_site, question="Where is data kept?", answer="In the EU.")
+    found = passages_retrieve(site_id=other_site.id, query="Can I get a discount?")
+    assert [p.heading for p in found] == ["Is there a discount?"]
