@@ -61,7 +61,7 @@ class SentenceGate:
         return []
 
     def _checked(self, sentence: str) -> list[str]:
-        sentence = sentence.strip()
+        sentence = " ".join(sentence.split())  # a chat line: no line breaks inside a sentence
         if not sentence or self.full:
             return []
         failures: list[str] = [

@@ -145,13 +145,13 @@ def composition_of(
     return Composition(plan, retrieved, language)
 
 
-def composition_sources(composition: Composition) -> list[dict[str, object]]:
-    """The passages a reply was given, as it stores them for staff: what a composing model read,
-    the first of them what the plan quotes."""
-    return [
-        {"id": r.passage_id, "heading": r.heading, "text": r.text}
-        for r in composition.retrieved[:GIVEN_PASSAGES]
-    ]
+def composition_sources(composition: Composition, *, model_read: bool) -> list[dict[str, object]]:
+    """The passages a reply rested on, as it stores them for staff: those a composing model
+    read (`model_read`), the first of them what the plan quotes; else the one it quotes."""
+    given = composition.retrieved[:GIVEN_PASSAGES] if model_read else composition.retrieved[:1]
+    if not model_read and not composition.plan.passage_ids:
+        given = []
+    return [{"id": r.passage_id, "heading": r.heading, "text": r.text} for r in given]
 
 
 def staff_note_add(*, message: Message, plan: Plan) -> None:

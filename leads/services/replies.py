@@ -234,7 +234,7 @@ def _reply_generate(
             turn_note=note if part else "",
             intent=plan.intent,
             language=composition.language,
-            sources=composition_sources(composition),
+            sources=composition_sources(composition, model_read=part == "reply"),
         )
         staff_note_add(message=message, plan=plan)
         frame_send(conversation_id=conversation_id, frame={"type": "typing", "on": True})

@@ -85,3 +85,8 @@ def test_sentences_join_a_stream_with_one_space():
     assert joined(["A.", "B."]) == "A. B."
     assert joined(["C."], after="A. B.") == " C."
     assert joined([], after="A.") == ""
+
+
+def test_a_sentence_is_one_chat_line():
+    g = gate()
+    assert g.feed("Dear Ana,\n\nwelcome aboard. ") == ["Dear Ana, welcome aboard."]

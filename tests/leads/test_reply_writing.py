@@ -60,7 +60,7 @@ def test_a_small_model_is_not_called_for_a_price_question_the_knowledge_answers(
 def test_a_small_model_acknowledges_a_detail_then_the_product_asks(site):
     model = FakeLLM(replies=["Nice to meet you, Ana. What is your budget?"])
     stored, _, _ = _reply(site, model, "I'm Ana Torres from Initech.")
-    assert stored.intent == Intent.DETAIL
+    assert stored.intent == Intent.DETAIL and stored.sources == []  # no passage was used
     assert stored.text.startswith("Nice to meet you, Ana. ") and stored.text.endswith("?")
     assert "budget" not in stored.text.split(". ", 1)[0]
     note = model.prompts[0][-2].content  # the turn's note, before the visitor's message

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from leads.dashboard.auth import StaffRequest, staff_required
@@ -55,11 +56,12 @@ def _done(request: StaffRequest, site: Site, said: str) -> HttpResponse:
 @require_GET
 @staff_required
 def knowledge(request: StaffRequest) -> HttpResponse:
-    """The first of the rep's sites."""
+    """The first of the rep's sites (a question to try comes along)."""
     site = sites_visible(user=request.user).order_by("name").first()
     if site is None:
         return render(request, PAGE, {"knowledge": None, "sites": []})
-    return redirect("dashboard:knowledge-site", site_id=site.id)
+    query = f"?{request.GET.urlencode()}" if request.GET else ""
+    return redirect(reverse("dashboard:knowledge-site", args=[site.id]) + query)
 
 
 @require_GET
