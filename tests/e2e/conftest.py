@@ -139,6 +139,17 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
+def demo_site(demo_site: Any) -> Any:
+    """The demo Site with its knowledge base, embedded, as `make run` has it: a question it
+    answers is written by the model (these tests run it as `compose`); one it does not cover
+    would be the product's words alone, no model call to test."""
+    from leads.services.setup import demo_knowledge_ensure
+
+    demo_knowledge_ensure(demo_site)
+    return demo_site
+
+
+@pytest.fixture
 def browser(live_stack: Stack, demo_site: object) -> Iterator[Any]:
     """Headless Debian Chromium (Playwright); missing, it skips — or fails under CI.
 

@@ -89,10 +89,10 @@ def test_a_conversations_next_turn_starts_from_what_the_engine_evaluated(live_st
     with _ws(live_stack) as ws:
         ws.send(json.dumps({"type": "hello", "visitor": None}))
         _recv(ws)
-        # Details given, both: the bundled model (capability "acknowledge") writes part of
-        # each reply, so both turns reach the engine.
+        # Details no passage of the knowledge is about: the model writes both replies (these
+        # tests run it as `compose`) and the second note carries no passages to read.
         first = _say(ws, "Hi, I'm Ana Torres from Initech.")
-        second = _say(ws, "We need dashboards for about 40 reps.")
+        second = _say(ws, "My colleague Ben Weiss will join us.")
     # Counted by llama.cpp (its server, as `make run` has it): the first turn's prompt and reply
     # were not read again,
     # only the new note and message (and the template's few tokens between turns).

@@ -25,7 +25,8 @@ def test_the_workers_answer_from_their_own_model_and_keep_the_conversations_pref
         ws.send(json.dumps({"type": "hello", "visitor": None}))
         _recv(ws)
         first = _say(ws, "Hi! What does Acme Analytics sell?")
-        second = _say(ws, "We need dashboards for about 40 reps.")
+        # A detail no passage is about: the second note carries no passages to read.
+        second = _say(ws, "My name is Ana Torres.")
     # The model as config/llm.yaml names it, not the server's alias for its file.
     assert first.model_name == second.model_name != "SmolLM2-135M-Instruct.Q4_1"
     # Counted by llama.cpp in the worker (llm/backends/llama_states.py keeps the chat).
