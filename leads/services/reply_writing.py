@@ -104,6 +104,7 @@ class Written:
     withheld: list[dict[str, object]] = field(default_factory=list)
     first_shown: datetime | None = None
     erased: bool = False
+    passed: bool = False  # a sentence of the model's is shown
 
     def say(self, parts: list[str], deltas: DeltaSender) -> None:
         """Show `parts` after what was shown, as the next delta."""
@@ -149,6 +150,32 @@ def reply_write(
         asking=part == "reply" and not plan.closing,  # where the plan asks, only it does
         max_words=ACK_MAX_WORDS if part == "ack" else None,
     )
+    try:
+        _model_write(writing, gate, written, deltas, mark, erased)
+    except llm.ContextWindowExceeded as exc:
+        # The message (a long one, in a script the model spends many tokens on) does not fit
+        # the model's window with the prompt: no other try would; the plan is the reply.
+        logger.warning("the model cannot read this turn (%s): the plan stands in", exc)
+        written.say(plan.parts(), deltas)
+        return written
+    if written.erased:
+        return written
+    if not written.passed:
+        written.say(plan.parts(), deltas)
+    else:
+        written.say(plan.rest if part == "ack" else [plan.closing], deltas)
+    return written
+
+
+def _model_write(
+    writing: Writing,
+    gate: SentenceGate,
+    written: Written,
+    deltas: DeltaSender,
+    mark: ReplyMark,
+    erased: ErasedWatch,
+) -> None:
+    """Stream the model's sentences that pass `gate` into `written`."""
     # The model stops where the gate would: its call ends with its usage on record.
     options = writing.options | {"max_sentences": gate.max_sentences}
     for attempt in range(1 + LEAK_RETRIES):
@@ -158,7 +185,7 @@ def reply_write(
                 written.completion = item
             elif erased():
                 written.erased = True
-                return written  # nothing more is written or shown of this conversation
+                return  # nothing more is written or shown of this conversation
             else:
                 written.say(gate.feed(shown.feed(item)), deltas)
                 if shown.leak or gate.full:
@@ -178,8 +205,4 @@ def reply_write(
         ended = written.completion is not None and written.completion.finish_reason != "length"
         written.say(gate.feed(shown.finish()) + gate.finish(ended=ended), deltas)
     written.withheld = gate.withheld_record()
-    if not gate.passed:
-        written.say(plan.parts(), deltas)
-    else:
-        written.say(plan.rest if part == "ack" else [plan.closing], deltas)
-    return written
+    written.passed = bool(gate.passed)

@@ -164,3 +164,13 @@ def test_a_conversation_erased_while_its_reply_is_composed_keeps_no_note_and_no_
     reply = Message.objects.get(in_reply_to=message)
     assert (reply.text, reply.turn_note, reply.status) == ("", "", Message.Status.FAILED)
     assert not LeadEvent.objects.filter(kind=LeadEvent.Kind.UNANSWERED).exists()
+
+
+def test_a_turn_too_long_for_the_models_window_is_answered_by_the_plan(site):
+    """Two thousand accented letters are about as many tokens: past a small window with the
+    prompt, whichever try; the product's own answer is the reply, not a failure."""
+    model = FakeLLM(replies=["Unread."], capability="compose", context_window=1024)
+    stored, _, _ = _reply(site, model, "How much is the Team plan? " + "é" * 1900)
+    assert model.prompts == []  # it never reached the model
+    assert stored.status == Message.Status.COMPLETE and "EUR 29 per seat" in stored.text
+    assert stored.withheld == [] and stored.text.endswith("?")
