@@ -15,6 +15,7 @@ from leads import dispatch
 from leads.documents import document_sections, kind_of, passages_of
 from leads.errors import QueueUnavailable, TextInvalid
 from leads.models import FaqEntry, KnowledgeDocument, Passage, Site
+from leads.services.vectors import passage_vector_store
 
 logger = logging.getLogger(__name__)
 
@@ -133,9 +134,11 @@ def passages_embed(*, site_id: int, embedder: llm.Embedder | None = None) -> int
         vectors = embedder.embed([passage_text(heading, text) for _, heading, text in todo])
         for (passage_id, _, text), vector in zip(todo, vectors, strict=True):
             # Only if unchanged meanwhile: a passage edited since is embedded in the next round.
-            Passage.objects.filter(id=passage_id, text=text).update(
-                embedding=vector.astype(np.float32).tobytes(), embedding_model=embedder.name
-            )
+            with transaction.atomic():
+                passage_vector_store(passage_id=passage_id, text=text, vector=vector)
+                Passage.objects.filter(id=passage_id, text=text).update(
+                    embedding=vector.astype(np.float32).tobytes(), embedding_model=embedder.name
+                )
         done += len(todo)
 
 

@@ -4,8 +4,9 @@ reciprocal rank (Cormack et al., 2009), so that either one finding a passage is 
 finding it ranks it first. Words carry what a small English embedder misses (names, numbers,
 other languages); meaning carries paraphrases.
 
-A Site's passages are read for each message: a few hundred rows of 1.5 KB vectors, compared in
-one matrix product. pgvector would serve Sites with many thousands; none needs it yet.
+Vectors are compared by PostgreSQL where it has pgvector (leads/services/vectors.py); elsewhere
+a Site's vectors are read for each message (a few hundred rows of 1.5 KB) and compared in one
+matrix product. The words are read and ranked here either way (BM25 needs every passage).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import llm
 from leads.language import STOP_WORDS, folded
 from leads.models import Passage
 from leads.services.knowledge import passage_text
+from leads.services.vectors import database_vector_missing, vector_similarities
 
 logger = logging.getLogger(__name__)
 
@@ -58,18 +60,16 @@ def passages_retrieve(
     """The Site's passages for `query`, best first, at most `limit`; none when nothing of
     them shares a word or a meaning with it. Without an embedder (or vectors), by words."""
     rows = list(
-        Passage.objects.filter(site_id=site_id)
-        .order_by("id")
-        .values_list("id", "heading", "text", "embedding", "embedding_model")
+        Passage.objects.filter(site_id=site_id).order_by("id").values_list("id", "heading", "text")
     )
     if not rows or not query.strip():
         return []
-    documents = [words_of(passage_text(heading, text)) for _, heading, text, _, _ in rows]
+    documents = [words_of(passage_text(heading, text)) for _, heading, text in rows]
     asked = set(words_of(query))
     coverage = np.array([len(asked & set(d)) / len(asked) if asked else 0.0 for d in documents])
     lexical = BM25Okapi(documents).get_scores(list(asked)) if any(documents) else None
     words = np.zeros(len(rows)) if lexical is None else np.asarray(lexical, dtype=np.float64)
-    similarity = _similarities(rows, query, embedder)
+    similarity = _similarities(site_id, [row[0] for row in rows], query, embedder)
 
     fused = np.zeros(len(rows))
     meant = np.nan_to_num(similarity, nan=-1.0) >= MIN_SIMILARITY
@@ -96,23 +96,32 @@ def passages_retrieve(
     ]
 
 
-Row = tuple[int, str, str, bytes | memoryview | None, str]  # a passage as read here
-
-
-def _similarities(rows: list[Row], query: str, embedder: llm.Embedder | None) -> np.ndarray:
-    """Each passage's cosine with `query`, NaN where it has no vector of this embedder."""
-    out = np.full(len(rows), np.nan)
+def _similarities(
+    site_id: int, ids: list[int], query: str, embedder: llm.Embedder | None
+) -> np.ndarray:
+    """Each passage's cosine with `query` (in the order of `ids`), NaN where it has no vector
+    of this embedder."""
+    out = np.full(len(ids), np.nan)
     try:
         embedder = embedder or llm.get_embedder()
     except llm.LLMError as exc:
         logger.warning("knowledge retrieved by words alone: %s", exc)
         return out
-    have = [i for i, row in enumerate(rows) if row[3] is not None and row[4] == embedder.name]
-    if not have:
+    embedded = Passage.objects.filter(site_id=site_id, embedding_model=embedder.name)
+    if not embedded.exists():
         return out
-    matrix = np.stack([np.frombuffer(bytes(rows[i][3] or b""), dtype=np.float32) for i in have])
     try:
-        out[have] = matrix @ embedder.embed([query])[0]
+        asked = embedder.embed([query])[0]
     except llm.LLMError as exc:  # a reply by words beats no reply
         logger.warning("knowledge retrieved by words alone: %s", exc)
+        return out
+    found = vector_similarities(site_id=site_id, embedder=embedder.name, query=asked)
+    held = database_vector_missing(embedded.exclude(embedding=None)).values_list("id", "embedding")
+    if read := list(held):
+        matrix = np.stack([np.frombuffer(bytes(blob or b""), dtype=np.float32) for _, blob in read])
+        found |= dict(zip([i for i, _ in read], (matrix @ asked).tolist(), strict=True))
+    position = {passage_id: i for i, passage_id in enumerate(ids)}
+    for passage_id, similarity in found.items():
+        if passage_id in position:
+            out[position[passage_id]] = similarity
     return out
