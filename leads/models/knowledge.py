@@ -37,7 +37,7 @@ class FaqEntry(models.Model):
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="faq")
     question = models.CharField(max_length=500)
-    answer = models.TextField()
+    answer = models.TextField(max_length=5000)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -31,7 +31,9 @@ class Site(models.Model):
     key = models.SlugField(max_length=64, unique=True, help_text="Public key used in data-site.")
     name = models.CharField(max_length=200)
     description = models.TextField(
-        blank=True, help_text="What the company sells; the assistant may use it in replies."
+        blank=True,
+        max_length=5000,  # in every reply's prompt
+        help_text="What the company sells; the assistant may use it in replies.",
     )
     prompt_overrides = models.JSONField(
         default=dict,

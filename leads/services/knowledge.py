@@ -20,6 +20,20 @@ from leads.services.vectors import passage_vector_store
 logger = logging.getLogger(__name__)
 
 
+# What a person types (the models' limits, which the admin's forms check too): the summary
+# is in every reply's prompt, an answer is quoted whole.
+QUESTION_MAX_CHARS = FaqEntry._meta.get_field("question").max_length or 500
+TEXT_MAX_CHARS = FaqEntry._meta.get_field("answer").max_length or 5000
+
+
+def _within(text: str, limit: int, what: str) -> None:
+    if len(text) > limit:
+        raise TextInvalid(
+            f"{what} is {len(text)} characters long; keep it within {limit} (put longer "
+            "material in a document, which is read into passages)."
+        )
+
+
 @transaction.atomic
 def document_ingest(*, site: Site, name: str, data: bytes, title: str = "") -> KnowledgeDocument:
     """Read the file `name` (its bytes `data`) into `site`'s passages; a document of the same
@@ -57,9 +71,11 @@ def faq_entry_save(
     question, answer = " ".join(question.split()), answer.strip()
     if not question or not answer:
         raise TextInvalid("An FAQ entry needs a question and its answer.")
+    _within(question, QUESTION_MAX_CHARS, "An FAQ question")
+    _within(answer, TEXT_MAX_CHARS, "An FAQ answer")
     if entry is None:
         entry = FaqEntry(site=site)
-    entry.question, entry.answer = question[:500], answer
+    entry.question, entry.answer = question, answer
     if position is not None:
         entry.position = position
     entry.save()
@@ -78,7 +94,9 @@ def document_delete(*, document: KnowledgeDocument) -> None:
 
 
 def site_summary_set(*, site: Site, text: str) -> Site:
-    """Change the Site's product summary (`description`), which the agent may say and quote."""
+    """Change the Site's product summary (`description`), which the agent may say and quote:
+    it is in every reply's prompt, so it is kept short."""
+    _within(text.strip(), TEXT_MAX_CHARS, "The product summary")
     site.description = text.strip()
     site.save(update_fields=["description"])
     summary_passage_sync(site=site)

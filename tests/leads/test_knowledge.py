@@ -67,6 +67,11 @@ def test_faq_entries_and_the_summary_are_passages_too(demo_site):
     assert _texts(faq=entry) == [("Do you support SSO?", "Yes, OIDC.")]
     with pytest.raises(TextInvalid):
         faq_entry_save(site=demo_site, question="Anything?", answer="  ")
+    with pytest.raises(TextInvalid, match="An FAQ question is 501 characters long; keep it"):
+        faq_entry_save(site=demo_site, question="x" * 501, answer="Yes.")
+    with pytest.raises(TextInvalid, match="An FAQ answer is 5001 characters long"):
+        faq_entry_save(site=demo_site, entry=entry, question="Do you?", answer="y" * 5001)
+    assert _texts(faq=entry) == [("Do you support SSO?", "Yes, OIDC.")]  # unchanged
 
     demo_site.description = "Lumio turns spreadsheets into live dashboards."
     summary_passage_sync(site=demo_site)

@@ -74,7 +74,10 @@ def knowledge_site(request: StaffRequest, site_id: int) -> HttpResponse:
 @staff_required
 def summary_save(request: StaffRequest, site_id: int) -> HttpResponse:
     site = site_or_404(request, site_id)
-    site_summary_set(site=site, text=request.POST.get("description", ""))
+    try:
+        site_summary_set(site=site, text=request.POST.get("description", ""))
+    except SalesbotError as exc:
+        return _page(request, site, error=str(exc), status=422)
     return _done(request, site, "The product summary is saved.")
 
 

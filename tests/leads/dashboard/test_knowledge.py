@@ -109,6 +109,19 @@ def test_the_product_summary_is_saved_as_a_passage(rep_client, site):
     assert summary.text == site.description
 
 
+def test_a_summary_too_long_for_every_prompt_is_refused_with_the_limit(rep_client, site):
+    before = site.description
+    response = rep_client.post(
+        reverse("dashboard:knowledge-summary", args=[site.id]), {"description": "word " * 1500}
+    )
+    assert response.status_code == 422
+    assert "The product summary is 7499 characters long; keep it within 5000" in (
+        response.content.decode()
+    )
+    site.refresh_from_db()
+    assert site.description == before
+
+
 def test_trying_a_question_shows_the_reply_a_new_visitor_would_get_and_stores_nothing(
     rep_client, site
 ):
