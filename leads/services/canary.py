@@ -1,9 +1,10 @@
 """The canary: a candidate model replayed against recent recorded conversations, side by side
 with the serving model, before anyone promotes it (`manage.py llm_canary`).
 
-Each recent reply is asked again of both models, from the prompt the reply path would build
-for it now (the conversation before it, the lead's facts as they stand): how close each answer
-is to the reply the visitor got (cosine similarity of local embeddings, else of characters),
+Each recent reply is composed again with each model as the reply path would compose it now
+(the conversation before it, the lead's facts and the Site's knowledge as they stand; the
+model writes what its capability allows, through the same gate): how close each reply is to
+the one the visitor got (cosine similarity of local embeddings, else of characters),
 time to first token, speed and errors. Each conversation's visitor messages are extracted
 again by both (the model pass alone) and scored against the lead's settled facts, the
 evidence staff and the extractors left: precision, recall and F1. Nothing is stored.
@@ -28,7 +29,9 @@ from leads.extraction.pipeline import conversation_extract
 from leads.fields import EVALUATED_FACTS
 from leads.models import Conversation, Lead, Message
 from leads.selectors.leads import lead_facts
-from leads.services.reply_prompts import reply_options, reply_prompt_for
+from leads.services.compose import composition_for
+from leads.services.reply_prompts import reply_prompt_for
+from leads.services.reply_writing import model_part, reply_replay, writing_for, writing_guidance
 from llm.embeddings import Embedder
 
 logger = logging.getLogger(__name__)
@@ -44,6 +47,8 @@ class Side:
     tokens_per_second: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     extraction: Report = field(default_factory=Report)
+    model_parts: int = 0  # replies the model wrote part of (the rest are the product's alone)
+    withheld: int = 0  # the model's sentences the gate kept from the visitor
 
     @property
     def replies(self) -> int:
@@ -71,22 +76,31 @@ def _similarity(embedder: Embedder | None, recorded: str, texts: list[str]) -> l
 
 
 def _answer(model: llm.BaseLLM, reply: Message, side: Side) -> str | None:
-    """`model`'s answer to the visitor message `reply` answered, as the reply path asks it."""
+    """The reply `model` would write to the visitor message `reply` answered, composed as the
+    reply path composes it (the plan, the model's part by its capability, the sentence gate),
+    shown to no one."""
     message = reply.in_reply_to
     assert message is not None, "replies are chosen with the message they answer"
-    site = message.conversation.site
-    prompt, _, _ = reply_prompt_for(message=message, model=model)
+    composition = composition_for(message=message)
+    part = model_part(composition.plan, model.capability)
+    prompt, _, _ = reply_prompt_for(
+        message=message, model=model, guidance=writing_guidance(composition, part)
+    )
+    writing = writing_for(message=message, model=model, prompt=prompt, slot=None)
     try:
         with llm.call_context(role="canary", conversation_id=message.conversation_id):
-            done = model.complete(prompt, **reply_options(model=model, site=site))
+            written = reply_replay(composition=composition, part=part, writing=writing)
     except llm.LLMError as exc:
         side.errors.append(f"reply {reply.id}: {type(exc).__name__}: {exc}")
         return None
-    if done.timings.time_to_first_token is not None:
-        side.first_token_s.append(done.timings.time_to_first_token)
-    if done.tokens_per_second:
-        side.tokens_per_second.append(done.tokens_per_second)
-    return done.text.strip()
+    side.model_parts += bool(part)
+    side.withheld += len(written.withheld)
+    if (done := written.completion) is not None:
+        if done.timings.time_to_first_token is not None:
+            side.first_token_s.append(done.timings.time_to_first_token)
+        if done.tokens_per_second:
+            side.tokens_per_second.append(done.tokens_per_second)
+    return written.text
 
 
 def _extract(model: llm.BaseLLM, conversation: Conversation, side: Side) -> None:

@@ -20,19 +20,16 @@ from leads.selectors.conversations import (
     ErasedWatch,
     message_answered_by_agent,
     sites_visited_last,
-    visitor_words,
 )
 from leads.selectors.costs import budgets_spent
 from leads.services.broadcast import DeltaSender, frame_send
 from leads.services.compose import composition_for, composition_sources, staff_note_add
 from leads.services.priority import ReplyMark, ReplyWaiting, reply_generating, reply_mark
 from leads.services.reply_prompts import (
-    reply_leak_guard,
-    reply_options,
     reply_prompt,
     reply_prompt_for,
 )
-from leads.services.reply_writing import Writing, model_part, reply_write, writing_guidance
+from leads.services.reply_writing import model_part, reply_write, writing_for, writing_guidance
 from leads.services.slots import conversation_slot, slot_hold
 
 logger = logging.getLogger(__name__)
@@ -250,23 +247,13 @@ def _reply_generate(
             if part
             else nullcontext(),
         ):
-            writing = Writing(
-                model=model,
-                prompt=prompt,
-                options=reply_options(model=model, site=site),
-                guard=reply_leak_guard(site=site, prompt=prompt),
-                visitor=visitor_words(message=message),
-                summary=site.description,
-                slot=slot,
-            )
-            erased = ErasedWatch(conversation_id)
             written = reply_write(
                 composition=composition,
                 part=part,
-                writing=writing,
+                writing=writing_for(message=message, model=model, prompt=prompt, slot=slot),
                 deltas=deltas,
                 mark=mark,
-                erased=erased,
+                erased=ErasedWatch(conversation_id),
             )
         if written.erased:
             _dropped(reply=reply, conversation_id=conversation_id)

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from django.utils import timezone
 
@@ -30,11 +31,12 @@ from leads.guard import LeakGuard
 from leads.intents import Intent
 from leads.language import NAMES
 from leads.metrics import REPLY_LEAKS
+from leads.models import Message
 from leads.reply_gate import SentenceGate, joined
-from leads.selectors.conversations import ErasedWatch
-from leads.services.broadcast import DeltaSender
+from leads.selectors.conversations import visitor_words
 from leads.services.compose import GIVEN_PASSAGES, Composition
 from leads.services.priority import ReplyMark
+from leads.services.reply_prompts import reply_leak_guard, reply_options
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +96,18 @@ def writing_guidance(composition: Composition, part: Part) -> str:
     return " ".join(lines)
 
 
+class Shows(Protocol):
+    """Where a reply's pieces go as they pass: the widget's deltas (`DeltaSender`), or nowhere
+    (a replay that is only measured)."""
+
+    def add(self, text: str) -> None: ...
+
+
+class _Nowhere:
+    def add(self, text: str) -> None:
+        del text  # a replay shows nothing
+
+
 @dataclass
 class Written:
     """The reply as shown, and what the model call left of it."""
@@ -106,7 +120,7 @@ class Written:
     erased: bool = False
     passed: bool = False  # a sentence of the model's is shown
 
-    def say(self, parts: list[str], deltas: DeltaSender) -> None:
+    def say(self, parts: list[str], deltas: Shows) -> None:
         """Show `parts` after what was shown, as the next delta."""
         if piece := joined([p for p in parts if p], after=self.text):
             self.text += piece
@@ -127,14 +141,30 @@ class Writing:
     slot: int | None
 
 
+def writing_for(
+    *, message: Message, model: llm.BaseLLM, prompt: list[llm.ChatMessage], slot: int | None
+) -> Writing:
+    """What the reply to visitor `message` is written with, from the Site's settings."""
+    site = message.conversation.site
+    return Writing(
+        model=model,
+        prompt=prompt,
+        options=reply_options(model=model, site=site),
+        guard=reply_leak_guard(site=site, prompt=prompt),
+        visitor=visitor_words(message=message),
+        summary=site.description,
+        slot=slot,
+    )
+
+
 def reply_write(
     *,
     composition: Composition,
     part: Part,
     writing: Writing,
-    deltas: DeltaSender,
-    mark: ReplyMark,
-    erased: ErasedWatch,
+    deltas: Shows,
+    mark: ReplyMark | None,
+    erased: Callable[[], bool],
 ) -> Written:
     """Write and show the reply `composition` plans, the model writing `part` of it."""
     plan, written = composition.plan, Written()
@@ -171,9 +201,9 @@ def _model_write(
     writing: Writing,
     gate: SentenceGate,
     written: Written,
-    deltas: DeltaSender,
-    mark: ReplyMark,
-    erased: ErasedWatch,
+    deltas: Shows,
+    mark: ReplyMark | None,
+    erased: Callable[[], bool],
 ) -> None:
     """Stream the model's sentences that pass `gate` into `written`."""
     # The model stops where the gate would: its call ends with its usage on record.
@@ -190,7 +220,8 @@ def _model_write(
                 written.say(gate.feed(shown.feed(item)), deltas)
                 if shown.leak or gate.full:
                     break  # the model is stopped; what it wrote after is never shown
-                mark.refresh()  # still generating: background work keeps waiting
+                if mark is not None:
+                    mark.refresh()  # still generating: background work keeps waiting
         if not shown.leak or gate.passed or attempt == LEAK_RETRIES:
             break
         # Nothing of it was shown: the model gets another try before the plan stands in.
@@ -206,3 +237,15 @@ def _model_write(
         written.say(gate.feed(shown.finish()) + gate.finish(ended=ended), deltas)
     written.withheld = gate.withheld_record()
     written.passed = bool(gate.passed)
+
+
+def reply_replay(*, composition: Composition, part: Part, writing: Writing) -> Written:
+    """The reply `reply_write` would write, shown to no one (`manage.py llm_canary`)."""
+    return reply_write(
+        composition=composition,
+        part=part,
+        writing=writing,
+        deltas=_Nowhere(),
+        mark=None,
+        erased=lambda: False,
+    )

@@ -17,6 +17,7 @@ from leads.services.conversations import conversation_resume_or_start
 from leads.services.extraction import message_facts_extract
 from leads.services.messages import message_receive
 from leads.services.replies import reply_generate
+from leads.services.setup import demo_knowledge_ensure
 from llm import registry
 from llm.backends.fake import FakeLLM
 from llm.embeddings import MiniLM, minilm_path
@@ -41,7 +42,7 @@ GREETING = "Nice to meet you, Ana, and welcome."
 def recorded(demo_site):
     """A conversation whose reply came from the serving model (GREETING), and whose lead's
     facts the rules settled. The Site asks nothing, so that the reply is the model's text
-    alone (the canary replays the model, not the product's composition)."""
+    alone: a candidate's differs by its own words only."""
     demo_site.qualification_fields = []
     demo_site.save(update_fields=["qualification_fields"])
     conversation = conversation_resume_or_start(site=demo_site, visitor_token=None)
@@ -76,6 +77,28 @@ def test_the_candidate_is_measured_side_by_side_with_the_serving_model(recorded)
     assert (s.extraction.micro.tp, s.extraction.micro.fp) == (3, 0) and s.extraction.micro.f1 == 1
     assert c.extraction.micro.tp == 0 and c.extraction.micro.fn == 3
     assert s.first_token_s and c.tokens_per_second
+    # Composed as the reply path composes: the model is told its part, through the same gate.
+    assert "Reply in English." in candidate.prompts[0][-2].content
+    assert (s.model_parts, c.model_parts, s.withheld) == (1, 1, 0)
+
+
+def test_a_model_that_may_only_acknowledge_is_not_asked_what_the_product_answers(recorded):
+    """A pricing question the Site's knowledge answers is the product's quote with a small
+    model: nothing for the canary to ask of it, and the replay is the product's words."""
+    demo_knowledge_ensure(recorded.site)
+    message = message_receive(
+        conversation=recorded, text="How much is the Team plan?", client_id=uuid.uuid4()
+    )
+    reply_generate(message_id=message.id, task_id="t2", model=FakeLLM(name="serving"))
+    small = FakeLLM(name="candidate", replies=["It is free for you."])
+    report = canary_run(
+        candidate=small,
+        serving=FakeLLM(name="serving"),
+        serving_extraction=FakeLLM(name="reader", replies=[READ]),
+        embedder=None,
+    )
+    assert not any("Team plan" in prompt[-1].content for prompt in small.prompts)
+    assert report.candidate.similarity[-1] == 1.0  # the product's quote, as recorded
 
 
 def test_errors_are_counted_not_fatal(recorded):

@@ -79,6 +79,8 @@ class Command(BaseCommand):
         row("extraction recall", lambda x: _number(x.extraction.micro.recall, ".3f"))
         row("first token, mean s", lambda x: _number(x.mean(x.first_token_s), ".2f"))
         row("tokens/s, mean", lambda x: _number(x.mean(x.tokens_per_second), ".1f"))
+        row("replies the model wrote part of", lambda x: str(x.model_parts))
+        row("its sentences withheld", lambda x: str(x.withheld))
         row("errors", lambda x: str(len(x.errors)))
         for side in (s, c):
             for error in side.errors[:5]:
