@@ -83,10 +83,12 @@ def _answer(model: llm.BaseLLM, reply: Message, side: Side) -> str | None:
     assert message is not None, "replies are chosen with the message they answer"
     composition = composition_for(message=message)
     part = model_part(composition.plan, model.capability)
-    prompt, _, _ = reply_prompt_for(
-        message=message, model=model, guidance=writing_guidance(composition, part)
-    )
-    writing = writing_for(message=message, model=model, prompt=prompt, slot=None)
+    writing = None
+    if part:
+        prompt, _, _ = reply_prompt_for(
+            message=message, model=model, guidance=writing_guidance(composition, part)
+        )
+        writing = writing_for(message=message, model=model, prompt=prompt, slot=None)
     try:
         with llm.call_context(role="canary", conversation_id=message.conversation_id):
             written = reply_replay(composition=composition, part=part, writing=writing)

@@ -222,13 +222,18 @@ def _reply_generate(
         composition = composition_for(message=message)
         plan = composition.plan
         part = model_part(plan, model.capability)
-        prompt, _, note = reply_prompt_for(
-            message=message, model=model, guidance=writing_guidance(composition, part)
+        # The model's prompt, only when it writes (the product's words alone need none).
+        prompt, _, note = (
+            reply_prompt_for(
+                message=message, model=model, guidance=writing_guidance(composition, part)
+            )
+            if part
+            else ([], None, "")
         )
         # The note quotes the lead's facts: never written onto an erased conversation.
         Message.objects.filter(id=reply.id, conversation__erased_at__isnull=True).update(
             asked_field=plan.asked_topic or "",
-            turn_note=note if part else "",
+            turn_note=note,
             intent=plan.intent,
             language=composition.language,
             sources=composition_sources(composition, model_read=part == "reply"),
@@ -250,7 +255,9 @@ def _reply_generate(
             written = reply_write(
                 composition=composition,
                 part=part,
-                writing=writing_for(message=message, model=model, prompt=prompt, slot=slot),
+                writing=writing_for(message=message, model=model, prompt=prompt, slot=slot)
+                if part
+                else None,
                 deltas=deltas,
                 mark=mark,
                 erased=ErasedWatch(conversation_id),

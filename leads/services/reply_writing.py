@@ -161,16 +161,19 @@ def reply_write(
     *,
     composition: Composition,
     part: Part,
-    writing: Writing,
+    writing: Writing | None,
     deltas: Shows,
     mark: ReplyMark | None,
     erased: Callable[[], bool],
 ) -> Written:
-    """Write and show the reply `composition` plans, the model writing `part` of it."""
+    """Write and show the reply `composition` plans, the model writing `part` of it (with
+    `writing`, which the product's words alone do without)."""
     plan, written = composition.plan, Written()
     if not part:
         written.say(plan.parts(), deltas)
         return written
+    if writing is None:
+        raise ValueError(f"the model writes {part!r} of this reply: it needs its Writing")
     sentences = writing.options["max_sentences"]
     gate = SentenceGate(
         visitor=writing.visitor,
@@ -239,7 +242,7 @@ def _model_write(
     written.passed = bool(gate.passed)
 
 
-def reply_replay(*, composition: Composition, part: Part, writing: Writing) -> Written:
+def reply_replay(*, composition: Composition, part: Part, writing: Writing | None) -> Written:
     """The reply `reply_write` would write, shown to no one (`manage.py llm_canary`)."""
     return reply_write(
         composition=composition,
