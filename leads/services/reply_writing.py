@@ -118,7 +118,6 @@ class Written:
     withheld: list[dict[str, object]] = field(default_factory=list)
     first_shown: datetime | None = None
     erased: bool = False
-    passed: bool = False  # a sentence of the model's is shown
 
     def say(self, parts: list[str], deltas: Shows) -> None:
         """Show `parts` after what was shown, as the next delta."""
@@ -184,7 +183,7 @@ def reply_write(
         max_words=ACK_MAX_WORDS if part == "ack" else None,
     )
     try:
-        _model_write(writing, gate, written, deltas, mark, erased)
+        passed = _model_write(writing, gate, written, deltas, mark, erased)
     except llm.ContextWindowExceeded as exc:
         # The message (a long one, in a script the model spends many tokens on) does not fit
         # the model's window with the prompt: no other try would; the plan is the reply.
@@ -193,7 +192,7 @@ def reply_write(
         return written
     if written.erased:
         return written
-    if not written.passed:
+    if not passed:
         written.say(plan.parts(), deltas)
     else:
         written.say(plan.rest if part == "ack" else [plan.closing], deltas)
@@ -207,8 +206,8 @@ def _model_write(
     deltas: Shows,
     mark: ReplyMark | None,
     erased: Callable[[], bool],
-) -> None:
-    """Stream the model's sentences that pass `gate` into `written`."""
+) -> bool:
+    """Stream the model's sentences that pass `gate` into `written`; whether any passed."""
     # The model stops where the gate would: its call ends with its usage on record.
     options = writing.options | {"max_sentences": gate.max_sentences}
     for attempt in range(1 + LEAK_RETRIES):
@@ -218,7 +217,7 @@ def _model_write(
                 written.completion = item
             elif erased():
                 written.erased = True
-                return  # nothing more is written or shown of this conversation
+                return False  # nothing more is written or shown of this conversation
             else:
                 written.say(gate.feed(shown.feed(item)), deltas)
                 if shown.leak or gate.full:
@@ -239,7 +238,7 @@ def _model_write(
         ended = written.completion is not None and written.completion.finish_reason != "length"
         written.say(gate.feed(shown.finish()) + gate.finish(ended=ended), deltas)
     written.withheld = gate.withheld_record()
-    written.passed = bool(gate.passed)
+    return bool(gate.passed)
 
 
 def reply_replay(*, composition: Composition, part: Part, writing: Writing | None) -> Written:

@@ -22,7 +22,11 @@ import llm
 from leads.language import STOP_WORDS, folded
 from leads.models import Passage
 from leads.services.knowledge import passage_text
-from leads.services.vectors import database_vector_missing, vector_similarities
+from leads.services.vectors import (
+    database_vector_missing,
+    vector_similarities,
+    vectors_in_database,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,16 +112,19 @@ def _similarities(
         logger.warning("knowledge retrieved by words alone: %s", exc)
         return out
     embedded = Passage.objects.filter(site_id=site_id, embedding_model=embedder.name)
-    if not embedded.exists():
-        return out
+    # The vectors this process compares (all of them, without pgvector).
+    read = list(
+        database_vector_missing(embedded.exclude(embedding=None)).values_list("id", "embedding")
+    )
+    if not read and not (vectors_in_database() and embedded.exists()):
+        return out  # nothing to compare: the question is not embedded
     try:
         asked = embedder.embed([query])[0]
     except llm.LLMError as exc:  # a reply by words beats no reply
         logger.warning("knowledge retrieved by words alone: %s", exc)
         return out
     found = vector_similarities(site_id=site_id, embedder=embedder.name, query=asked)
-    held = database_vector_missing(embedded.exclude(embedding=None)).values_list("id", "embedding")
-    if read := list(held):
+    if read:
         matrix = np.stack([np.frombuffer(bytes(blob or b""), dtype=np.float32) for _, blob in read])
         found |= dict(zip([i for i, _ in read], (matrix @ asked).tolist(), strict=True))
     position = {passage_id: i for i, passage_id in enumerate(ids)}
