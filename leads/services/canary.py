@@ -30,8 +30,7 @@ from leads.fields import EVALUATED_FACTS
 from leads.models import Conversation, Lead, Message
 from leads.selectors.leads import lead_facts
 from leads.services.compose import composition_for
-from leads.services.reply_prompts import reply_prompt_for
-from leads.services.reply_writing import model_part, reply_replay, writing_for, writing_guidance
+from leads.services.reply_writing import model_part, reply_replay, writing_for
 from llm.embeddings import Embedder
 
 logger = logging.getLogger(__name__)
@@ -83,12 +82,7 @@ def _answer(model: llm.BaseLLM, reply: Message, side: Side) -> str | None:
     assert message is not None, "replies are chosen with the message they answer"
     composition = composition_for(message=message)
     part = model_part(composition.plan, model.capability)
-    writing = None
-    if part:
-        prompt, _, _ = reply_prompt_for(
-            message=message, model=model, guidance=writing_guidance(composition, part)
-        )
-        writing = writing_for(message=message, model=model, prompt=prompt, slot=None)
+    writing = writing_for(message=message, model=model, composition=composition, part=part)
     try:
         with llm.call_context(role="canary", conversation_id=message.conversation_id):
             written = reply_replay(composition=composition, part=part, writing=writing)

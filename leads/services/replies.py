@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import timedelta
 from itertools import cycle
 from typing import Any, Literal, NamedTuple
@@ -27,9 +28,8 @@ from leads.services.compose import composition_for, composition_sources, staff_n
 from leads.services.priority import ReplyMark, ReplyWaiting, reply_generating, reply_mark
 from leads.services.reply_prompts import (
     reply_prompt,
-    reply_prompt_for,
 )
-from leads.services.reply_writing import model_part, reply_write, writing_for, writing_guidance
+from leads.services.reply_writing import model_part, reply_write, writing_for
 from leads.services.slots import conversation_slot, slot_hold
 
 logger = logging.getLogger(__name__)
@@ -223,17 +223,11 @@ def _reply_generate(
         plan = composition.plan
         part = model_part(plan, model.capability)
         # The model's prompt, only when it writes (the product's words alone need none).
-        prompt, _, note = (
-            reply_prompt_for(
-                message=message, model=model, guidance=writing_guidance(composition, part)
-            )
-            if part
-            else ([], None, "")
-        )
+        writing = writing_for(message=message, model=model, composition=composition, part=part)
         # The note quotes the lead's facts: never written onto an erased conversation.
         Message.objects.filter(id=reply.id, conversation__erased_at__isnull=True).update(
             asked_field=plan.asked_topic or "",
-            turn_note=note,
+            turn_note=writing.note if writing else "",
             intent=plan.intent,
             language=composition.language,
             sources=composition_sources(composition, model_read=part == "reply"),
@@ -255,9 +249,7 @@ def _reply_generate(
             written = reply_write(
                 composition=composition,
                 part=part,
-                writing=writing_for(message=message, model=model, prompt=prompt, slot=slot)
-                if part
-                else None,
+                writing=replace(writing, slot=slot) if writing else None,
                 deltas=deltas,
                 mark=mark,
                 erased=ErasedWatch(conversation_id),

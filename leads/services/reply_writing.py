@@ -36,7 +36,7 @@ from leads.reply_gate import SentenceGate, joined
 from leads.selectors.conversations import visitor_words
 from leads.services.compose import GIVEN_PASSAGES, Composition
 from leads.services.priority import ReplyMark
-from leads.services.reply_prompts import reply_leak_guard, reply_options
+from leads.services.reply_prompts import reply_leak_guard, reply_options, reply_prompt_for
 
 logger = logging.getLogger(__name__)
 
@@ -137,14 +137,21 @@ class Writing:
     guard: LeakGuard
     visitor: str  # what the visitor wrote in the conversation
     summary: str  # the Site's description: the model may say what it says
-    slot: int | None
+    note: str  # the turn's note in `prompt` (stored with the reply: the next turn's prefix)
+    slot: int | None = None  # the model server's slot, once the reply holds one
 
 
 def writing_for(
-    *, message: Message, model: llm.BaseLLM, prompt: list[llm.ChatMessage], slot: int | None
-) -> Writing:
-    """What the reply to visitor `message` is written with, from the Site's settings."""
+    *, message: Message, model: llm.BaseLLM, composition: Composition, part: Part
+) -> Writing | None:
+    """What `model` writes its `part` of the reply to visitor `message` with (the prompt the
+    reply path builds now, the Site's settings); None when the product writes it alone."""
+    if not part:
+        return None
     site = message.conversation.site
+    prompt, _, note = reply_prompt_for(
+        message=message, model=model, guidance=writing_guidance(composition, part)
+    )
     return Writing(
         model=model,
         prompt=prompt,
@@ -152,7 +159,7 @@ def writing_for(
         guard=reply_leak_guard(site=site, prompt=prompt),
         visitor=visitor_words(message=message),
         summary=site.description,
-        slot=slot,
+        note=note,
     )
 
 
